@@ -1,0 +1,129 @@
+using Kiln.Runtime.Cpu;
+
+namespace Kiln.Execution;
+
+/// <summary>
+/// What every generated CPU executor shares: the flat parameter, gradient and optimizer buffers,
+/// buffer growth, the step counter and the metrics. The generated subclass holds the layers.
+/// </summary>
+public abstract class CpuExecutor : IExecutor
+{
+    private const int PredictChunk = 256;
+
+    private readonly float[] _parameters;
+    private readonly float[] _gradients;
+    private float[] _moment1 = [];
+    private float[] _moment2 = [];
+    private Optimizer? _optimizer;
+    private long _optimizerSteps;
+    private int _capacity;
+    private Metrics _metrics;
+
+    protected CpuExecutor(ExecutorContext context)
+    {
+        Info = context.Info;
+        Seed = context.Seed;
+        _parameters = new float[Info.ParameterCount];
+        _gradients = new float[Info.ParameterCount];
+    }
+
+    public NetworkInfo Info { get; }
+    public string DeviceName => $"CPU ({Environment.ProcessorCount} cores)";
+
+    protected uint Seed { get; }
+
+    /// <summary>Training steps taken; with <see cref="Seed"/> it keys the dropout masks.</summary>
+    protected uint Step { get; private set; }
+
+    protected Span<float> Parameters => _parameters;
+    protected internal Span<float> Gradients => _gradients;
+
+    /// <summary>A per-layer dropout seed, so two dropout layers never share a mask.</summary>
+    protected uint LayerSeed(int layer) => Dropout.Hash(Seed, 0x4B494C4Eu, (uint)layer);
+
+    /// <summary>Allocates every per-batch buffer for up to <paramref name="batch"/> examples.</summary>
+    protected abstract void Allocate(int batch);
+
+    protected abstract void Predict(ReadOnlySpan<float> x, int batch, Span<float> y);
+
+    /// <summary>Forward, loss and backward; gradients land in <see cref="Gradients"/>. Returns the summed loss.</summary>
+    protected abstract double TrainBatch(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch, out int correct);
+
+    protected abstract double EvaluateBatch(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch, out int correct);
+
+    public void WriteParameters(ReadOnlySpan<float> values) => values.CopyTo(_parameters);
+
+    public void ReadParameters(Span<float> values) => _parameters.CopyTo(values);
+
+    public void SetOptimizer(Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (ReferenceEquals(optimizer, _optimizer))
+        {
+            return;
+        }
+        _optimizer = optimizer;
+        _optimizerSteps = 0;
+        _moment1 = optimizer is Adam || optimizer is Sgd { Momentum: > 0 } ? new float[_parameters.Length] : [];
+        _moment2 = optimizer is Adam ? new float[_parameters.Length] : [];
+    }
+
+    public void TrainStep(Batch batch)
+    {
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        EnsureCapacity(batch.Count);
+        Step++;
+        var loss = TrainBatch(Features(batch), Labels(batch), Targets(batch), batch.Count, out var correct);
+        if (!double.IsFinite(loss))
+        {
+            throw new NonFiniteLossException(loss);
+        }
+        _optimizerSteps++;
+        switch (optimizer)
+        {
+            case Adam adam:
+                Runtime.Cpu.Adam.Step(_parameters, _gradients, _moment1, _moment2, adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, _optimizerSteps);
+                break;
+            case Sgd sgd:
+                Runtime.Cpu.Sgd.Step(_parameters, _gradients, _moment1, sgd.LearningRate, sgd.Momentum, sgd.Nesterov);
+                break;
+        }
+        _metrics = new Metrics(_metrics.LossSum + loss, _metrics.Correct + correct, _metrics.Count + batch.Count);
+    }
+
+    public void EvaluateStep(Batch batch)
+    {
+        EnsureCapacity(batch.Count);
+        var loss = EvaluateBatch(Features(batch), Labels(batch), Targets(batch), batch.Count, out var correct);
+        _metrics = new Metrics(_metrics.LossSum + loss, _metrics.Correct + correct, _metrics.Count + batch.Count);
+    }
+
+    public Metrics ReadMetrics() => _metrics;
+
+    public void ResetMetrics() => _metrics = default;
+
+    public void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs)
+    {
+        for (var start = 0; start < count; start += PredictChunk)
+        {
+            var n = Math.Min(PredictChunk, count - start);
+            EnsureCapacity(n);
+            Predict(features.Slice(start * Info.InputSize, n * Info.InputSize), n, outputs.Slice(start * Info.OutputSize, n * Info.OutputSize));
+        }
+    }
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+
+    private void EnsureCapacity(int batch)
+    {
+        if (batch > _capacity)
+        {
+            Allocate(batch);
+            _capacity = batch;
+        }
+    }
+
+    private ReadOnlySpan<float> Features(Batch batch) => batch.Features.AsSpan(0, batch.Count * Info.InputSize);
+    private static ReadOnlySpan<int> Labels(Batch batch) => batch.Labels.AsSpan(0, batch.Count);
+    private ReadOnlySpan<float> Targets(Batch batch) => batch.Targets is null ? default : batch.Targets.AsSpan(0, batch.Count * Info.OutputSize);
+}

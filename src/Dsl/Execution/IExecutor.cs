@@ -1,0 +1,47 @@
+namespace Kiln.Execution;
+
+/// <summary>
+/// A network instantiated on one device. Generated code implements it for the CPU and CUDA;
+/// <see cref="Network"/> drives it. Not thread-safe: one caller at a time.
+/// </summary>
+public interface IExecutor : IDisposable
+{
+    /// <summary>A short description such as "CPU" or "CUDA 0: NVIDIA H100".</summary>
+    string DeviceName { get; }
+
+    void WriteParameters(ReadOnlySpan<float> values);
+    void ReadParameters(Span<float> values);
+
+    /// <summary>Selects the optimizer; a different instance than before starts from fresh state.</summary>
+    void SetOptimizer(Optimizer optimizer);
+
+    /// <summary>Forward, loss, backward and update on one validated batch; adds to the running metrics.</summary>
+    void TrainStep(Batch batch);
+
+    /// <summary>Forward (inference mode) and loss on one validated batch; adds to the running metrics.</summary>
+    void EvaluateStep(Batch batch);
+
+    /// <summary>The metrics accumulated since the last reset (a device executor reads them back here).</summary>
+    Metrics ReadMetrics();
+
+    void ResetMetrics();
+
+    /// <summary>Outputs (probabilities for a softmax head) for <paramref name="count"/> examples.</summary>
+    void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs);
+}
+
+/// <summary>Everything an executor is created with.</summary>
+public sealed record ExecutorContext(NetworkInfo Info, bool UseCuda, int CudaOrdinal, uint Seed);
+
+/// <summary>Running sums over the examples seen since the last reset.</summary>
+public readonly record struct Metrics(double LossSum, long Correct, long Count)
+{
+    public double Loss => Count == 0 ? double.NaN : LossSum / Count;
+    public double Accuracy => Count == 0 ? double.NaN : (double)Correct / Count;
+}
+
+/// <summary>Thrown by an executor when a step's loss is NaN or infinite.</summary>
+public sealed class NonFiniteLossException(double loss) : ArithmeticException($"The loss became {loss}.")
+{
+    public double Loss { get; } = loss;
+}

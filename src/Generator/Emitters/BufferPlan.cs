@@ -1,0 +1,119 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Kiln.Generator.Model;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Kiln.Generator.Emitters;
+
+/// <summary>
+/// Decides which layer outputs and gradients need storage and how they are named:
+/// Flatten is a view, dropout stores only while training, and gradients stop below the first trainable layer.
+/// </summary>
+internal sealed class BufferPlan
+{
+    public const string ScratchField = "_scratch";
+
+    private static readonly HashSet<string> Reserved = ["x", "y", "p", "g", "batch", "training", "labels", "targets", "correct", "loss", "output"];
+
+    private readonly NetworkModel _model;
+    private readonly string[] _ids;
+    private readonly string?[] _gradientOwner;
+
+    public BufferPlan(NetworkModel model)
+    {
+        _model = model;
+        var layers = model.Layers;
+        _ids = layers.Select(l => Local(l.Name)).ToArray();
+        _gradientOwner = new string?[layers.Count];
+
+        var buffers = new List<Buffer>();
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            var size = $"batch * {layer.Output.Size}";
+            if (layer.Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.Dropout)
+            {
+                buffers.Add(new Buffer("float", $"_{_ids[i]}", size));
+            }
+            if (layer.Kind == LayerKind.MaxPool2D)
+            {
+                buffers.Add(new Buffer("int", $"_{_ids[i]}_argmax", size));
+            }
+        }
+        for (var i = 0; i < layers.Count; i++)
+        {
+            if (!GradientNeeded(i))
+            {
+                continue;
+            }
+            // A Flatten output's gradient is its input's gradient, viewed as a vector.
+            if (layers[i].Kind == LayerKind.Flatten && i > 0 && GradientNeeded(i - 1))
+            {
+                continue;
+            }
+            _gradientOwner[i] = _ids[i];
+            buffers.Add(new Buffer("float", $"_d_{_ids[i]}", $"batch * {layers[i].Output.Size}"));
+        }
+        for (var i = 1; i < layers.Count; i++)
+        {
+            if (layers[i].Kind == LayerKind.Flatten && _gradientOwner[i] is null)
+            {
+                _gradientOwner[i] = _gradientOwner[i - 1];
+            }
+        }
+        if (layers.Any(l => l.Kind == LayerKind.Conv2D))
+        {
+            var sizes = layers.Where(l => l.Kind == LayerKind.Conv2D)
+                .Select(l => $"global::Kiln.Runtime.Cpu.Conv2D.ScratchSize(batch, in s_{_ids[l.Index]})");
+            buffers.Add(new Buffer("float", ScratchField, sizes.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})")));
+        }
+        if (model.Last.Activation == Activation.Softmax)
+        {
+            buffers.Add(new Buffer("float", "_probabilities", $"batch * {model.OutputSize}"));
+        }
+        Buffers = buffers;
+    }
+
+    public IReadOnlyList<Buffer> Buffers { get; }
+
+    /// <summary>The local that names a layer's output.</summary>
+    public string Output(LayerModel layer) => _ids[layer.Index];
+
+    /// <summary>The local that names the gradient of a layer's output, or null when no gradient flows there.</summary>
+    public string? Gradient(int index) => index < 0 || _gradientOwner[index] is null ? null : "d_" + _gradientOwner[index];
+
+    public bool OwnsGradient(int index) => _gradientOwner[index] == _ids[index];
+
+    public string Span(LayerModel layer) => $"_{_ids[layer.Index]}.AsSpan(0, batch * {layer.Output.Size})";
+    public string GradientSpan(LayerModel layer) => $"_d_{_ids[layer.Index]}.AsSpan(0, batch * {layer.Output.Size})";
+    public string ArgmaxSpan(LayerModel layer) => $"_{_ids[layer.Index]}_argmax.AsSpan(0, batch * {layer.Output.Size})";
+
+    /// <summary>Whether backpropagation must produce the gradient of layer <paramref name="index"/>'s output.</summary>
+    public bool GradientNeeded(int index) => index == _model.Layers.Count - 1 || NeedsInputGradient(index + 1);
+
+    /// <summary>Whether anything below layer <paramref name="index"/> has parameters to train.</summary>
+    public bool NeedsInputGradient(int index) => _model.Layers.Take(index).Any(l => l.HasParameters);
+
+    public static string Identifier(string name)
+    {
+        var text = new StringBuilder();
+        foreach (var c in name)
+        {
+            text.Append(char.IsLetterOrDigit(c) || c == '_' ? c : '_');
+        }
+        if (text.Length == 0 || char.IsDigit(text[0]))
+        {
+            text.Insert(0, '_');
+        }
+        return text.ToString();
+    }
+
+    private static string Local(string name)
+    {
+        var id = Identifier(name);
+        return Reserved.Contains(id) || SyntaxFacts.GetKeywordKind(id) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(id) != SyntaxKind.None ? id + "_" : id;
+    }
+
+    internal sealed record Buffer(string Type, string Field, string SizeExpression);
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text;
+using Kiln.Generator.Model;
+
+namespace Kiln.Generator.Emitters;
+
+/// <summary>Keras 3's <c>model.summary()</c> table, computed at compile time.</summary>
+internal static class SummaryEmitter
+{
+    private const int NameWidth = 31;
+    private const int ShapeWidth = 22;
+    private const int ParamWidth = 13;
+
+    public static string Emit(NetworkModel model)
+    {
+        var text = new StringBuilder();
+        text.Append("Model: \"").Append(model.ClassName).Append("\"\n");
+        text.Append(Rule('┏', '━', '┳', '┓'));
+        text.Append(Row('┃', "Layer (type)", "Output Shape", "Param #"));
+        text.Append(Rule('┡', '━', '╇', '┩'));
+        for (var i = 0; i < model.Layers.Count; i++)
+        {
+            var layer = model.Layers[i];
+            text.Append(Row('│', $"{layer.Name} ({layer.TypeName})", layer.Output.ToKeras(), Count(layer.ParameterCount)));
+            text.Append(i + 1 < model.Layers.Count ? Rule('├', '─', '┼', '┤') : Rule('└', '─', '┴', '┘'));
+        }
+        var bytes = Bytes(model.ParameterCount * 4L);
+        text.Append(" Total params: ").Append(Count(model.ParameterCount)).Append(" (").Append(bytes).Append(")\n");
+        text.Append(" Trainable params: ").Append(Count(model.ParameterCount)).Append(" (").Append(bytes).Append(")\n");
+        text.Append(" Non-trainable params: 0 (0.00 B)");
+        return text.ToString();
+    }
+
+    private static string Rule(char left, char fill, char cross, char right) =>
+        left + new string(fill, NameWidth + 2) + cross + new string(fill, ShapeWidth + 2) + cross + new string(fill, ParamWidth + 2) + right + "\n";
+
+    private static string Row(char bar, string name, string shape, string parameters) =>
+        $"{bar} {name.PadRight(NameWidth)} {bar} {shape.PadRight(ShapeWidth)} {bar} {parameters.PadLeft(ParamWidth)} {bar}\n";
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>Keras' byte formatting: B, KB, MB, GB with two decimals and 1024 steps.</summary>
+    private static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KB", "MB", "GB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return value.ToString("F2", CultureInfo.InvariantCulture) + " " + units[unit];
+    }
+}

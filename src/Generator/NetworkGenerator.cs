@@ -1,0 +1,57 @@
+using Kiln.Generator.Emitters;
+using Kiln.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace Kiln.Generator;
+
+/// <summary>
+/// Turns every <c>[Network]</c> partial class into a specialised network:
+/// parse (symbols → <see cref="NetworkSpec"/>) → infer shapes (pure) → emit C# and CUDA text.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class NetworkGenerator : IIncrementalGenerator
+{
+    public const string NetworkAttributeName = "Kiln.NetworkAttribute";
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var specs = context.SyntaxProvider
+            .ForAttributeWithMetadataName(NetworkAttributeName, static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax, Parser.Parse)
+            .WithTrackingName(TrackingNames.Parse);
+
+        var inferred = specs
+            .Select(static (spec, _) => ShapeInference.Infer(spec))
+            .WithTrackingName(TrackingNames.Infer);
+
+        // Diagnostics and code travel apart, so that moving an attribute re-reports without re-emitting.
+        var diagnostics = inferred.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
+        var models = inferred.Select(static (r, _) => r.Model).WithTrackingName(TrackingNames.Model);
+
+        context.RegisterSourceOutput(diagnostics, static (spc, items) =>
+        {
+            foreach (var item in items)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ById[item.Id], item.Location?.ToLocation(), [.. item.Arguments]));
+            }
+        });
+
+        context.RegisterSourceOutput(models, static (spc, model) =>
+        {
+            if (model is null)
+            {
+                return;
+            }
+            spc.AddSource($"{model.MetadataName}.g.cs", NetworkEmitter.Emit(model));
+            spc.AddSource($"{model.MetadataName}.Cuda.g.cs", CudaEmitter.Emit(model));
+        });
+    }
+}
+
+/// <summary>Names of the pipeline steps, so tests can check what was cached.</summary>
+public static class TrackingNames
+{
+    public const string Parse = nameof(Parse);
+    public const string Infer = nameof(Infer);
+    public const string Diagnostics = nameof(Diagnostics);
+    public const string Model = nameof(Model);
+}
