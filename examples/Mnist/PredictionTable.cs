@@ -1,0 +1,30 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace Mnist;
+
+/// <summary>The workshop's table: each image's class probabilities and the predicted class.</summary>
+internal static class PredictionTable
+{
+    public static void Print(IReadOnlyList<ShowcaseImage> images, IReadOnlyList<float[]> probabilities)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("Predictions on test digits, their inverted twins, and noise");
+        table.AddColumn("image");
+        for (var c = 0; c < 10; c++)
+        {
+            table.AddColumn(new TableColumn(c.ToString(CultureInfo.InvariantCulture)).RightAligned());
+        }
+        table.AddColumn("predicted");
+        for (var i = 0; i < images.Count; i++)
+        {
+            var p = probabilities[i];
+            var best = Array.IndexOf(p, p.Max());
+            var cells = new List<string> { Markup.Escape(images[i].Name) };
+            cells.AddRange(p.Select((v, c) => c == best ? $"[bold]{v:0.00}[/]" : $"[grey]{v:0.00}[/]"));
+            var verdict = images[i].Label is { } label ? (label == best ? "[green]✓[/]" : "[red]✗[/]") : "[yellow]?[/]";
+            cells.Add($"{best} {verdict}");
+            table.AddRow(cells.ToArray());
+        }
+        AnsiConsole.Write(table);
+    }
+}

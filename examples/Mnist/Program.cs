@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Kiln;
+using Mnist;
+
+var epochs = new Option<int>("--epochs") { Description = "Training epochs", DefaultValueFactory = _ => 1 };
+var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 128 };
+var invert = new Option<bool>("--invert") { Description = "Train (and test) on the digits and their colour-inverted twins, as the workshop does" };
+var data = new Option<DirectoryInfo?>("--data") { Description = "A directory with the four MNIST IDX files (raw or .gz); the embedded 10,000-digit subset by default" };
+var seed = new Option<int>("--seed") { Description = "Seed for the weights, the shuffle and dropout", DefaultValueFactory = _ => 1 };
+var save = new Option<FileInfo?>("--save") { Description = "Save the trained weights (safetensors)" };
+var load = new Option<FileInfo?>("--load") { Description = "Load weights instead of starting from random ones" };
+var plot = new Option<FileInfo?>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
+var grid = new Option<FileInfo?>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo("mnist-predictions.png") };
+var quiet = new Option<bool>("--quiet") { Description = "No per-epoch progress" };
+var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
+
+var root = new RootCommand("Trains the workshop's MNIST CNN and shows what it predicts for digits, inverted digits and noise.")
+{
+    epochs, batch, invert, data, seed, save, load, plot, grid, quiet, device,
+};
+root.Validators.Add(result =>
+{
+    if (result.GetValue(epochs) < 0) result.AddError("--epochs must be 0 or more.");
+    if (result.GetValue(batch) <= 0) result.AddError("--batch must be positive.");
+    if (result.GetValue(load) is { Exists: false } missing) result.AddError($"--load: '{missing.FullName}' does not exist.");
+    if (result.GetValue(data) is { Exists: false } dir) result.AddError($"--data: directory '{dir.FullName}' does not exist.");
+});
+root.SetAction(r => Run(new Settings(r.GetValue(epochs), r.GetValue(batch), r.GetValue(invert), r.GetValue(data), r.GetValue(seed),
+    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), Device.Parse(r.GetValue(device)!))));
+return root.Parse(args).Invoke();
+
+static int Run(Settings s)
+{
+    Console.WriteLine(MnistCnn.Summary);
+    Console.WriteLine();
+
+    var mnist = s.Data is null ? Datasets.Mnist() : Datasets.Mnist(s.Data.FullName);
+    var train = mnist.Train;
+    var test = mnist.Test;
+    var invertedTest = test.Map(Datasets.Invert);
+    if (s.Invert)
+    {
+        train = train.Concatenate(train.Map(Datasets.Invert));
+        test = test.Concatenate(invertedTest);
+    }
+    Console.WriteLine($"Training on {train.Count:N0} images, testing on {test.Count:N0}{(s.Invert ? " (each with its colour-inverted twin)" : "")}.");
+
+    using var net = new MnistCnn(s.Seed, s.Device);
+    if (s.Load is not null)
+    {
+        net.Load(s.Load.FullName);
+        Console.WriteLine($"Loaded weights from {s.Load.FullName}.");
+    }
+    if (s.Epochs > 0)
+    {
+        var history = net.Fit(train.Cache().Shuffle(20_000, s.Seed).Batch(s.Batch).Prefetch(), s.Epochs,
+            validation: test.Cache().Batch(512), options: new FitOptions { Verbose = !s.Quiet });
+        if (s.Plot is not null)
+        {
+            Pictures.SaveCurves(s.Plot.FullName, history);
+            Console.WriteLine($"Wrote training curves to {s.Plot.FullName}.");
+        }
+    }
+    if (s.Save is not null)
+    {
+        net.Save(s.Save.FullName);
+        Console.WriteLine($"Saved weights to {s.Save.FullName}.");
+    }
+
+    var normal = net.Evaluate(mnist.Test.Batch(512));
+    var inverted = net.Evaluate(invertedTest.Batch(512));
+    Console.WriteLine($"Test accuracy: {normal.Accuracy:0.0000} - loss: {normal.Loss:0.0000} (normal digits)");
+    Console.WriteLine($"Test accuracy: {inverted.Accuracy:0.0000} - loss: {inverted.Loss:0.0000} (inverted digits)");
+    Console.WriteLine();
+
+    var showcase = Showcase.Build(mnist.Test, s.Seed);
+    var probabilities = showcase.Select(image => net.Predict(image.Pixels)).ToList();
+    PredictionTable.Print(showcase, probabilities);
+    if (s.Grid is not null)
+    {
+        Pictures.SaveGrid(s.Grid.FullName, showcase, probabilities);
+        Console.WriteLine($"Wrote the images with their predictions to {s.Grid.FullName}.");
+    }
+    return 0;
+}
+
+internal sealed record Settings(int Epochs, int Batch, bool Invert, DirectoryInfo? Data, int Seed, FileInfo? Save, FileInfo? Load,
+    FileInfo? Plot, FileInfo? Grid, bool Quiet, Device Device);

@@ -1,0 +1,171 @@
+// Kiln CUDA kernel library: shared helpers. This file is concatenated first (see KernelSources); the kernel files
+// use no include directives because NVRTC has no file system here.
+//
+// Conventions (the same contract as Kiln.Runtime.Cpu):
+//  * Tensors are float32, NHWC, batch-major; a sample's features are contiguous.
+//  * Shapes are template parameters; the batch size is the only run-time shape.
+//  * Activation codes: 0 Linear, 1 Relu, 2 Sigmoid, 3 Tanh, fused into the forward epilogue (bias + activation).
+//  * No atomics: every output element is written by one thread with a fixed reduction order, so two runs give the
+//    same bits.
+//  * Launch shapes (KernelGeometry in C# computes them):
+//      GEMM-style kernels  block (TILE, TILE); grid.x tiles the output rows, grid.y the output columns;
+//                          row = blockIdx.x*TILE + threadIdx.y, col = blockIdx.y*TILE + threadIdx.x.
+//                          *_backward_weights add one more block along x that computes the bias gradient.
+//      elementwise kernels block THREADS; grid ceil(n / THREADS).
+//      row kernels         one warp per row: block 32*ROWS_PER_BLOCK; grid ceil(batch / ROWS_PER_BLOCK).
+
+namespace kiln {
+
+typedef unsigned int u32;
+
+enum : int { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3 };
+
+constexpr int TILE = 16;
+constexpr int THREADS = 256;
+constexpr int ROWS_PER_BLOCK = 4;
+
+// No <math.h> / <cmath> under NVRTC here: spell the special values out.
+__device__ __forceinline__ float neg_infinity() { return __int_as_float(0xFF800000); }
+__device__ __forceinline__ float quiet_nan() { return __int_as_float(0x7FC00000); }
+
+template <int Act>
+__device__ __forceinline__ float activate(float v)
+{
+    if constexpr (Act == ACT_RELU) {
+        return v > 0.0f ? v : 0.0f;
+    } else if constexpr (Act == ACT_SIGMOID) {
+        return 1.0f / (1.0f + expf(-v));
+    } else if constexpr (Act == ACT_TANH) {
+        return tanhf(v);
+    } else {
+        static_assert(Act == ACT_LINEAR, "unknown activation code");
+        return v;
+    }
+}
+
+// dy * f'(x), with f' written from the output y = f(x): relu y > 0, sigmoid y(1 - y), tanh 1 - y^2.
+template <int Act>
+__device__ __forceinline__ float activation_grad(float y, float dy)
+{
+    if constexpr (Act == ACT_RELU) {
+        return y > 0.0f ? dy : 0.0f;
+    } else if constexpr (Act == ACT_SIGMOID) {
+        return dy * (y * (1.0f - y));
+    } else if constexpr (Act == ACT_TANH) {
+        return dy * (1.0f - y * y);
+    } else {
+        static_assert(Act == ACT_LINEAR, "unknown activation code");
+        return dy;
+    }
+}
+
+// Counter-based hash for dropout masks; Kiln.Runtime.Cpu computes the same function.
+//   mix32(x) = x ^= x >> 16; x *= 0x7FEB352D; x ^= x >> 15; x *= 0x846CA68B; x ^= x >> 16   (all mod 2^32)
+//   kiln_hash(seed, step, index) = mix32(mix32(mix32(seed ^ 0x9E3779B9) ^ step) ^ index)
+__device__ __forceinline__ u32 kiln_mix32(u32 x)
+{
+    x ^= x >> 16;
+    x *= 0x7FEB352Du;
+    x ^= x >> 15;
+    x *= 0x846CA68Bu;
+    x ^= x >> 16;
+    return x;
+}
+
+__device__ __forceinline__ u32 kiln_hash(u32 seed, u32 step, u32 index)
+{
+    u32 h = kiln_mix32(seed ^ 0x9E3779B9u);
+    h = kiln_mix32(h ^ step);
+    return kiln_mix32(h ^ index);
+}
+
+// True when element `index` survives dropout at `rate`: (hash >> 8) * 2^-24 >= rate.
+__device__ __forceinline__ bool dropout_keep(u32 seed, u32 step, u32 index, float rate)
+{
+    return (float)(kiln_hash(seed, step, index) >> 8) * (1.0f / 16777216.0f) >= rate;
+}
+
+// C[row, col] = sum over k = 0, 1, ..., Kd-1 (in that order) of A(row, k) * B(k, col), for the calling thread's
+// (row, col) in a TILE x TILE block. Every thread of the block must call it (it synchronises); rows >= M or
+// columns >= N compute garbage that the caller does not store. loadA / loadB are called only in range.
+template <class LoadA, class LoadB>
+__device__ __forceinline__ float tile_gemm(int row, int col, int M, int N, int Kd, LoadA loadA, LoadB loadB)
+{
+    __shared__ float As[TILE][TILE + 1];
+    __shared__ float Bs[TILE][TILE + 1];
+    const int tx = threadIdx.x;
+    const int ty = threadIdx.y;
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < Kd; k0 += TILE) {
+        const int ka = k0 + tx;
+        As[ty][tx] = (row < M && ka < Kd) ? loadA(row, ka) : 0.0f;
+        const int kb = k0 + ty;
+        Bs[ty][tx] = (kb < Kd && col < N) ? loadB(kb, col) : 0.0f;
+        __syncthreads();
+        const int kn = Kd - k0 < TILE ? Kd - k0 : TILE;
+        for (int kk = 0; kk < kn; ++kk) {
+            acc += As[ty][kk] * Bs[kk][tx];
+        }
+        __syncthreads();
+    }
+    return acc;
+}
+
+// db[c] = sum over r < rows of dy[r * Cols + c], for c = blockIdx.y * TILE + threadIdx.x. Thread row ty sums
+// r = ty, ty + TILE, ... in order; then thread row 0 adds the TILE partial sums in order ty = 0 .. TILE-1.
+// Every thread of the block must call it.
+template <int Cols>
+__device__ __forceinline__ void bias_grad_tile(const float* __restrict__ dy, float* __restrict__ db, int rows)
+{
+    __shared__ float part[TILE][TILE + 1];
+    const int tx = threadIdx.x;
+    const int ty = threadIdx.y;
+    const int c = blockIdx.y * TILE + tx;
+    float s = 0.0f;
+    if (c < Cols) {
+        for (int r = ty; r < rows; r += TILE) {
+            s += dy[(size_t)r * Cols + c];
+        }
+    }
+    part[ty][tx] = s;
+    __syncthreads();
+    if (ty == 0 && c < Cols) {
+        float t = 0.0f;
+        for (int i = 0; i < TILE; ++i) {
+            t += part[i][tx];
+        }
+        db[c] = t;
+    }
+}
+
+// Butterfly reductions over a full warp: every lane ends with the same bits (each level adds the same pair).
+__device__ __forceinline__ float warp_sum(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) {
+        v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
+    }
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) {
+        v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
+    }
+    return v;
+}
+
+// Arg-max over a warp; ties go to the lowest index (the first maximum).
+__device__ __forceinline__ void warp_argmax(float& value, int& index)
+{
+    for (int o = 16; o > 0; o >>= 1) {
+        const float v = __shfl_xor_sync(0xFFFFFFFFu, value, o);
+        const int i = __shfl_xor_sync(0xFFFFFFFFu, index, o);
+        if (v > value || (v == value && i < index)) {
+            value = v;
+            index = i;
+        }
+    }
+}
+
+} // namespace kiln

@@ -1,0 +1,74 @@
+namespace Kiln.Runtime.Cuda.Tests;
+
+/// <summary>Template instantiations of the kernel library for the networks the workshop uses, as name expressions.</summary>
+internal static class Networks
+{
+    private static IEnumerable<string> Dense(int inF, int outF, int act) =>
+    [
+        $"kiln::dense_forward<{inF},{outF},{act}>",
+        $"kiln::dense_backward_data<{inF},{outF}>",
+        $"kiln::dense_backward_weights<{inF},{outF}>",
+        $"kiln::activation_backward<{outF},{act}>",
+    ];
+
+    private static IEnumerable<string> Conv(int inH, int inW, int inC, int outH, int outW, int outC, int k, int s, int padTop, int padLeft, int act)
+    {
+        var shape = $"{inH},{inW},{inC},{outH},{outW},{outC},{k},{s},{padTop},{padLeft}";
+        return
+        [
+            $"kiln::conv2d_forward<{shape},{act}>",
+            $"kiln::conv2d_backward_data<{shape}>",
+            $"kiln::conv2d_backward_weights<{shape}>",
+            $"kiln::activation_backward<{outH * outW * outC},{act}>",
+        ];
+    }
+
+    private static IEnumerable<string> Pool(int inH, int inW, int c, int outH, int outW, int k, int s, int padTop, int padLeft)
+    {
+        var shape = $"{inH},{inW},{c},{outH},{outW},{k},{s},{padTop},{padLeft}";
+        return [$"kiln::maxpool2d_forward<{shape}>", $"kiln::maxpool2d_backward<{shape}>"];
+    }
+
+    private static IEnumerable<string> Classifier(int classes) =>
+    [
+        $"kiln::softmax_xent_sparse<{classes}>",
+        $"kiln::softmax_xent_dense<{classes}>",
+        $"kiln::softmax_forward<{classes}>",
+        "kiln::loss_accumulate",
+        "kiln::adam",
+        "kiln::sgd",
+    ];
+
+    /// <summary>Iris: Dense 4→10 relu, 10→10 relu, 10→3 softmax.</summary>
+    public static readonly string[] Iris =
+    [
+        .. Dense(4, 10, 1), .. Dense(10, 10, 1), .. Dense(10, 3, 0), .. Classifier(3),
+    ];
+
+    /// <summary>MNIST CNN: conv 16 k5 same relu, maxpool 2, conv 32 k5 same relu, maxpool 2, dense 1568→128 relu, dropout, dense 128→10 softmax.</summary>
+    public static readonly string[] Mnist =
+    [
+        .. Conv(28, 28, 1, 28, 28, 16, 5, 1, 2, 2, 1),
+        .. Pool(28, 28, 16, 14, 14, 2, 2, 0, 0),
+        .. Conv(14, 14, 16, 14, 14, 32, 5, 1, 2, 2, 1),
+        .. Pool(14, 14, 32, 7, 7, 2, 2, 0, 0),
+        .. Dense(1568, 128, 1),
+        "kiln::dropout_forward<128>", "kiln::dropout_backward<128>",
+        .. Dense(128, 10, 0),
+        .. Classifier(10),
+    ];
+
+    /// <summary>Odd shapes: valid conv k3 s2 tanh on 9×11×3 (→ 4×5×4), same conv k3 s2 sigmoid (→ 5×6×4), same 3×3 s2 max-pool (→ 3×3×4), MSE.</summary>
+    public static readonly string[] Odd =
+    [
+        .. Conv(9, 11, 3, 4, 5, 4, 3, 2, 0, 0, 3),
+        .. Conv(9, 11, 3, 5, 6, 4, 3, 2, 1, 1, 2),
+        .. Pool(5, 6, 4, 3, 3, 3, 2, 1, 0),
+        .. Dense(36, 3, 0),
+        "kiln::activation_forward<60,2>",
+        "kiln::mse<3>",
+        "kiln::loss_accumulate",
+    ];
+
+    public static string[] All => [.. Iris.Concat(Mnist).Concat(Odd).Distinct()];
+}
