@@ -120,6 +120,30 @@ public abstract partial class Network
         return history;
     }
 
+    /// <summary>
+    /// One training step on one batch, like Keras' <c>train_on_batch</c>: forward, loss, backward and update.
+    /// Allocates nothing once the buffers for this batch size exist.
+    /// </summary>
+    public BatchResult TrainOnBatch(Batch batch, Optimizer? optimizer = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(batch);
+        _optimizer = optimizer ?? _optimizer ?? new Adam();
+        _executor.SetOptimizer(_optimizer);
+        BatchValidation.Check(batch, Info, "TrainOnBatch");
+        _executor.ResetMetrics();
+        try
+        {
+            _executor.TrainStep(batch);
+        }
+        catch (NonFiniteLossException e)
+        {
+            throw new TrainingException($"TrainOnBatch: the loss became {e.Loss}.", e);
+        }
+        var m = _executor.ReadMetrics();
+        return new BatchResult(m.Loss, Info.HasAccuracy ? m.Accuracy : double.NaN);
+    }
+
     /// <summary>Mean loss and accuracy over a finite dataset, in inference mode (no dropout).</summary>
     public Evaluation Evaluate(Dataset<Batch> data, CancellationToken cancellationToken = default)
     {

@@ -27,11 +27,14 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         var diagnostics = inferred.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
         var models = inferred.Select(static (r, _) => r.Model).WithTrackingName(TrackingNames.Model);
 
-        context.RegisterSourceOutput(diagnostics, static (spc, items) =>
+        // Only the reporting step sees the compilation: it maps each location back to its syntax tree, so that
+        // #pragma warning disable works on Kiln's diagnostics. The cached steps above hold no tree.
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) =>
         {
+            var (items, compilation) = pair;
             foreach (var item in items)
             {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ById[item.Id], item.Location?.ToLocation(), [.. item.Arguments]));
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ById[item.Id], item.Location?.ToLocation(compilation), [.. item.Arguments]));
             }
         });
 

@@ -14,6 +14,10 @@ public static partial class Nvrtc
 {
     private static long s_compilations;
 
+    // Compilations are serialised: NVRTC 11.x does not promise that concurrent nvrtcCompileProgram calls are safe,
+    // and each program is compiled once per process anyway (ModuleCache).
+    private static readonly Lock s_compileLock = new();
+
     /// <summary>Whether NVRTC can be loaded; <paramref name="reason"/> lists every path tried when it cannot.</summary>
     public static bool IsAvailable(out string reason)
     {
@@ -98,7 +102,11 @@ public static partial class Nvrtc
                 }
             }
 
-            int result = CompileWithOptions(api, program, options);
+            int result;
+            lock (s_compileLock)
+            {
+                result = CompileWithOptions(api, program, options);
+            }
             Interlocked.Increment(ref s_compilations);
             string log = GetLog(api, program);
             if (result != 0)

@@ -78,6 +78,11 @@ public class CachingTests
         }
         Assert.False(value is ISymbol or SyntaxNode or Compilation or SemanticModel or SyntaxTree or Location,
             $"{path} holds a {value.GetType().Name}");
+        if (value.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(System.Collections.Immutable.ImmutableArray<>)
+            && (bool)type.GetProperty("IsDefault")!.GetValue(value)!)
+        {
+            return;
+        }
         if (value is IEnumerable items)
         {
             var i = 0;

@@ -108,8 +108,8 @@ public class DiagnosticTests
 
     [Fact]
     public void KLN0017_duplicate_names() => AssertDiagnostic(
-        "[Network][Input(4)][Dense(5, Name = \"dense_1\")][Dense(3, Activation.Softmax)] public partial class Net;",
-        "KLN0017", "Dense(3, Activation.Softmax)", "Layer name 'dense_1' is used more than once in 'Net'; saved tensors are named after their layers");
+        "[Network][Input(4)][Dense(5, Name = \"dense\")][Dense(3, Activation.Softmax)] public partial class Net;",
+        "KLN0017", "Dense(3, Activation.Softmax)", "Layer name 'dense' is used more than once in 'Net'; saved tensors are named after their layers");
 
     [Fact]
     public void KLN0018_flatten_on_a_vector_warns() => AssertDiagnostic(

@@ -1,4 +1,5 @@
 using Kiln.Generator.Model;
+using Kiln.Generator;
 
 namespace Kiln.Generator.Tests;
 
@@ -7,38 +8,38 @@ public class ShapeInferenceTests
 {
     [Theory]
     // Keras: 'same' gives ceil(in / stride) and puts the odd padding at the end.
-    [InlineData(28, 5, 1, Padding.Same, 28, 2)]
-    [InlineData(28, 2, 2, Padding.Same, 14, 0)]
-    [InlineData(7, 2, 2, Padding.Same, 4, 0)]
-    [InlineData(7, 3, 2, Padding.Same, 4, 1)]
-    [InlineData(4, 3, 2, Padding.Same, 2, 0)]
-    [InlineData(10, 4, 3, Padding.Same, 4, 1)]
+    [InlineData(28, 5, 1, 1, 28, 2)]
+    [InlineData(28, 2, 2, 1, 14, 0)]
+    [InlineData(7, 2, 2, 1, 4, 0)]
+    [InlineData(7, 3, 2, 1, 4, 1)]
+    [InlineData(4, 3, 2, 1, 2, 0)]
+    [InlineData(10, 4, 3, 1, 4, 1)]
     // 'valid' fits whole windows only.
-    [InlineData(9, 3, 2, Padding.Valid, 4, 0)]
-    [InlineData(11, 3, 2, Padding.Valid, 5, 0)]
-    [InlineData(3, 5, 1, Padding.Valid, 0, 0)]
-    public void Window_arithmetic_follows_keras(int input, int size, int stride, Padding padding, int output, int padBefore)
+    [InlineData(9, 3, 2, 0, 4, 0)]
+    [InlineData(11, 3, 2, 0, 5, 0)]
+    [InlineData(3, 5, 1, 0, 0, 0)]
+    public void Window_arithmetic_follows_keras(int input, int size, int stride, int padding, int output, int padBefore)
     {
-        Assert.Equal((output, padBefore), ShapeInference.Window(input, size, stride, padding));
+        Assert.Equal((output, padBefore), ShapeInference.Window(input, size, stride, (Model.Padding)padding));
     }
 
     [Fact]
     public void Mnist_cnn_shapes_offsets_and_counts()
     {
-        LayerSpec L(LayerKind kind, int units = 0, int filters = 0, int kernel = 0, int pool = 0, int stride = 1, Activation act = Activation.Linear, double rate = 0) =>
-            new(kind, null, null, Units: units, Filters: filters, KernelSize: kernel, PoolSize: pool, Stride: stride, Padding: Padding.Same, Activation: act, Rate: rate);
+        LayerSpec L(LayerKind kind, int units = 0, int filters = 0, int kernel = 0, int pool = 0, int stride = 1, Model.Activation act = Model.Activation.Linear, double rate = 0) =>
+            new(kind, null, null, Units: units, Filters: filters, KernelSize: kernel, PoolSize: pool, Stride: stride, Padding: Model.Padding.Same, Activation: act, Rate: rate);
         var spec = new NetworkSpec("", "Net", "Net", "public", LossKind.SparseCategoricalCrossentropy, null,
             new[]
             {
                 new LayerSpec(LayerKind.Input, null, null, Shape: new[] { 28, 28, 1 }.ToEquatableArray()),
-                L(LayerKind.Conv2D, filters: 16, kernel: 5, act: Activation.Relu),
+                L(LayerKind.Conv2D, filters: 16, kernel: 5, act: Model.Activation.Relu),
                 L(LayerKind.MaxPool2D, pool: 2, stride: 2),
-                L(LayerKind.Conv2D, filters: 32, kernel: 5, act: Activation.Relu),
+                L(LayerKind.Conv2D, filters: 32, kernel: 5, act: Model.Activation.Relu),
                 L(LayerKind.MaxPool2D, pool: 2, stride: 2),
                 L(LayerKind.Flatten),
-                L(LayerKind.Dense, units: 128, act: Activation.Relu),
+                L(LayerKind.Dense, units: 128, act: Model.Activation.Relu),
                 L(LayerKind.Dropout, rate: 0.4),
-                L(LayerKind.Dense, units: 10, act: Activation.Softmax),
+                L(LayerKind.Dense, units: 10, act: Model.Activation.Softmax),
             }.ToEquatableArray(), default);
 
         var result = ShapeInference.Infer(spec);

@@ -23,7 +23,7 @@ public sealed class ErrorPathTests
     {
         var source = KernelSources.All + "#line 1 \"extra.cu\"\nnamespace kiln { __global__ void k() { undefined_thing(); } }\n";
         var e = Assert.Throws<NvrtcException>(() => Nvrtc.Compile(source, "kiln.cu", [], "compute_80"));
-        Assert.Contains("extra.cu(2): error", e.Message, StringComparison.Ordinal);
+        Assert.Contains("extra.cu(1): error", e.Message, StringComparison.Ordinal);
     }
 
     [NvrtcFact]

@@ -38,13 +38,17 @@ public abstract class CpuExecutor : IExecutor
     protected Span<float> Parameters => _parameters;
     protected internal Span<float> Gradients => _gradients;
 
+    /// <summary>The first <paramref name="length"/> elements of a per-batch buffer.</summary>
+    protected static Span<T> View<T>(T[] buffer, int length) => buffer.AsSpan(0, length);
+
     /// <summary>A per-layer dropout seed, so two dropout layers never share a mask.</summary>
     protected uint LayerSeed(int layer) => Dropout.Hash(Seed, 0x4B494C4Eu, (uint)layer);
 
     /// <summary>Allocates every per-batch buffer for up to <paramref name="batch"/> examples.</summary>
     protected abstract void Allocate(int batch);
 
-    protected abstract void Predict(ReadOnlySpan<float> x, int batch, Span<float> y);
+    /// <summary>Inference-mode outputs (probabilities for a softmax head) for one chunk.</summary>
+    protected abstract void Infer(ReadOnlySpan<float> x, int batch, Span<float> y);
 
     /// <summary>Forward, loss and backward; gradients land in <see cref="Gradients"/>. Returns the summed loss.</summary>
     protected abstract double TrainBatch(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch, out int correct);
@@ -108,7 +112,7 @@ public abstract class CpuExecutor : IExecutor
         {
             var n = Math.Min(PredictChunk, count - start);
             EnsureCapacity(n);
-            Predict(features.Slice(start * Info.InputSize, n * Info.InputSize), n, outputs.Slice(start * Info.OutputSize, n * Info.OutputSize));
+            Infer(features.Slice(start * Info.InputSize, n * Info.InputSize), n, outputs.Slice(start * Info.OutputSize, n * Info.OutputSize));
         }
     }
 

@@ -20,6 +20,9 @@ public sealed class History
 /// <summary>The result of <see cref="Network.Evaluate"/>.</summary>
 public sealed record Evaluation(double Loss, double Accuracy, long Count);
 
+/// <summary>Loss and accuracy of one batch, from <see cref="Network.TrainOnBatch"/>.</summary>
+public readonly record struct BatchResult(double Loss, double Accuracy);
+
 /// <summary>Reported through <see cref="IProgress{T}"/> while training.</summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int? StepsPerEpoch, double Loss, double Accuracy);
 

@@ -85,9 +85,9 @@ internal sealed class BufferPlan
 
     public bool OwnsGradient(int index) => _gradientOwner[index] == _ids[index];
 
-    public string Span(LayerModel layer) => $"_{_ids[layer.Index]}.AsSpan(0, batch * {layer.Output.Size})";
-    public string GradientSpan(LayerModel layer) => $"_d_{_ids[layer.Index]}.AsSpan(0, batch * {layer.Output.Size})";
-    public string ArgmaxSpan(LayerModel layer) => $"_{_ids[layer.Index]}_argmax.AsSpan(0, batch * {layer.Output.Size})";
+    public string Span(LayerModel layer) => $"View(_{_ids[layer.Index]}, batch * {layer.Output.Size})";
+    public string GradientSpan(LayerModel layer) => $"View(_d_{_ids[layer.Index]}, batch * {layer.Output.Size})";
+    public string ArgmaxSpan(LayerModel layer) => $"View(_{_ids[layer.Index]}_argmax, batch * {layer.Output.Size})";
 
     /// <summary>Whether backpropagation must produce the gradient of layer <paramref name="index"/>'s output.</summary>
     public bool GradientNeeded(int index) => index == _model.Layers.Count - 1 || NeedsInputGradient(index + 1);

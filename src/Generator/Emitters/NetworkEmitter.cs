@@ -188,7 +188,7 @@ internal static class NetworkEmitter
         var softmax = model.Last.Activation == Activation.Softmax;
         var gradient = plan.GradientSpan(model.Last);
 
-        w.Open("protected override void Predict(global::System.ReadOnlySpan<float> x, int batch, global::System.Span<float> y)");
+        w.Open("protected override void Infer(global::System.ReadOnlySpan<float> x, int batch, global::System.Span<float> y)");
         w.Line("var output = Forward(x, batch, training: false);");
         w.Line(softmax ? $"{Cpu}.Losses.Softmax(output, y, batch, {size});" : "output.CopyTo(y);");
         w.Close();
@@ -210,10 +210,10 @@ internal static class NetworkEmitter
         switch (model.Loss)
         {
             case LossKind.SparseCategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, _probabilities.AsSpan(0, batch * {size}), {gradient}, batch, {size}, out correct);");
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
                 break;
             case LossKind.CategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, _probabilities.AsSpan(0, batch * {size}), {gradient}, batch, {size}, out correct);");
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
                 break;
             default:
                 w.Line("correct = 0;");
@@ -228,8 +228,8 @@ internal static class NetworkEmitter
         var layers = model.Layers;
         w.Line("/// <summary>Backpropagates the loss gradient into <see cref=\"global::Kiln.Execution.CpuExecutor.Gradients\"/>, last layer first.</summary>");
         w.Open("private void Backward(global::System.ReadOnlySpan<float> x, int batch)");
-        w.Line("var p = Parameters;");
-        w.Line("var g = Gradients;");
+        var declarations = new List<(string Name, string Line)>();
+        var body = new IndentedWriter();
 
         // The training-mode outputs each layer read, as views.
         var inputs = new string[layers.Count];
@@ -238,21 +238,16 @@ internal static class NetworkEmitter
         {
             inputs[layer.Index] = previous;
             var output = plan.Output(layer);
-            if (layer.Kind == LayerKind.Flatten)
-            {
-                w.Line($"global::System.ReadOnlySpan<float> {output} = {previous};");
-            }
-            else
-            {
-                w.Line($"global::System.ReadOnlySpan<float> {output} = {plan.Span(layer)};");
-            }
+            declarations.Add((output, layer.Kind == LayerKind.Flatten
+                ? $"global::System.ReadOnlySpan<float> {output} = {previous};"
+                : $"global::System.ReadOnlySpan<float> {output} = {plan.Span(layer)};"));
             previous = output;
         }
         foreach (var layer in layers)
         {
             if (plan.GradientNeeded(layer.Index) && plan.OwnsGradient(layer.Index))
             {
-                w.Line($"var {plan.Gradient(layer.Index)} = {plan.GradientSpan(layer)};");
+                declarations.Add((plan.Gradient(layer.Index)!, $"var {plan.Gradient(layer.Index)} = {plan.GradientSpan(layer)};"));
             }
         }
 
@@ -262,41 +257,41 @@ internal static class NetworkEmitter
             var dy = plan.Gradient(i)!;
             var dx = plan.NeedsInputGradient(i) ? plan.Gradient(i - 1) : null;
             var x = inputs[i];
-            w.Line();
-            w.Line($"// {layer.Name}");
+            body.Line();
+            body.Line($"// {layer.Name}");
             var headFused = i == layers.Count - 1 && layer.Activation == Activation.Softmax;
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
                     if (!headFused && layer.Activation != Activation.Linear)
                     {
-                        w.Line($"{Cpu}.Activations.Backward({plan.Output(layer)}, {dy}, {Epilogue(layer.Activation)});");
+                        body.Line($"{Cpu}.Activations.Backward({plan.Output(layer)}, {dy}, {Epilogue(layer.Activation)});");
                     }
-                    w.Line($"{Cpu}.Dense.BackwardWeights({x}, {dy}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, {layer.Input.Size}, {layer.Units});");
+                    body.Line($"{Cpu}.Dense.BackwardWeights({x}, {dy}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, {layer.Input.Size}, {layer.Units});");
                     if (dx is not null)
                     {
-                        w.Line($"{Cpu}.Dense.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, {layer.Input.Size}, {layer.Units});");
+                        body.Line($"{Cpu}.Dense.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, {layer.Input.Size}, {layer.Units});");
                     }
                     break;
                 case LayerKind.Conv2D:
                     if (!headFused && layer.Activation != Activation.Linear)
                     {
-                        w.Line($"{Cpu}.Activations.Backward({plan.Output(layer)}, {dy}, {Epilogue(layer.Activation)});");
+                        body.Line($"{Cpu}.Activations.Backward({plan.Output(layer)}, {dy}, {Epilogue(layer.Activation)});");
                     }
-                    w.Line($"{Cpu}.Conv2D.BackwardWeights({x}, {dy}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
+                    body.Line($"{Cpu}.Conv2D.BackwardWeights({x}, {dy}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
                     if (dx is not null)
                     {
-                        w.Line($"{Cpu}.Conv2D.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
+                        body.Line($"{Cpu}.Conv2D.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
                     }
                     break;
                 case LayerKind.MaxPool2D:
-                    w.Line(dx is null ? "// nothing below needs a gradient" : $"{Cpu}.MaxPool2D.Backward({dy}, {plan.ArgmaxSpan(layer)}, {dx}, batch, in {Geometry(layer)});");
+                    body.Line(dx is null ? "// nothing below needs a gradient" : $"{Cpu}.MaxPool2D.Backward({dy}, {plan.ArgmaxSpan(layer)}, {dx}, batch, in {Geometry(layer)});");
                     break;
                 case LayerKind.Flatten:
-                    w.Line("// a view: its gradient is its input's gradient");
+                    body.Line("// a view: its gradient is its input's gradient");
                     break;
                 case LayerKind.Dropout:
-                    w.Line(dx is null ? "// nothing below needs a gradient" : $"{Cpu}.Dropout.Backward({dy}, {dx}, {F(layer.Rate)}f, LayerSeed({layer.Index}), Step);");
+                    body.Line(dx is null ? "// nothing below needs a gradient" : $"{Cpu}.Dropout.Backward({dy}, {dx}, {F(layer.Rate)}f, LayerSeed({layer.Index}), Step);");
                     break;
             }
             if (dx is null)
@@ -304,7 +299,33 @@ internal static class NetworkEmitter
                 break;
             }
         }
+        w.Line("var p = Parameters;");
+        w.Line("var g = Gradients;");
+        DeclareUsed(w, declarations, body.ToString());
+        w.Lines(body.ToString());
         w.Close();
+    }
+
+    /// <summary>Writes the declarations whose local the body mentions, in order (a local may be declared from an earlier one).</summary>
+    internal static void DeclareUsed(IndentedWriter w, List<(string Name, string Line)> declarations, string body)
+    {
+        var used = new HashSet<string>();
+        var text = System.Text.RegularExpressions.Regex.Replace(body, "//.*", "");
+        for (var i = declarations.Count - 1; i >= 0; i--)
+        {
+            if (System.Text.RegularExpressions.Regex.IsMatch(text, $@"\b{declarations[i].Name}\b"))
+            {
+                used.Add(declarations[i].Name);
+                text += "\n" + declarations[i].Line;
+            }
+        }
+        foreach (var (name, line) in declarations)
+        {
+            if (used.Contains(name))
+            {
+                w.Line(line);
+            }
+        }
     }
 
     private static string Epilogue(Activation activation) => activation switch

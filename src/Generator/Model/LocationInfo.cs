@@ -7,7 +7,18 @@ namespace Kiln.Generator.Model;
 /// <summary>An equatable stand-in for <see cref="Location"/>, which would keep the syntax tree alive.</summary>
 internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
 {
-    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+    /// <summary>A source location in <paramref name="compilation"/>'s tree for the file, or a file location if it has none.</summary>
+    public Location ToLocation(Compilation compilation)
+    {
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            if (tree.FilePath == FilePath)
+            {
+                return Location.Create(tree, Span);
+            }
+        }
+        return Location.Create(FilePath, Span, LineSpan);
+    }
 
     public static LocationInfo? From(SyntaxNode? node)
     {

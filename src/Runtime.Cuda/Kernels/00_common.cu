@@ -20,9 +20,9 @@ typedef unsigned int u32;
 
 enum : int { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3 };
 
-constexpr int TILE = 16;
-constexpr int THREADS = 256;
-constexpr int ROWS_PER_BLOCK = 4;
+// Enumerators, not constexpr variables: a namespace-scope variable would become an internal symbol whose mangled
+// name NVRTC salts per compilation, and the image would differ from run to run.
+enum : int { TILE = 16, THREADS = 256, ROWS_PER_BLOCK = 4 };
 
 // No <math.h> / <cmath> under NVRTC here: spell the special values out.
 __device__ __forceinline__ float neg_infinity() { return __int_as_float(0xFF800000); }

@@ -51,7 +51,7 @@ __global__ void softmax_xent_sparse(const float* __restrict__ logits, const int*
 }
 
 // Dense (one-hot or soft) targets [batch, Classes]: loss = sum_j t_j * (log(s) - (z_j - m)) over t_j != 0;
-// correct when the first maximum of p is the first maximum of t.
+// dlogits = (p * sum_j t_j - t) / batch; correct when the first maximum of p is the first maximum of t.
 template <int Classes>
 __global__ void softmax_xent_dense(const float* __restrict__ logits, const float* __restrict__ targets,
                                    float* __restrict__ probs, float* __restrict__ dlogits, float* __restrict__ row_loss,
@@ -75,6 +75,11 @@ __global__ void softmax_xent_dense(const float* __restrict__ logits, const float
     }
     s = warp_sum(s);
     const float logS = logf(s);
+    float total = 0.0f;  // sum of the targets: the gradient of -sum t log p is p * sum(t) - t
+    for (int j = lane; j < Classes; j += 32) {
+        total += t[j];
+    }
+    total = warp_sum(total);
     float loss = 0.0f;
     float best = -1.0f;
     int bestIndex = Classes;
@@ -86,7 +91,7 @@ __global__ void softmax_xent_dense(const float* __restrict__ logits, const float
         if (probs != nullptr) {
             probs[(size_t)row * Classes + j] = p;
         }
-        dlogits[(size_t)row * Classes + j] = (p - tj) / (float)batch;
+        dlogits[(size_t)row * Classes + j] = (p * total - tj) / (float)batch;
         if (tj != 0.0f) {
             loss += tj * (logS - (z[j] - m));
         }

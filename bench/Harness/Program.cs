@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Kiln;
+using Kiln.Bench;
+
+// Whole-network timings beside the PyTorch peer (bench/pytorch_peer.py), run in the same invocation.
+var images = new Option<int>("--images") { Description = "Training images in the epoch (the data repeats to reach it)", DefaultValueFactory = _ => 60_000 };
+var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 128 };
+var data = new Option<DirectoryInfo?>("--data") { Description = "Directory with MNIST IDX files; the embedded subset by default" };
+var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+var peer = new Option<bool>("--no-peer") { Description = "Skip the PyTorch run" };
+
+var mnist = new Command("mnist", "One MNIST CNN training epoch, then inference throughput and latency") { images, batch, data, device, peer };
+mnist.SetAction(r => Mnist(r.GetValue(images), r.GetValue(batch), r.GetValue(data), Device.Parse(r.GetValue(device)!), !r.GetValue(peer)));
+var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 20_000 };
+var iris = new Command("iris", "Iris training steps (batch 32, Adam)") { steps, device, peer };
+iris.SetAction(r => Iris(r.GetValue(steps), Device.Parse(r.GetValue(device)!), !r.GetValue(peer)));
+return new RootCommand("Kiln benchmark harness") { mnist, iris }.Parse(args).Invoke();
+
+static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device device, bool runPeer)
+{
+    var source = (directory is null ? Datasets.Mnist() : Datasets.Mnist(directory.FullName)).Train.Cache();
+    var all = source.ToList();
+    var batches = Dataset.From(all).Repeat().Take(imageCount).Batch(batchSize).ToList();
+    using var net = new MnistCnn(seed: 1, device);
+    var optimizer = new Adam();
+    net.TrainOnBatch(batches[0], optimizer);   // warm-up: JIT, buffers
+
+    var before = GC.GetTotalAllocatedBytes(precise: true);
+    var clock = Stopwatch.StartNew();
+    foreach (var b in batches)
+    {
+        net.TrainOnBatch(b, optimizer);
+    }
+    clock.Stop();
+    var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+    var trainRate = imageCount / clock.Elapsed.TotalSeconds;
+
+    var probe = batches[0].Features.AsSpan(0, batchSize * MnistCnn.InputSize).ToArray();
+    var outputs = new float[batchSize * MnistCnn.OutputSize];
+    net.Predict(probe, outputs);
+    var inferClock = Stopwatch.StartNew();
+    var inferBatches = 0;
+    while (inferClock.Elapsed.TotalSeconds < 2)
+    {
+        net.Predict(probe, outputs);
+        inferBatches++;
+    }
+    var inferRate = inferBatches * batchSize / inferClock.Elapsed.TotalSeconds;
+    var one = new float[MnistCnn.OutputSize];
+    net.Predict(probe.AsSpan(0, MnistCnn.InputSize), one);
+    var latencyClock = Stopwatch.StartNew();
+    const int singles = 2000;
+    for (var i = 0; i < singles; i++)
+    {
+        net.Predict(probe.AsSpan(0, MnistCnn.InputSize), one);
+    }
+    var latencyUs = latencyClock.Elapsed.TotalMicroseconds / singles;
+    var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+
+    Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, device {net.DeviceName}");
+    Console.WriteLine($"| run | images/s (train, batch {batchSize}) | epoch of {imageCount:N0} | peak MB | alloc/step | inference images/s | 1-image latency |");
+    Console.WriteLine("|---|---|---|---|---|---|---|");
+    Console.WriteLine(Invariant($"| Kiln | {trainRate:N0} | {clock.Elapsed.TotalSeconds:0.00} s | {peakMb:0} | {allocated / (double)batches.Count:0} B | {inferRate:N0} | {latencyUs:0} µs |"));
+    if (runPeer)
+    {
+        var dir = directory?.FullName ?? ExtractEmbedded();
+        var result = RunPeer($"mnist \"{dir}\" --images {imageCount} --batch {batchSize}");
+        if (result is not null && result.TryGetValue("images_per_second", out var rate))
+        {
+            Console.WriteLine($"| PyTorch {result["torch"]} ({result["threads"]} threads) | {double.Parse(rate, CultureInfo.InvariantCulture):N0} | {result["seconds"]} s | {result["peak_mb"]} | | | |");
+            Console.WriteLine(Invariant($"Kiln / PyTorch training throughput: {trainRate / double.Parse(rate, CultureInfo.InvariantCulture):0.00}×"));
+        }
+    }
+    return 0;
+}
+
+static int Iris(int steps, Device device, bool runPeer)
+{
+    var (train, _) = Datasets.Iris().Split(0.25, seed: 1);
+    var batch = train.Batch(32).First();
+    using var net = new IrisNet(seed: 1, device);
+    var optimizer = new Adam();
+    for (var i = 0; i < 2000; i++)
+    {
+        net.TrainOnBatch(batch, optimizer);
+    }
+    var before = GC.GetTotalAllocatedBytes(precise: true);
+    var clock = Stopwatch.StartNew();
+    for (var i = 0; i < steps; i++)
+    {
+        net.TrainOnBatch(batch, optimizer);
+    }
+    clock.Stop();
+    var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+    Console.WriteLine($"| run | µs per training step (batch 32, Adam) | alloc/step |");
+    Console.WriteLine("|---|---|---|");
+    Console.WriteLine(Invariant($"| Kiln ({net.DeviceName}) | {clock.Elapsed.TotalMicroseconds / steps:0.00} | {allocated / (double)steps:0} B |"));
+    if (runPeer && RunPeer($"iris --steps 3000") is { } result)
+    {
+        Console.WriteLine($"| PyTorch {result["torch"]} ({result["threads"]} threads) | {result["us_per_step"]} | |");
+    }
+    return 0;
+}
+
+static Dictionary<string, string>? RunPeer(string arguments)
+{
+    var script = Path.Combine(AppContext.BaseDirectory, "pytorch_peer.py");
+    var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    var check = Process.Start(new ProcessStartInfo(python, "-c \"import torch\"") { RedirectStandardError = true });
+    check!.WaitForExit();
+    if (check.ExitCode != 0)
+    {
+        Console.WriteLine("PyTorch peer skipped: `python3 -c \"import torch\"` failed.");
+        return null;
+    }
+    var start = new ProcessStartInfo(python, $"\"{script}\" {arguments}") { RedirectStandardOutput = true };
+    start.Environment["OMP_NUM_THREADS"] = "2";
+    using var process = Process.Start(start)!;
+    var line = process.StandardOutput.ReadToEnd().Trim().Split('\n').Last();
+    process.WaitForExit();
+    return line.Split(' ').Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+}
+
+static string ExtractEmbedded()
+{
+    var directory = Directory.CreateTempSubdirectory("kiln-mnist-").FullName;
+    foreach (var name in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" })
+    {
+        using var stream = typeof(Datasets).Assembly.GetManifestResourceStream("Kiln.Data.mnist." + name)!;
+        using var file = File.Create(Path.Combine(directory, name));
+        stream.CopyTo(file);
+    }
+    return directory;
+}
+
+static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -1,0 +1,75 @@
+namespace Kiln;
+
+internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropRemainder) : Dataset<Batch>
+{
+    public override bool IsInfinite => source.IsInfinite;
+
+    public override long? Count => source.Count is { } n ? dropRemainder ? n / size : (n + size - 1) / size : null;
+
+    public override IEnumerator<Batch> GetEnumerator()
+    {
+        // The first example of the pass fixes the sizes; every later one is checked against it.
+        var featureSize = -1;
+        var targetSize = -1;
+        var index = 0L;
+        Batch? batch = null;
+        foreach (var example in source)
+        {
+            var features = example.Features ?? throw new InvalidDataException($"Example {index} has no features.");
+            var target = example.Target;
+            if (featureSize < 0)
+            {
+                featureSize = features.Length;
+                targetSize = target?.Length ?? -1;
+            }
+            else if (features.Length != featureSize)
+            {
+                throw new InvalidDataException($"Example {index} has {features.Length} features, but the examples before it have {featureSize}.");
+            }
+            else if ((target?.Length ?? -1) != targetSize)
+            {
+                throw new InvalidDataException($"Example {index} has {Describe(target?.Length ?? -1)}, but the examples before it have {Describe(targetSize)}.");
+            }
+
+            batch ??= NewBatch(featureSize, targetSize);
+            var row = batch.Count;
+            features.CopyTo(batch.Features, row * featureSize);
+            target?.CopyTo(batch.Targets!, row * targetSize);
+            batch.Labels[row] = example.Label;
+            batch.Count++;
+            index++;
+            if (batch.Count == size)
+            {
+                yield return batch;
+                batch = null;
+            }
+        }
+        if (batch is not null && !dropRemainder)
+        {
+            // The tail gets arrays of its own length, so Features.Length == Count * FeatureSize for every batch.
+            yield return Trim(batch);
+        }
+    }
+
+    private static string Describe(int targetSize) => targetSize < 0 ? "no target" : $"a target of {targetSize} values";
+
+    // A fresh batch every time: consumers may keep batches (Cache) or hold several at once (Prefetch).
+    private Batch NewBatch(int featureSize, int targetSize) => new()
+    {
+        Features = new float[size * featureSize],
+        Labels = new int[size],
+        Targets = targetSize < 0 ? null : new float[size * targetSize],
+        FeatureSize = featureSize,
+        TargetSize = Math.Max(targetSize, 0),
+    };
+
+    private static Batch Trim(Batch batch) => new()
+    {
+        Features = batch.Features[..(batch.Count * batch.FeatureSize)],
+        Labels = batch.Labels[..batch.Count],
+        Targets = batch.Targets?[..(batch.Count * batch.TargetSize)],
+        Count = batch.Count,
+        FeatureSize = batch.FeatureSize,
+        TargetSize = batch.TargetSize,
+    };
+}

@@ -1,0 +1,305 @@
+using System.Runtime.InteropServices;
+using Kiln.Runtime.Cuda;
+
+namespace Kiln.Execution;
+
+/// <summary>
+/// What every generated CUDA executor shares: the context, the module compiled from the kernel library with the
+/// network's template instantiations, the flat parameter/gradient/optimizer buffers, input staging, the loss
+/// accumulators on the device, and the optimizer launch. The generated subclass holds the layer buffers and
+/// launches the layers in order.
+/// </summary>
+public abstract unsafe class CudaExecutor : IExecutor
+{
+    private static readonly string[] SharedKernels = ["kiln::adam", "kiln::sgd", "kiln::loss_accumulate"];
+
+    private readonly CudaContext _context;
+    private readonly CudaModule _module;
+    private readonly CudaFunction[] _functions;
+    private readonly CudaStream _stream;
+    private readonly DeviceBuffer<float> _parameters;
+    private readonly DeviceBuffer<float> _gradients;
+    private readonly DeviceBuffer<float> _moment1;
+    private readonly DeviceBuffer<float> _moment2;
+    private readonly DeviceBuffer<double> _lossSum;
+    private readonly DeviceBuffer<int> _correctSum;
+    private readonly List<IDisposable> _batchBuffers = [];
+    private readonly int _firstShared;
+    private DeviceBuffer<float>? _input;
+    private DeviceBuffer<int>? _labels;
+    private DeviceBuffer<float>? _targets;
+    private DeviceBuffer<float>? _rowLoss;
+    private DeviceBuffer<int>? _rowCorrect;
+    private PinnedBuffer<float>? _stagingFeatures;
+    private PinnedBuffer<int>? _stagingLabels;
+    private PinnedBuffer<float>? _stagingTargets;
+    private Optimizer? _optimizer;
+    private long _optimizerSteps;
+    private long _count;
+    private int _capacity;
+
+    /// <param name="kernels">NVRTC name expressions of the network's kernels; <see cref="Launch"/> takes an index into it.</param>
+    protected CudaExecutor(ExecutorContext context, IReadOnlyList<string> kernels)
+    {
+        Info = context.Info;
+        Seed = context.Seed;
+        _context = new CudaContext(context.CudaOrdinal);
+        var names = kernels.Concat(SharedKernels).ToArray();
+        _firstShared = kernels.Count;
+        var program = ModuleCache.Shared.GetOrCompile(KernelSources.All, Info.Name, names, _context.Device);
+        _module = _context.LoadModule(program);
+        _functions = [.. names.Select(_module.GetFunctionByExpression)];
+        _stream = _context.CreateStream();
+        _parameters = _context.Allocate<float>(Info.ParameterCount);
+        _gradients = _context.Allocate<float>(Info.ParameterCount);
+        _moment1 = _context.Allocate<float>(Info.ParameterCount);
+        _moment2 = _context.Allocate<float>(Info.ParameterCount);
+        _lossSum = _context.Allocate<double>(1);
+        _correctSum = _context.Allocate<int>(1);
+        ResetMetrics();
+    }
+
+    public NetworkInfo Info { get; }
+    public string DeviceName => $"CUDA {_context.Device}";
+
+    protected uint Seed { get; }
+    protected uint Step { get; private set; }
+    protected CudaContext Context => _context;
+
+    /// <summary>Device address of the parameter at flat offset <paramref name="offset"/>.</summary>
+    protected ulong Parameters(int offset) => _parameters.At(offset);
+    protected ulong Gradients(int offset) => _gradients.At(offset);
+    protected ulong Input => _input!.Pointer;
+    protected DeviceBuffer<float> InputBuffer => _input!;
+    protected ulong Labels => _labels!.Pointer;
+    protected ulong Targets => _targets!.Pointer;
+    protected ulong RowLoss => _rowLoss!.Pointer;
+    protected ulong RowCorrect => _rowCorrect!.Pointer;
+
+    protected uint LayerSeed(int layer) => Runtime.Cpu.Dropout.Hash(Seed, 0x4B494C4Eu, (uint)layer);
+
+    /// <summary>Allocates the layer buffers for up to <paramref name="batch"/> examples with <see cref="AllocateBatch{T}"/>.</summary>
+    protected abstract void Allocate(int batch);
+
+    protected abstract void Forward(int batch, bool training);
+
+    /// <summary>Writes each row's loss and correctness and the gradient of the output (the head's kernel).</summary>
+    protected abstract void Loss(int batch);
+
+    protected abstract void Backward(int batch);
+
+    /// <summary>Runs the inference head after <see cref="Forward"/>; returns the buffer whose first rows are the outputs.</summary>
+    protected abstract DeviceBuffer<float> Outputs(int batch);
+
+    /// <summary>A per-batch device buffer, freed when the batch capacity grows and when the executor is disposed.</summary>
+    protected DeviceBuffer<T> AllocateBatch<T>(long count) where T : unmanaged
+    {
+        var buffer = _context.Allocate<T>(count);
+        _batchBuffers.Add(buffer);
+        return buffer;
+    }
+
+    /// <summary>Launches kernel <paramref name="kernel"/> on the executor's stream.</summary>
+    protected void Launch(int kernel, LaunchShape shape, params ReadOnlySpan<KernelArgument> arguments)
+    {
+        var values = stackalloc ulong[arguments.Length];
+        var pointers = stackalloc void*[arguments.Length];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            values[i] = arguments[i].Bits;
+            pointers[i] = values + i;
+        }
+        _module.Launch(_functions[kernel], shape.Grid, shape.Block, 0, _stream, pointers);
+    }
+
+    public void WriteParameters(ReadOnlySpan<float> values)
+    {
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        _parameters.Upload(values);
+    }
+
+    public void ReadParameters(Span<float> values)
+    {
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        _parameters.Download(values);
+    }
+
+    public void SetOptimizer(Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (ReferenceEquals(optimizer, _optimizer))
+        {
+            return;
+        }
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        _optimizer = optimizer;
+        _optimizerSteps = 0;
+        _moment1.Clear();
+        _moment2.Clear();
+    }
+
+    public void TrainStep(Batch batch)
+    {
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        Upload(batch);
+        Step++;
+        Forward(batch.Count, training: true);
+        Loss(batch.Count);
+        Backward(batch.Count);
+        _optimizerSteps++;
+        var n = Info.ParameterCount;
+        switch (optimizer)
+        {
+            case Adam adam:
+                var t = _optimizerSteps;
+                var alpha = (float)(adam.LearningRate * Math.Sqrt(1 - Math.Pow(adam.Beta2, t)) / (1 - Math.Pow(adam.Beta1, t)));
+                Launch(_firstShared, KernelGeometry.Elementwise(n), _parameters.Pointer, _gradients.Pointer, _moment1.Pointer, _moment2.Pointer,
+                    n, alpha, adam.Beta1, adam.Beta2, adam.Epsilon);
+                break;
+            case Sgd sgd:
+                Launch(_firstShared + 1, KernelGeometry.Elementwise(n), _parameters.Pointer, _gradients.Pointer, _moment1.Pointer,
+                    n, sgd.LearningRate, sgd.Momentum, sgd.Nesterov ? 1 : 0);
+                break;
+        }
+        Accumulate(batch.Count);
+    }
+
+    public void EvaluateStep(Batch batch)
+    {
+        Upload(batch);
+        Forward(batch.Count, training: false);
+        Loss(batch.Count);
+        Accumulate(batch.Count);
+    }
+
+    public Metrics ReadMetrics()
+    {
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        Span<double> loss = stackalloc double[1];
+        Span<int> correct = stackalloc int[1];
+        _lossSum.Download(loss);
+        _correctSum.Download(correct);
+        return new Metrics(loss[0], correct[0], _count);
+    }
+
+    public void ResetMetrics()
+    {
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        _lossSum.Clear();
+        _correctSum.Clear();
+        _count = 0;
+    }
+
+    public void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs)
+    {
+        const int chunk = 256;
+        for (var start = 0; start < count; start += chunk)
+        {
+            var n = Math.Min(chunk, count - start);
+            EnsureCapacity(n);
+            _stream.Synchronize();
+            features.Slice(start * Info.InputSize, n * Info.InputSize).CopyTo(_stagingFeatures!.AsSpan());
+            _input!.UploadAsync(_stagingFeatures!, _stream, n * Info.InputSize);
+            Forward(n, training: false);
+            var result = Outputs(n);
+            _stream.Synchronize();
+            result.Download(outputs.Slice(start * Info.OutputSize, n * Info.OutputSize));
+        }
+    }
+
+    public void Dispose()
+    {
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        ReleaseBatchBuffers();
+        foreach (var d in new IDisposable[] { _parameters, _gradients, _moment1, _moment2, _lossSum, _correctSum, _stream, _module, _context })
+        {
+            d.Dispose();
+        }
+        GC.SuppressFinalize(this);
+    }
+
+    private void Accumulate(int batch)
+    {
+        Launch(_firstShared + 2, KernelGeometry.Accumulate, RowLoss, RowCorrect, _lossSum.Pointer, _correctSum.Pointer, batch);
+        _count += batch;
+    }
+
+    private void Upload(Batch batch)
+    {
+        _context.MakeCurrent();
+        EnsureCapacity(batch.Count);
+        // The previous step may still read the staging buffers.
+        _stream.Synchronize();
+        var features = batch.Count * Info.InputSize;
+        batch.Features.AsSpan(0, features).CopyTo(_stagingFeatures!.AsSpan());
+        _input!.UploadAsync(_stagingFeatures!, _stream, features);
+        if (Info.Loss == Kiln.Loss.SparseCategoricalCrossentropy)
+        {
+            batch.Labels.AsSpan(0, batch.Count).CopyTo(_stagingLabels!.AsSpan());
+            _labels!.UploadAsync(_stagingLabels!, _stream, batch.Count);
+        }
+        else
+        {
+            var targets = batch.Count * Info.OutputSize;
+            batch.Targets.AsSpan(0, targets).CopyTo(_stagingTargets!.AsSpan());
+            _targets!.UploadAsync(_stagingTargets!, _stream, targets);
+        }
+    }
+
+    private void EnsureCapacity(int batch)
+    {
+        if (batch <= _capacity)
+        {
+            return;
+        }
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        ReleaseBatchBuffers();
+        _input = AllocateBatch<float>((long)batch * Info.InputSize);
+        _labels = AllocateBatch<int>(batch);
+        _targets = AllocateBatch<float>((long)batch * Info.OutputSize);
+        _rowLoss = AllocateBatch<float>(batch);
+        _rowCorrect = AllocateBatch<int>(batch);
+        _rowCorrect.Clear();
+        _stagingFeatures = Track(_context.AllocatePinned<float>((long)batch * Info.InputSize));
+        _stagingLabels = Track(_context.AllocatePinned<int>(batch));
+        _stagingTargets = Track(_context.AllocatePinned<float>((long)batch * Info.OutputSize));
+        Allocate(batch);
+        _capacity = batch;
+    }
+
+    private T Track<T>(T buffer) where T : IDisposable
+    {
+        _batchBuffers.Add(buffer);
+        return buffer;
+    }
+
+    private void ReleaseBatchBuffers()
+    {
+        foreach (var buffer in _batchBuffers)
+        {
+            buffer.Dispose();
+        }
+        _batchBuffers.Clear();
+    }
+}
+
+/// <summary>One kernel argument: a device address, an int, a uint or a float, in an 8-byte slot.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public readonly struct KernelArgument
+{
+    private KernelArgument(ulong bits) => Bits = bits;
+
+    internal ulong Bits { get; }
+
+    public static implicit operator KernelArgument(ulong address) => new(address);
+    public static implicit operator KernelArgument(int value) => new((uint)value);
+    public static implicit operator KernelArgument(uint value) => new(value);
+    public static implicit operator KernelArgument(float value) => new(BitConverter.SingleToUInt32Bits(value));
+}

@@ -1,0 +1,68 @@
+namespace Kiln.Runtime.Cpu;
+
+/// <summary>
+/// Inverted dropout (training only); mirror of Runtime.Cuda/Kernels/dropout.cu. The mask is a counter-based hash of
+/// (seed, step, element index), so backward recomputes it and nothing is stored. In place (x and y the same memory) is allowed.
+/// </summary>
+public static class Dropout
+{
+    /// <summary>
+    /// Counter-based hash, computed identically by the CUDA kernels (kiln_hash in 00_common.cu). All arithmetic mod 2³²:
+    /// <code>
+    /// mix32(x): x ^= x &gt;&gt; 16; x *= 0x7FEB352D; x ^= x &gt;&gt; 15; x *= 0x846CA68B; x ^= x &gt;&gt; 16; return x
+    /// Hash(seed, step, index) = mix32(mix32(mix32(seed ^ 0x9E3779B9) ^ step) ^ index)
+    /// </code>
+    /// mix32 is Chris Wellons' lowbias32 finaliser: a bijection with good avalanche, so nearby indices give unrelated bits.
+    /// </summary>
+    public static uint Hash(uint seed, uint step, uint index)
+    {
+        var h = Mix32(seed ^ 0x9E3779B9u);
+        h = Mix32(h ^ step);
+        return Mix32(h ^ index);
+    }
+
+    /// <summary>True iff the element survives: (Hash &gt;&gt; 8)·2⁻²⁴ ≥ rate, i.e. a 24-bit uniform in [0, 1) compared in float.</summary>
+    public static bool Keep(uint seed, uint step, uint index, float rate) =>
+        (Hash(seed, step, index) >> 8) * (1f / 16777216f) >= rate;
+
+    /// <summary>y[i] = Keep(i) ? x[i] / (1 − rate) : 0, with i the position in the whole batch tensor.</summary>
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, float rate, uint seed, uint step)
+    {
+        CheckArguments(x.Length, y.Length, nameof(y), rate);
+        var keep = 1f - rate;
+        for (var i = 0; i < x.Length; i++)
+        {
+            y[i] = Keep(seed, step, (uint)i, rate) ? x[i] / keep : 0f;
+        }
+    }
+
+    /// <summary>dx[i] = Keep(i) ? dy[i] / (1 − rate) : 0, the same mask as the matching <see cref="Forward"/>.</summary>
+    public static void Backward(ReadOnlySpan<float> dy, Span<float> dx, float rate, uint seed, uint step)
+    {
+        CheckArguments(dy.Length, dx.Length, nameof(dx), rate);
+        var keep = 1f - rate;
+        for (var i = 0; i < dy.Length; i++)
+        {
+            dx[i] = Keep(seed, step, (uint)i, rate) ? dy[i] / keep : 0f;
+        }
+    }
+
+    private static uint Mix32(uint x)
+    {
+        x ^= x >> 16;
+        x *= 0x7FEB352Du;
+        x ^= x >> 15;
+        x *= 0x846CA68Bu;
+        x ^= x >> 16;
+        return x;
+    }
+
+    private static void CheckArguments(int inLength, int outLength, string outName, float rate)
+    {
+        Check.Length(outLength, inLength, outName);
+        if (!(rate >= 0f && rate < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must be in [0, 1).");
+        }
+    }
+}

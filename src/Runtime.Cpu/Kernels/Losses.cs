@@ -1,0 +1,185 @@
+namespace Kiln.Runtime.Cpu;
+
+/// <summary>
+/// Loss heads; mirror of Runtime.Cuda/Kernels/softmax_xent.cu and mse.cu. Softmax, cross-entropy and its gradient are
+/// fused in one pass over each row. Each returns the loss summed over the batch (in double) and writes the gradient of
+/// the batch MEAN, so the optimiser sees Keras' gradient.
+/// </summary>
+public static class Losses
+{
+    /// <summary>
+    /// Sparse categorical cross-entropy on logits. probs = softmax(logits) (skipped when <paramref name="probs"/> is
+    /// empty); returns Σ_b −log p[b, label] computed as log Σ exp(z − max) − (z[label] − max);
+    /// dlogits = (p − onehot) / batch; <paramref name="correct"/> counts rows whose first maximum of p is the label.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, classes); the message names the sample.
+    /// Checked before anything is written.</exception>
+    public static double SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> probs, Span<float> dlogits, int batch, int classes, out int correct)
+    {
+        CheckShapes(logits.Length, probs.Length, dlogits.Length, batch, classes);
+        Check.Length(labels.Length, batch, nameof(labels));
+        for (var b = 0; b < batch; b++)
+        {
+            if ((uint)labels[b] >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[b], $"The label of sample {b} is {labels[b]}, outside [0, {classes}).");
+            }
+        }
+
+        var loss = 0.0;
+        correct = 0;
+        var scale = (float)batch;
+        for (var b = 0; b < batch; b++)
+        {
+            var z = logits.Slice(b * classes, classes);
+            var dz = dlogits.Slice(b * classes, classes);
+            var p = Row(probs, dz, b, classes);
+            var label = labels[b];
+            var (max, sum) = Exponentiate(z, p);
+            loss += Math.Log(sum) - ((double)z[label] - max);
+            if (FirstMax(p) == label)
+            {
+                correct++;
+            }
+            for (var j = 0; j < classes; j++)
+            {
+                dz[j] = (p[j] - (j == label ? 1f : 0f)) / scale;
+            }
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// Categorical cross-entropy on logits with target rows t (one-hot or soft). probs = softmax(logits) (skipped when
+    /// <paramref name="probs"/> is empty); returns Σ_b −Σ_c t·log p, with log p = (z − max) − log Σ exp(z − max) and
+    /// terms with t = 0 skipped; dlogits = (p·Σt − t) / batch; <paramref name="correct"/> counts rows whose first
+    /// maximum of p is at the first maximum of t.
+    /// </summary>
+    public static double SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> probs, Span<float> dlogits, int batch, int classes, out int correct)
+    {
+        CheckShapes(logits.Length, probs.Length, dlogits.Length, batch, classes);
+        Check.Length(targets.Length, (long)batch * classes, nameof(targets));
+
+        var loss = 0.0;
+        correct = 0;
+        var scale = (float)batch;
+        for (var b = 0; b < batch; b++)
+        {
+            var z = logits.Slice(b * classes, classes);
+            var t = targets.Slice(b * classes, classes);
+            var dz = dlogits.Slice(b * classes, classes);
+            var p = Row(probs, dz, b, classes);
+            var (max, sum) = Exponentiate(z, p);
+            var logSum = Math.Log(sum);
+            var total = 0f;
+            for (var j = 0; j < classes; j++)
+            {
+                if (t[j] != 0f)
+                {
+                    loss += t[j] * (logSum - ((double)z[j] - max));
+                }
+                total += t[j];
+            }
+            if (FirstMax(p) == FirstMax(t))
+            {
+                correct++;
+            }
+            for (var j = 0; j < classes; j++)
+            {
+                dz[j] = (p[j] * total - t[j]) / scale;
+            }
+        }
+        return loss;
+    }
+
+    /// <summary>probs = softmax(logits) row by row, stabilised by subtracting the row maximum.</summary>
+    public static void Softmax(ReadOnlySpan<float> logits, Span<float> probs, int batch, int classes)
+    {
+        Check.Positive(batch, nameof(batch));
+        Check.Positive(classes, nameof(classes));
+        Check.Length(logits.Length, (long)batch * classes, nameof(logits));
+        Check.Length(probs.Length, logits.Length, nameof(probs));
+        for (var b = 0; b < batch; b++)
+        {
+            Exponentiate(logits.Slice(b * classes, classes), probs.Slice(b * classes, classes));
+        }
+    }
+
+    /// <summary>
+    /// Keras mean squared error: per-sample mean of (y − t)² over <paramref name="size"/>; returns the sum over the batch
+    /// of the per-sample losses; dy = 2(y − t) / (size·batch).
+    /// </summary>
+    public static double MeanSquaredError(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, Span<float> dy, int batch, int size)
+    {
+        Check.Positive(batch, nameof(batch));
+        Check.Positive(size, nameof(size));
+        Check.Length(y.Length, (long)batch * size, nameof(y));
+        Check.Length(targets.Length, y.Length, nameof(targets));
+        Check.Length(dy.Length, y.Length, nameof(dy));
+        var scale = 2f / ((float)size * batch);
+        var loss = 0.0;
+        for (var b = 0; b < batch; b++)
+        {
+            var row = 0.0;
+            for (var i = b * size; i < (b + 1) * size; i++)
+            {
+                var d = y[i] - targets[i];
+                row += (double)d * d;
+                dy[i] = d * scale;
+            }
+            loss += row / size;
+        }
+        return loss;
+    }
+
+    // p = exp(z − max) / Σ exp(z − max) written to p; returns (max, Σ) for the log-sum-exp.
+    private static (float Max, float Sum) Exponentiate(ReadOnlySpan<float> z, Span<float> p)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in z)
+        {
+            max = MathF.Max(max, v);
+        }
+        var sum = 0f;
+        for (var j = 0; j < z.Length; j++)
+        {
+            p[j] = MathF.Exp(z[j] - max);
+            sum += p[j];
+        }
+        for (var j = 0; j < z.Length; j++)
+        {
+            p[j] /= sum;
+        }
+        return (max, sum);
+    }
+
+    // Index of the first maximum (ties go to the lowest index).
+    private static int FirstMax(ReadOnlySpan<float> v)
+    {
+        var best = 0;
+        for (var j = 1; j < v.Length; j++)
+        {
+            if (v[j] > v[best])
+            {
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    // Row b of probs, or the gradient row itself (overwritten element by element) when probs are not wanted.
+    private static Span<float> Row(Span<float> probs, Span<float> dz, int b, int classes) =>
+        probs.IsEmpty ? dz : probs.Slice(b * classes, classes);
+
+    private static void CheckShapes(int logitsLength, int probsLength, int dlogitsLength, int batch, int classes)
+    {
+        Check.Positive(batch, nameof(batch));
+        Check.Positive(classes, nameof(classes));
+        Check.Length(logitsLength, (long)batch * classes, "logits");
+        if (probsLength != 0)
+        {
+            Check.Length(probsLength, (long)batch * classes, "probs");
+        }
+        Check.Length(dlogitsLength, (long)batch * classes, "dlogits");
+    }
+}
