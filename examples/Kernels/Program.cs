@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kernels;
 using Kiln;
+using Kiln.Examples;
 using SkiaSharp;
 
 var output = new Option<DirectoryInfo>("--out") { Description = "Directory for the PNGs", DefaultValueFactory = _ => new DirectoryInfo("kernels-output") };
@@ -39,7 +40,7 @@ static void SaveSheet(string path, List<(string Name, float[] Pixels)> panels, i
     var cell = new SKSizeI(width * scale, height * scale);
     using var surface = SKSurface.Create(new SKImageInfo(panels.Count * (cell.Width + 10) + 10, cell.Height + 40));
     surface.Canvas.Clear(SKColors.White);
-    using var font = new SKFont(SKTypeface.Default, 14);
+    using var font = CaptionTypeface.Value is { } typeface ? new SKFont(typeface, 14) : null;
     using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
     for (var i = 0; i < panels.Count; i++)
     {
@@ -52,7 +53,10 @@ static void SaveSheet(string path, List<(string Name, float[] Pixels)> panels, i
         using var image = SKImage.FromBitmap(bitmap);
         var x = 10 + i * (cell.Width + 10);
         surface.Canvas.DrawImage(image, SKRect.Create(x, 10, cell.Width, cell.Height), new SKSamplingOptions(SKFilterMode.Nearest));
-        surface.Canvas.DrawText(panels[i].Name, x, cell.Height + 30, font, ink);
+        if (font is not null)
+        {
+            surface.Canvas.DrawText(panels[i].Name, x, cell.Height + 30, font, ink);
+        }
     }
     using var png = surface.Snapshot().Encode(SKEncodedImageFormat.Png, 100);
     Kiln.IO.AtomicFile.Write(path, stream => png.SaveTo(stream));

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Kiln;
+using Kiln.Examples;
 using SkiaSharp;
 
 namespace Mnist;
@@ -17,7 +19,7 @@ internal static class Pictures
         using var surface = SKSurface.Create(new SKImageInfo(columns * (Cell + 8), rows * (Cell + Caption + 8)));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
-        using var font = new SKFont(SKTypeface.Default, 14);
+        using var font = CaptionTypeface.Value is { } typeface ? new SKFont(typeface, 14) : null;
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         for (var i = 0; i < images.Count; i++)
         {
@@ -33,7 +35,13 @@ internal static class Pictures
             using var image = SKImage.FromBitmap(bitmap);
             canvas.DrawImage(image, SKRect.Create(x, y, Cell, Cell), new SKSamplingOptions(SKFilterMode.Nearest));
             var best = Array.IndexOf(probabilities[i], probabilities[i].Max());
-            canvas.DrawText($"→ {best} ({probabilities[i][best] * 100:0}%)", x, y + Cell + 16, font, ink);
+            if (font is not null)
+            {
+                // "true → predicted (confidence)", red when wrong; noise has no true label.
+                var truth = images[i].Label?.ToString(CultureInfo.InvariantCulture) ?? "?";
+                ink.Color = images[i].Label is { } label && label != best ? SKColors.Red : SKColors.Black;
+                canvas.DrawText($"{truth} → {best} ({probabilities[i][best] * 100:0}%)", x, y + Cell + 16, font, ink);
+            }
         }
         using var png = surface.Snapshot().Encode(SKEncodedImageFormat.Png, 100);
         WriteAtomically(path, png.ToArray());
@@ -52,6 +60,8 @@ internal static class Pictures
         }
         plot.Title("MNIST CNN training");
         plot.XLabel("epoch");
+        // Whole epochs only: the default ticks put points at 0.2, 0.4, … between them.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
         plot.ShowLegend();
         WriteAtomically(path, plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png));
     }

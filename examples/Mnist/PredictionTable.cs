@@ -8,7 +8,8 @@ internal static class PredictionTable
 {
     public static void Print(IReadOnlyList<ShowcaseImage> images, IReadOnlyList<float[]> probabilities)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("Predictions on test digits, their inverted twins, and noise");
+        // Whole percentages and no outer border keep the table within an 80-column terminal.
+        var table = new Table().Border(TableBorder.Minimal).Title("Class probabilities (%)");
         table.AddColumn("image");
         for (var c = 0; c < 10; c++)
         {
@@ -20,7 +21,7 @@ internal static class PredictionTable
             var p = probabilities[i];
             var best = Array.IndexOf(p, p.Max());
             var cells = new List<string> { Markup.Escape(images[i].Name) };
-            cells.AddRange(p.Select((v, c) => c == best ? $"[bold]{v:0.00}[/]" : $"[grey]{v:0.00}[/]"));
+            cells.AddRange(p.Select((v, c) => (c == best ? "[bold]" : "[grey]") + (v * 100).ToString("0", CultureInfo.InvariantCulture) + "[/]"));
             var verdict = images[i].Label is { } label ? (label == best ? "[green]✓[/]" : "[red]✗[/]") : "[yellow]?[/]";
             cells.Add($"{best} {verdict}");
             table.AddRow(cells.ToArray());

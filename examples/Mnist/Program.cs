@@ -1,35 +1,91 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Kiln;
 using Mnist;
 
-var epochs = new Option<int>("--epochs") { Description = "Training epochs", DefaultValueFactory = _ => 1 };
+var epochs = new Option<int>("--epochs") { Description = "Training epochs (0: only evaluate)", DefaultValueFactory = _ => 1 };
 var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 128 };
 var invert = new Option<bool>("--invert") { Description = "Train (and test) on the digits and their colour-inverted twins, as the workshop does" };
-var data = new Option<DirectoryInfo?>("--data") { Description = "A directory with the four MNIST IDX files (raw or .gz); the embedded 10,000-digit subset by default" };
+var data = new Option<DirectoryInfo>("--data") { Description = "A directory with the four MNIST IDX files (raw or .gz); the embedded 10,000-digit subset by default" };
 var seed = new Option<int>("--seed") { Description = "Seed for the weights, the shuffle and dropout", DefaultValueFactory = _ => 1 };
-var save = new Option<FileInfo?>("--save") { Description = "Save the trained weights (safetensors)" };
-var load = new Option<FileInfo?>("--load") { Description = "Load weights instead of starting from random ones" };
-var plot = new Option<FileInfo?>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
-var grid = new Option<FileInfo?>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo("mnist-predictions.png") };
+var save = new Option<FileInfo>("--save") { Description = "Save the trained weights (safetensors)" };
+var load = new Option<FileInfo>("--load") { Description = "Load weights instead of starting from random ones" };
+var plot = new Option<FileInfo>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
+var grid = new Option<FileInfo>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo("mnist-predictions.png") };
 var quiet = new Option<bool>("--quiet") { Description = "No per-epoch progress" };
-var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
+var device = new Option<Device>("--device")
+{
+    Description = "cpu, cuda, cuda:N or auto",
+    DefaultValueFactory = _ => Device.Cpu,
+    CustomParser = result =>
+    {
+        try
+        {
+            return Device.Parse(result.Tokens.Single().Value);
+        }
+        catch (FormatException e)
+        {
+            result.AddError(e.Message);
+            return default;
+        }
+    },
+};
+
+// Option validators run only for options given on the command line; a command validator would see 0 for
+// an option left at its default, so each check sits on its own option.
+epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--epochs must be 0 or more."); });
+batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch must be positive."); });
+load.Validators.Add(r =>
+{
+    // File.Exists is false for a directory too, which would otherwise fail later as "access denied".
+    if (r.GetValueOrDefault<FileInfo>() is { } file && !File.Exists(file.FullName))
+    {
+        r.AddError($"--load: there is no file '{file.FullName}'.");
+    }
+});
+data.AcceptExistingOnly();
+foreach (var output in new[] { save, plot, grid })
+{
+    // Checked before training so that a typo does not cost the trained weights.
+    output.Validators.Add(r =>
+    {
+        if (r.GetValueOrDefault<FileInfo>() is { Directory: { Exists: false } directory })
+        {
+            r.AddError($"{r.Option.Name}: directory '{directory.FullName}' does not exist.");
+        }
+    });
+}
 
 var root = new RootCommand("Trains the workshop's MNIST CNN and shows what it predicts for digits, inverted digits and noise.")
 {
     epochs, batch, invert, data, seed, save, load, plot, grid, quiet, device,
 };
-root.Validators.Add(result =>
-{
-    if (result.GetValue(epochs) < 0) result.AddError("--epochs must be 0 or more.");
-    if (result.GetValue(batch) <= 0) result.AddError("--batch must be positive.");
-    if (result.GetValue(load) is { Exists: false } missing) result.AddError($"--load: '{missing.FullName}' does not exist.");
-    if (result.GetValue(data) is { Exists: false } dir) result.AddError($"--data: directory '{dir.FullName}' does not exist.");
-});
 root.SetAction(r => Run(new Settings(r.GetValue(epochs), r.GetValue(batch), r.GetValue(invert), r.GetValue(data), r.GetValue(seed),
-    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), Device.Parse(r.GetValue(device)!))));
-return root.Parse(args).Invoke();
+    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device))));
+var parsed = root.Parse(args);
+if (parsed.Action is ParseErrorAction onError)
+{
+    // The error alone says what to fix; --help shows the options.
+    onError.ShowHelp = false;
+}
+return parsed.Invoke();
 
 static int Run(Settings s)
+{
+    try
+    {
+        return Train(s);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+    {
+        // A missing, unreadable or damaged file is the user's to fix: say what is wrong, without a stack trace.
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+}
+
+static int Train(Settings s)
 {
     Console.WriteLine(MnistCnn.Summary);
     Console.WriteLine();
@@ -45,41 +101,57 @@ static int Run(Settings s)
     }
     Console.WriteLine($"Training on {train.Count:N0} images, testing on {test.Count:N0}{(s.Invert ? " (each with its colour-inverted twin)" : "")}.");
 
-    using var net = new MnistCnn(s.Seed, s.Device);
-    if (s.Load is not null)
+    MnistCnn net;
+    try
     {
-        net.Load(s.Load.FullName);
-        Console.WriteLine($"Loaded weights from {s.Load.FullName}.");
+        net = new MnistCnn(s.Seed, s.Device);
     }
-    if (s.Epochs > 0)
+    catch (InvalidOperationException e)
     {
-        var history = net.Fit(train.Cache().Shuffle(20_000, s.Seed).Batch(s.Batch).Prefetch(), s.Epochs,
-            validation: test.Cache().Batch(512), options: new FitOptions { Verbose = !s.Quiet });
-        if (s.Plot is not null)
+        // The requested GPU is not usable; the message says why.
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+    using (net)
+    {
+        if (s.Load is not null)
         {
-            Pictures.SaveCurves(s.Plot.FullName, history);
-            Console.WriteLine($"Wrote training curves to {s.Plot.FullName}.");
+            net.Load(s.Load.FullName);
+            Console.WriteLine($"Loaded weights from {s.Load.FullName}.");
         }
-    }
-    if (s.Save is not null)
-    {
-        net.Save(s.Save.FullName);
-        Console.WriteLine($"Saved weights to {s.Save.FullName}.");
-    }
+        if (s.Epochs > 0)
+        {
+            // A buffer as large as the set gives a uniform permutation; a smaller one would keep the inverted
+            // twins, which Concatenate puts last, together at the end of each epoch.
+            var shuffled = train.Cache().Shuffle((int)train.Count!.Value, s.Seed);
+            var history = net.Fit(shuffled.Batch(s.Batch).Prefetch(), s.Epochs,
+                validation: test.Cache().Batch(512), options: new FitOptions { Verbose = !s.Quiet });
+            if (s.Plot is not null)
+            {
+                Pictures.SaveCurves(s.Plot.FullName, history);
+                Console.WriteLine($"Wrote training curves to {s.Plot.FullName}.");
+            }
+        }
+        if (s.Save is not null)
+        {
+            net.Save(s.Save.FullName);
+            Console.WriteLine($"Saved weights to {s.Save.FullName}.");
+        }
 
-    var normal = net.Evaluate(mnist.Test.Batch(512));
-    var inverted = net.Evaluate(invertedTest.Batch(512));
-    Console.WriteLine($"Test accuracy: {normal.Accuracy:0.0000} - loss: {normal.Loss:0.0000} (normal digits)");
-    Console.WriteLine($"Test accuracy: {inverted.Accuracy:0.0000} - loss: {inverted.Loss:0.0000} (inverted digits)");
-    Console.WriteLine();
+        var normal = net.Evaluate(mnist.Test.Batch(512));
+        var inverted = net.Evaluate(invertedTest.Batch(512));
+        Console.WriteLine($"Test accuracy: {normal.Accuracy:0.0000} - loss: {normal.Loss:0.0000} (normal digits)");
+        Console.WriteLine($"Test accuracy: {inverted.Accuracy:0.0000} - loss: {inverted.Loss:0.0000} (inverted digits)");
+        Console.WriteLine();
 
-    var showcase = Showcase.Build(mnist.Test, s.Seed);
-    var probabilities = showcase.Select(image => net.Predict(image.Pixels)).ToList();
-    PredictionTable.Print(showcase, probabilities);
-    if (s.Grid is not null)
-    {
-        Pictures.SaveGrid(s.Grid.FullName, showcase, probabilities);
-        Console.WriteLine($"Wrote the images with their predictions to {s.Grid.FullName}.");
+        var showcase = Showcase.Build(mnist.Test, s.Seed);
+        var probabilities = showcase.Select(image => net.Predict(image.Pixels)).ToList();
+        PredictionTable.Print(showcase, probabilities);
+        if (s.Grid is not null)
+        {
+            Pictures.SaveGrid(s.Grid.FullName, showcase, probabilities);
+            Console.WriteLine($"Wrote the images with their predictions to {s.Grid.FullName}.");
+        }
     }
     return 0;
 }

@@ -25,7 +25,7 @@ internal static class Showcase
         }
         foreach (var example in firstOfClass.OfType<Example>())
         {
-            images.Add(new ShowcaseImage($"digit {example.Label} inverted", Datasets.Invert(example).Features, example.Label));
+            images.Add(new ShowcaseImage($"inverted {example.Label}", Datasets.Invert(example).Features, example.Label));
         }
         // Not a digit at all: a classifier still answers, which is the workshop's ethics point.
         var random = new Random(seed);
