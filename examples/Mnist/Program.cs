@@ -99,8 +99,6 @@ static int Train(Settings s)
         train = train.Concatenate(train.Map(Datasets.Invert));
         test = test.Concatenate(invertedTest);
     }
-    Console.WriteLine($"Training on {train.Count:N0} images, testing on {test.Count:N0}{(s.Invert ? " (each with its colour-inverted twin)" : "")}.");
-
     MnistCnn net;
     try
     {
@@ -121,6 +119,7 @@ static int Train(Settings s)
         }
         if (s.Epochs > 0)
         {
+            Console.WriteLine($"Training on {train.Count:N0} images, validating on {test.Count:N0}{(s.Invert ? " (each with its colour-inverted twin)" : "")}.");
             // A buffer as large as the set gives a uniform permutation; a smaller one would keep the inverted
             // twins, which Concatenate puts last, together at the end of each epoch.
             var shuffled = train.Cache().Shuffle((int)train.Count!.Value, s.Seed);

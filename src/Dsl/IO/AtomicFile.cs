@@ -13,6 +13,7 @@ public static class AtomicFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
         var target = Path.GetFullPath(path);
+        RefuseSpecialTarget(target);
         var temporary = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -32,6 +33,17 @@ public static class AtomicFile
                 File.Delete(temporary);
             }
             throw;
+        }
+    }
+
+    // Renaming over a device or a directory would replace it (as root, /dev/null becomes a plain file), and .NET
+    // reports no file type on Unix, so the special trees and directories are refused by name.
+    private static void RefuseSpecialTarget(string target)
+    {
+        string[] special = ["/dev/", "/proc/", "/sys/"];
+        if (Directory.Exists(target) || (!OperatingSystem.IsWindows() && special.Any(target.StartsWith)))
+        {
+            throw new IOException($"'{target}' is not a regular file; Kiln only replaces regular files.");
         }
     }
 }
