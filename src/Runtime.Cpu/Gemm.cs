@@ -15,9 +15,12 @@ namespace Kiln.Runtime.Cpu;
 /// both operands with unit stride whatever the transposition. Transposes cost nothing beyond the packing.</para>
 /// <para>Determinism: every C element is Σ over the K slices in ascending order, and within a slice one fused
 /// multiply-add per k in ascending order. The scalar fallback uses <see cref="MathF.FusedMultiplyAdd"/> in the same
-/// order, so both paths give the same bits. Single-threaded.</para>
+/// order, so both paths give the same bits.</para>
+/// <para>Threads: large products are cut into row (or column) ranges of C, one per <see cref="Workers"/> part. Each part
+/// packs its own operands and computes its elements with exactly the arithmetic above, so the result does not depend
+/// on the number of threads.</para>
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>Rows of the micro-tile: 6 rows × 2 vectors = 12 accumulators, 2 B vectors and 1 broadcast fit 16 YMM registers.</summary>
     public const int MR = 6;
@@ -34,14 +37,32 @@ public static class Gemm
     /// <summary>Columns of B packed at once (KC×NC floats, 1 MiB, meant for L2/L3).</summary>
     public const int NC = 1024;
 
-    [ThreadStatic] private static float[]? t_packA;
-    [ThreadStatic] private static float[]? t_packB;
+    // Below this many multiply-adds per part, waking a worker costs more than it saves.
+    private const long MinimumPartMacs = 1 << 20;
 
     /// <summary>C[m×n] = A[m×k]·B[k×n] (or C += when <paramref name="accumulate"/>); a[i·lda + p], b[p·ldb + j], c[i·ldc + j].</summary>
     public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
     {
         Validate(m, n, k, a.Length, lda, m, k, b.Length, ldb, k, n, c.Length, ldc);
         Run(m, n, k, a, lda, 1, b, ldb, 1, c, ldc, accumulate, Fma.IsSupported);
+    }
+
+    /// <summary>C = act(A·B + bias) with bias[n] broadcast over rows: the Dense forward, fused into the last store of C.</summary>
+    internal static unsafe void MultiplyBias(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, ReadOnlySpan<float> bias, Epilogue act)
+    {
+        Validate(m, n, k, a.Length, lda, m, k, b.Length, ldb, k, n, c.Length, ldc);
+        Check.Length(bias.Length, n, nameof(bias));
+        fixed (float* pa = a, pb = b, pc = c, pbias = bias)
+        {
+            Run(m, n, k, pa, lda, 1, pb, ldb, 1, pc, ldc, accumulate: false, Fma.IsSupported, pbias, act == Epilogue.Relu);
+        }
+        if (act is not (Epilogue.Linear or Epilogue.Relu))
+        {
+            for (var i = 0; i < m; i++)
+            {
+                Activations.Forward(c.Slice(i * ldc, n), act);
+            }
+        }
     }
 
     /// <summary>C[m×n] = Aᵀ·B where A is stored [k×m]: a[p·lda + i], b[p·ldb + j], c[i·ldc + j].</summary>
@@ -85,222 +106,89 @@ public static class Gemm
     // Tests pass vectorized: false to prove the scalar fallback gives the same bits.
     internal static unsafe void Run(int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol, ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, bool vectorized)
     {
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            Run(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, vectorized, bias: null, relu: false);
+        }
+    }
+
+    // As above on pointers, with the optional epilogue C = max?(C + bias, 0) applied once C is complete.
+    internal static unsafe void Run(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, bool vectorized, float* bias, bool relu)
+    {
         if (m == 0 || n == 0)
         {
             return;
         }
+        var job = new Job(m, n, k, a, aRow, aCol, b, bRow, bCol, c, ldc, accumulate, vectorized, bias, relu);
         if (k == 0)
         {
-            if (!accumulate)
-            {
-                for (var i = 0; i < m; i++)
-                {
-                    c.Slice(i * ldc, n).Clear();
-                }
-            }
+            Empty(job);
             return;
         }
-
-        var packA = t_packA ??= new float[MC * KC];
-        var packB = t_packB ??= new float[KC * NC];
-        // Edge tiles are spilled here. Allocated by the caller because a stackalloc inside the micro-kernel makes
-        // RyuJIT spill all twelve accumulators to the stack on every k (measured: 2-3× slower).
-        var tile = stackalloc float[MR * NR];
-        fixed (float* pa = a, pb = b, pc = c, ap = packA, bp = packB)
-        {
-            for (var jc = 0; jc < n; jc += NC)
-            {
-                var nc = Math.Min(NC, n - jc);
-                for (var pcol = 0; pcol < k; pcol += KC)
-                {
-                    var kc = Math.Min(KC, k - pcol);
-                    // The first K slice overwrites C unless the caller accumulates; later slices add to it.
-                    var overwrite = pcol == 0 && !accumulate;
-                    PackB(pb + (long)pcol * bRow + (long)jc * bCol, bRow, bCol, kc, nc, bp);
-                    for (var ic = 0; ic < m; ic += MC)
-                    {
-                        var mc = Math.Min(MC, m - ic);
-                        PackA(pa + (long)ic * aRow + (long)pcol * aCol, aRow, aCol, mc, kc, ap);
-                        for (var jr = 0; jr < nc; jr += NR)
-                        {
-                            var nr = Math.Min(NR, nc - jr);
-                            for (var ir = 0; ir < mc; ir += MR)
-                            {
-                                var mr = Math.Min(MR, mc - ir);
-                                var cTile = pc + (long)(ic + ir) * ldc + jc + jr;
-                                if (vectorized)
-                                {
-                                    MicroKernelFma(kc, ap + ir * kc, bp + jr * kc, cTile, ldc, mr, nr, overwrite, tile);
-                                }
-                                else
-                                {
-                                    MicroKernelScalar(kc, ap + ir * kc, bp + jr * kc, cTile, ldc, mr, nr, overwrite, tile);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        Workers.Run(&RunPart, &job, Workers.PartsFor((long)m * n * k, MinimumPartMacs));
     }
 
-    // Packs an mc×kc block of A into MR-row panels: panel r0 holds, for each p, the MR values A(r0..r0+MR-1, p).
-    private static unsafe void PackA(float* a, int aRow, int aCol, int mc, int kc, float* dst)
+    // Part `part` of `parts` computes a range of C's rows, or of its columns when there are too few rows to share:
+    // whole micro-tiles, so no tile straddles two parts.
+    private static unsafe void RunPart(void* state, int part, int parts)
     {
-        for (var r0 = 0; r0 < mc; r0 += MR)
+        ref readonly var j = ref *(Job*)state;
+        if (parts == 1)
         {
-            var rows = Math.Min(MR, mc - r0);
-            for (var p = 0; p < kc; p++)
-            {
-                var src = a + (long)r0 * aRow + (long)p * aCol;
-                var r = 0;
-                for (; r < rows; r++)
-                {
-                    dst[r] = src[(long)r * aRow];
-                }
-                for (; r < MR; r++)
-                {
-                    dst[r] = 0f;
-                }
-                dst += MR;
-            }
-        }
-    }
-
-    // Packs a kc×nc block of B into NR-column panels: panel j0 holds, for each p, the NR values B(p, j0..j0+NR-1).
-    private static unsafe void PackB(float* b, int bRow, int bCol, int kc, int nc, float* dst)
-    {
-        for (var j0 = 0; j0 < nc; j0 += NR)
-        {
-            var cols = Math.Min(NR, nc - j0);
-            for (var p = 0; p < kc; p++)
-            {
-                var src = b + (long)p * bRow + (long)j0 * bCol;
-                if (cols == NR && bCol == 1)
-                {
-                    Unsafe.CopyBlockUnaligned(dst, src, NR * sizeof(float));
-                }
-                else
-                {
-                    var j = 0;
-                    for (; j < cols; j++)
-                    {
-                        dst[j] = src[(long)j * bCol];
-                    }
-                    for (; j < NR; j++)
-                    {
-                        dst[j] = 0f;
-                    }
-                }
-                dst += NR;
-            }
-        }
-    }
-
-    // One MR×NR tile of C from packed panels: 12 YMM accumulators, one broadcast of A and two loads of B per k.
-    // Edge tiles go through the caller's MR×NR scratch `tile`.
-    private static unsafe void MicroKernelFma(int kc, float* a, float* b, float* c, int ldc, int mr, int nr, bool overwrite, float* tile)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (var p = 0; p < kc; p++)
-        {
-            var b0 = Avx.LoadVector256(b);
-            var b1 = Avx.LoadVector256(b + 8);
-            var x = Vector256.Create(a[0]);
-            c00 = Fma.MultiplyAdd(x, b0, c00);
-            c01 = Fma.MultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]);
-            c10 = Fma.MultiplyAdd(x, b0, c10);
-            c11 = Fma.MultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]);
-            c20 = Fma.MultiplyAdd(x, b0, c20);
-            c21 = Fma.MultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]);
-            c30 = Fma.MultiplyAdd(x, b0, c30);
-            c31 = Fma.MultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]);
-            c40 = Fma.MultiplyAdd(x, b0, c40);
-            c41 = Fma.MultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]);
-            c50 = Fma.MultiplyAdd(x, b0, c50);
-            c51 = Fma.MultiplyAdd(x, b1, c51);
-            a += MR;
-            b += NR;
-        }
-
-        if (mr == MR && nr == NR)
-        {
-            StoreRow(c, c00, c01, overwrite);
-            StoreRow(c + ldc, c10, c11, overwrite);
-            StoreRow(c + 2L * ldc, c20, c21, overwrite);
-            StoreRow(c + 3L * ldc, c30, c31, overwrite);
-            StoreRow(c + 4L * ldc, c40, c41, overwrite);
-            StoreRow(c + 5L * ldc, c50, c51, overwrite);
+            Blocked(j, 0, j.M, 0, j.N);
             return;
         }
-
-        // Edge tile: store whole, then copy only the valid part.
-        Avx.Store(tile, c00);
-        Avx.Store(tile + 8, c01);
-        Avx.Store(tile + 16, c10);
-        Avx.Store(tile + 24, c11);
-        Avx.Store(tile + 32, c20);
-        Avx.Store(tile + 40, c21);
-        Avx.Store(tile + 48, c30);
-        Avx.Store(tile + 56, c31);
-        Avx.Store(tile + 64, c40);
-        Avx.Store(tile + 72, c41);
-        Avx.Store(tile + 80, c50);
-        Avx.Store(tile + 88, c51);
-        StorePartial(tile, c, ldc, mr, nr, overwrite);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreRow(float* c, Vector256<float> lo, Vector256<float> hi, bool overwrite)
-    {
-        if (!overwrite)
+        if (j.M >= parts * MR || j.N < parts * NR)
         {
-            lo = Avx.Add(Avx.LoadVector256(c), lo);
-            hi = Avx.Add(Avx.LoadVector256(c + 8), hi);
+            var (lo, hi) = Range(j.M, MR, part, parts);
+            Blocked(j, lo, hi, 0, j.N);
         }
-        Avx.Store(c, lo);
-        Avx.Store(c + 8, hi);
+        else
+        {
+            var (lo, hi) = Range(j.N, NR, part, parts);
+            Blocked(j, 0, j.M, lo, hi);
+        }
     }
 
-    // Same arithmetic as MicroKernelFma, one element at a time, for CPUs without AVX2/FMA.
-    private static unsafe void MicroKernelScalar(int kc, float* a, float* b, float* c, int ldc, int mr, int nr, bool overwrite, float* tile)
+    /// <summary>The [lo, hi) share of <paramref name="total"/> for one part, cut at multiples of <paramref name="unit"/>.</summary>
+    internal static (int Lo, int Hi) Range(int total, int unit, int part, int parts)
     {
-        new Span<float>(tile, MR * NR).Clear();
-        for (var p = 0; p < kc; p++)
+        var units = (total + unit - 1) / unit;
+        var lo = (int)Math.Min((long)units * part / parts * unit, total);
+        var hi = (int)Math.Min((long)units * (part + 1) / parts * unit, total);
+        return (lo, hi);
+    }
+
+    // k = 0: C is empty sums (0, or unchanged when accumulating), then the epilogue.
+    private static unsafe void Empty(in Job j)
+    {
+        for (var i = 0; i < j.M; i++)
         {
-            for (var r = 0; r < MR; r++)
+            var row = new Span<float>(j.C + (long)i * j.Ldc, j.N);
+            if (!j.Accumulate)
             {
-                var x = a[r];
-                var row = tile + r * NR;
-                for (var j = 0; j < NR; j++)
-                {
-                    row[j] = MathF.FusedMultiplyAdd(x, b[j], row[j]);
-                }
+                row.Clear();
             }
-            a += MR;
-            b += NR;
-        }
-        StorePartial(tile, c, ldc, mr, nr, overwrite);
-    }
-
-    // Not inlined: keeps the edge copy loop out of the micro-kernel's register allocation.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe void StorePartial(float* tile, float* c, int ldc, int mr, int nr, bool overwrite)
-    {
-        for (var r = 0; r < mr; r++)
-        {
-            var dst = c + (long)r * ldc;
-            var src = tile + r * NR;
-            for (var j = 0; j < nr; j++)
+            if (j.Bias != null)
             {
-                dst[j] = overwrite ? src[j] : dst[j] + src[j];
+                ApplyBias(row, j.Bias, j.Relu);
             }
         }
+    }
+
+    private static unsafe void ApplyBias(Span<float> row, float* bias, bool relu)
+    {
+        for (var col = 0; col < row.Length; col++)
+        {
+            var v = row[col] + bias[col];
+            row[col] = relu && !(v > 0f) ? 0f : v;
+        }
+    }
+
+    private readonly unsafe struct Job(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, bool vectorized, float* bias, bool relu)
+    {
+        public readonly int M = m, N = n, K = k, ARow = aRow, ACol = aCol, BRow = bRow, BCol = bCol, Ldc = ldc;
+        public readonly float* A = a, B = b, C = c, Bias = bias;
+        public readonly bool Accumulate = accumulate, Vectorized = vectorized, Relu = relu;
     }
 }

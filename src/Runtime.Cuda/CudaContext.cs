@@ -46,7 +46,11 @@ public sealed class CudaContext : IDisposable
 
     public CudaModule LoadModule(CompiledProgram program) => new(this, program);
 
-    /// <summary>Waits for all work on the device (the legacy default stream and the others).</summary>
+    /// <summary>
+    /// Waits for the legacy default stream (cuStreamSynchronize(0)): the synchronous copies, Clear, Fill32 and launches
+    /// with a null stream. Blocking streams' work is ordered with it; a <see cref="CudaStream"/> is non-blocking, so
+    /// wait for it with <see cref="CudaStream.Synchronize"/>.
+    /// </summary>
     public void Synchronize()
     {
         MakeCurrent();

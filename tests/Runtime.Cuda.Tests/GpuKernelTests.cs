@@ -1,3 +1,4 @@
+using GpuCheck;
 using Kiln.Runtime.Cuda;
 using static Kiln.Runtime.Cuda.Tests.GpuHarness;
 
@@ -6,7 +7,7 @@ namespace Kiln.Runtime.Cuda.Tests;
 /// <summary>Runs every kernel on a real device against float64 oracles. Skipped without a CUDA device.</summary>
 public sealed class GpuKernelTests
 {
-    private static GpuHarness Gpu => Instance;
+    private static KernelRunner Gpu => Instance;
 
     [CudaFact]
     public void The_device_is_described_and_gets_a_cubin()
@@ -271,6 +272,8 @@ public sealed class GpuKernelTests
         var fn = Gpu.Module.GetFunctionByExpression($"kiln::dense_forward<{inF},{outF},1>");
         using var args = new KernelArguments().Add(dx).Add(dw).Add(db).Add(y).Add(batch);
         using var graph = CudaGraph.Capture(stream, () => Gpu.Module.Launch(fn, KernelGeometry.DenseForward(batch, inF, outF), stream, args));
+        // The uploads and the poisoning ran on the legacy stream, which the non-blocking stream does not wait for.
+        Gpu.Context.Synchronize();
         graph.Launch(stream);
         stream.Synchronize();
         Validate("graph dense_forward", y.ToArray(), Reference.DenseForward(x, w, b, batch, inF, outF, 1));

@@ -57,6 +57,22 @@ public sealed class CudaFactAttribute : FactAttribute
     }
 }
 
+/// <inheritdoc cref="CudaFactAttribute"/>
+public sealed class CudaTheoryAttribute : TheoryAttribute
+{
+    public CudaTheoryAttribute()
+    {
+        if (!TestEnvironment.HasDevice)
+        {
+            Skip = "no CUDA device: " + TestEnvironment.DeviceReason;
+        }
+        else if (!TestEnvironment.HasNvrtc)
+        {
+            Skip = "NVRTC not available: " + TestEnvironment.NvrtcReason;
+        }
+    }
+}
+
 /// <summary>A fact about the no-GPU path: skipped where a CUDA device is present.</summary>
 public sealed class NoCudaFactAttribute : FactAttribute
 {

@@ -13,6 +13,9 @@ public abstract unsafe class CudaExecutor : IExecutor
 {
     private static readonly string[] SharedKernels = ["kiln::adam", "kiln::sgd", "kiln::loss_accumulate"];
 
+    // Upload, Download, Clear and Fill32 run on the legacy default stream, which the executor's non-blocking stream
+    // does not wait for (and a pageable upload may return before its copy lands): after them, _context.Synchronize()
+    // before the stream reads those buffers, and _stream.Synchronize() before they read what the stream wrote.
     private readonly CudaContext _context;
     private readonly CudaModule _module;
     private readonly CudaFunction[] _functions;
@@ -117,6 +120,7 @@ public abstract unsafe class CudaExecutor : IExecutor
         _context.MakeCurrent();
         _stream.Synchronize();
         _parameters.Upload(values);
+        _context.Synchronize();
     }
 
     public void ReadParameters(Span<float> values)
@@ -139,6 +143,7 @@ public abstract unsafe class CudaExecutor : IExecutor
         _optimizerSteps = 0;
         _moment1.Clear();
         _moment2.Clear();
+        _context.Synchronize();
     }
 
     public void TrainStep(Batch batch)
@@ -155,7 +160,7 @@ public abstract unsafe class CudaExecutor : IExecutor
         {
             case Adam adam:
                 var t = _optimizerSteps;
-                var alpha = (float)(adam.LearningRate * Math.Sqrt(1 - Math.Pow(adam.Beta2, t)) / (1 - Math.Pow(adam.Beta1, t)));
+                var alpha = Runtime.Cpu.Adam.Alpha(adam.LearningRate, adam.Beta1, adam.Beta2, t);
                 Launch(_firstShared, KernelGeometry.Elementwise(n), _parameters.Pointer, _gradients.Pointer, _moment1.Pointer, _moment2.Pointer,
                     n, alpha, adam.Beta1, adam.Beta2, adam.Epsilon);
                 break;
@@ -192,6 +197,7 @@ public abstract unsafe class CudaExecutor : IExecutor
         _stream.Synchronize();
         _lossSum.Clear();
         _correctSum.Clear();
+        _context.Synchronize();
         _count = 0;
     }
 
@@ -271,6 +277,7 @@ public abstract unsafe class CudaExecutor : IExecutor
         _stagingLabels = Track(_context.AllocatePinned<int>(batch));
         _stagingTargets = Track(_context.AllocatePinned<float>((long)batch * Info.OutputSize));
         Allocate(batch);
+        _context.Synchronize();
         _capacity = batch;
     }
 

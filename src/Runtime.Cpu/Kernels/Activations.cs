@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>Element-wise activations; mirror of Runtime.Cuda/Kernels/activations.cu.</summary>
@@ -11,10 +15,7 @@ public static class Activations
             case Epilogue.Linear:
                 return;
             case Epilogue.Relu:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    y[i] = Relu(y[i]);
-                }
+                ReluForward(y);
                 return;
             case Epilogue.Sigmoid:
                 for (var i = 0; i < y.Length; i++)
@@ -45,10 +46,7 @@ public static class Activations
             case Epilogue.Linear:
                 return;
             case Epilogue.Relu:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    dy[i] = y[i] > 0f ? dy[i] : 0f;
-                }
+                ReluBackward(y, dy);
                 return;
             case Epilogue.Sigmoid:
                 for (var i = 0; i < y.Length; i++)
@@ -67,33 +65,78 @@ public static class Activations
         }
     }
 
-    /// <summary>The forward epilogue of Dense and Conv2D: y[r, o] = f(y[r, o] + bias[o]) over rows of bias.Length.</summary>
-    internal static void BiasForward(Span<float> y, ReadOnlySpan<float> bias, Epilogue act)
-    {
-        var n = bias.Length;
-        for (var r = 0; r < y.Length; r += n)
-        {
-            var row = y.Slice(r, n);
-            for (var o = 0; o < n; o++)
-            {
-                row[o] += bias[o];
-            }
-        }
-        Forward(y, act);
-    }
-
-    /// <summary>db[o] = Σ_r dz[r, o], rows in ascending order (a fixed reduction order).</summary>
+    /// <summary>db[o] = Σ_r dz[r, o], rows in ascending order (a fixed reduction order; lanes run across o).</summary>
     internal static void BiasBackward(ReadOnlySpan<float> dz, Span<float> db)
     {
-        db.Clear();
+        const int lanes = 8;
         var n = db.Length;
-        for (var r = 0; r < dz.Length; r += n)
+        ref readonly var z = ref MemoryMarshal.GetReference(dz);
+        var o = 0;
+        // Four column vectors at a time, summed in registers: no store-to-load chain through db per row.
+        for (; o <= n - 4 * lanes; o += 4 * lanes)
         {
-            var row = dz.Slice(r, n);
-            for (var o = 0; o < n; o++)
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (var r = o; r < dz.Length; r += n)
             {
-                db[o] += row[o];
+                s0 += Vector256.LoadUnsafe(in z, (nuint)r);
+                s1 += Vector256.LoadUnsafe(in z, (nuint)(r + lanes));
+                s2 += Vector256.LoadUnsafe(in z, (nuint)(r + 2 * lanes));
+                s3 += Vector256.LoadUnsafe(in z, (nuint)(r + 3 * lanes));
             }
+            s0.CopyTo(db[o..]);
+            s1.CopyTo(db[(o + lanes)..]);
+            s2.CopyTo(db[(o + 2 * lanes)..]);
+            s3.CopyTo(db[(o + 3 * lanes)..]);
+        }
+        for (; o <= n - lanes; o += lanes)
+        {
+            var sum = Vector256<float>.Zero;
+            for (var r = o; r < dz.Length; r += n)
+            {
+                sum += Vector256.LoadUnsafe(in z, (nuint)r);
+            }
+            sum.CopyTo(db[o..]);
+        }
+        for (; o < n; o++)
+        {
+            var sum = 0f;
+            for (var r = o; r < dz.Length; r += n)
+            {
+                sum += dz[r];
+            }
+            db[o] = sum;
+        }
+    }
+
+    // y > 0 ? y : 0, so NaN and −0 become +0 in both the vector and the scalar part.
+    private static void ReluForward(Span<float> y)
+    {
+        ref var v = ref MemoryMarshal.GetReference(y);
+        var i = 0;
+        for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var x = Vector256.LoadUnsafe(ref v, (nuint)i);
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256<float>.Zero).StoreUnsafe(ref v, (nuint)i);
+        }
+        for (; i < y.Length; i++)
+        {
+            Unsafe.Add(ref v, i) = Relu(Unsafe.Add(ref v, i));
+        }
+    }
+
+    private static void ReluBackward(ReadOnlySpan<float> y, Span<float> dy)
+    {
+        ref readonly var yv = ref MemoryMarshal.GetReference(y);
+        ref var d = ref MemoryMarshal.GetReference(dy);
+        var i = 0;
+        for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var keep = Vector256.GreaterThan(Vector256.LoadUnsafe(in yv, (nuint)i), Vector256<float>.Zero);
+            Vector256.ConditionalSelect(keep, Vector256.LoadUnsafe(ref d, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref d, (nuint)i);
+        }
+        for (; i < y.Length; i++)
+        {
+            Unsafe.Add(ref d, i) = Unsafe.Add(ref Unsafe.AsRef(in yv), i) > 0f ? Unsafe.Add(ref d, i) : 0f;
         }
     }
 

@@ -1,17 +1,23 @@
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>
-/// 2-D convolution as im2col + <see cref="Gemm"/>; mirror of Runtime.Cuda/Kernels/conv2d.cu. x [batch, InH, InW, InC],
+/// 2-D convolution as an implicit GEMM; mirror of Runtime.Cuda/Kernels/conv2d.cu. x [batch, InH, InW, InC],
 /// w [K, K, InC, OutC] (Keras layout), bias [OutC], y [batch, OutH, OutW, OutC].
 /// </summary>
 /// <remarks>
-/// The im2col matrix has one row per output pixel (b, oh, ow) and one column per (kh, kw, ic), so its product with w
-/// viewed as [K·K·InC, OutC] lands in NHWC directly. Rows are processed in chunks of at most
-/// <see cref="ScratchFloats"/> / (K·K·InC) (at least one row), which bounds the scratch whatever the batch.
+/// <para>The product is the im2col one (a row per output pixel, a column per (kh, kw, ic), times w viewed as
+/// [K·K·InC, OutC]) but the im2col matrix is never written: the input is copied once into a zero-padded buffer, in
+/// chunks of whole samples of at most <see cref="ScratchFloats"/> floats, and the micro-kernel reads each patch row
+/// straight from it (<see cref="ImplicitGemm"/>). For stride 1, <see cref="BackwardData"/> is the same forward
+/// product on the padded dz with the kernel flipped and transposed, so no col2im is needed either; other strides use
+/// dz·wᵀ and col2im.</para>
+/// <para>Determinism: every output element is one chain of fused multiply-adds in (kh, kw, ic) order, and every weight
+/// gradient is summed over the output pixels in ascending order in <see cref="Gemm.KC"/>-row slices, whatever the
+/// number of threads.</para>
 /// </remarks>
-public static class Conv2D
+public static partial class Conv2D
 {
-    /// <summary>Target size of the im2col scratch in floats (2 MiB); one row is always allowed even if larger.</summary>
+    /// <summary>Target size of one padded chunk (and of the col2im scratch) in floats (2 MiB); one sample is always allowed.</summary>
     public const int ScratchFloats = 1 << 19;
 
     /// <summary>
@@ -22,7 +28,9 @@ public static class Conv2D
     {
         Check.Positive(batch, nameof(batch));
         g.Validate();
-        return ChunkRows(batch, g) * g.PatchSize;
+        var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
+        var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
+        return Math.Max(forward, backward);
     }
 
     /// <summary>y = act(conv(x, w) + bias).</summary>
@@ -30,24 +38,23 @@ public static class Conv2D
     {
         CheckShapes(batch, g, x.Length, nameof(x), w.Length, nameof(w), y.Length, nameof(y), scratch.Length);
         Check.Length(bias.Length, g.OutC, nameof(bias));
-        var patch = g.PatchSize;
-        var total = batch * g.OutH * g.OutW;
-        var chunk = ChunkRows(batch, g);
-        for (var r0 = 0; r0 < total; r0 += chunk)
+        ImplicitGemm.ForForward(g).Convolve(x, w, transposed: false, bias, act == Epilogue.Relu, y, batch, scratch);
+        if (act is not (Epilogue.Linear or Epilogue.Relu))
         {
-            var rows = Math.Min(chunk, total - r0);
-            var cols = scratch[..(rows * patch)];
-            Im2Col(x, cols, r0, rows, g);
-            var yc = y.Slice(r0 * g.OutC, rows * g.OutC);
-            Gemm.Multiply(rows, g.OutC, patch, cols, patch, w, g.OutC, yc, g.OutC);
-            Activations.BiasForward(yc, bias, act);
+            Activations.Forward(y, act);
         }
     }
 
-    /// <summary>dx = the transpose convolution of dz with w: dcols = dz·wᵀ, then col2im sums each patch back. dx overwritten.</summary>
+    /// <summary>dx = the transpose convolution of dz with w. dx overwritten.</summary>
     public static void BackwardData(ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
     {
         CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), dz.Length, nameof(dz), scratch.Length);
+        if (ImplicitGemm.ForBackwardData(g) is { } transposed)
+        {
+            transposed.Convolve(dz, w, transposed: true, bias: default, relu: false, dx, batch, scratch);
+            return;
+        }
+        // Strided: dcols = dz·wᵀ, then col2im sums each patch back.
         var patch = g.PatchSize;
         var total = batch * g.OutH * g.OutW;
         var chunk = ChunkRows(batch, g);
@@ -61,59 +68,19 @@ public static class Conv2D
         }
     }
 
-    /// <summary>dw = im2col(x)ᵀ·dz, summed over chunks in ascending order; db[o] = Σ over all output pixels of dz. Both overwritten.</summary>
+    /// <summary>dw = im2col(x)ᵀ·dz, summed over output pixels in ascending order; db[o] = Σ over all output pixels of dz. Both overwritten.</summary>
     public static void BackwardWeights(ReadOnlySpan<float> x, ReadOnlySpan<float> dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
     {
         CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), dz.Length, nameof(dz), scratch.Length);
         Check.Length(db.Length, g.OutC, nameof(db));
-        var patch = g.PatchSize;
-        var total = batch * g.OutH * g.OutW;
-        var chunk = ChunkRows(batch, g);
-        for (var r0 = 0; r0 < total; r0 += chunk)
-        {
-            var rows = Math.Min(chunk, total - r0);
-            var cols = scratch[..(rows * patch)];
-            Im2Col(x, cols, r0, rows, g);
-            Gemm.MultiplyTransposeA(patch, g.OutC, rows, cols, patch, dz.Slice(r0 * g.OutC, rows * g.OutC), g.OutC, dw, g.OutC, accumulate: r0 > 0);
-        }
+        ImplicitGemm.ForForward(g).WeightGradient(x, dz, dw, batch, scratch);
         Activations.BiasBackward(dz, db);
     }
 
     private static int ChunkRows(int batch, in ConvGeometry g) =>
         (int)Math.Min((long)batch * g.OutH * g.OutW, Math.Max(1, ScratchFloats / g.PatchSize));
 
-    // Rows r0 .. r0+rows-1 of the im2col matrix: row (b, oh, ow) holds x[b, oh·S + kh − PadTop, ow·S + kw − PadLeft, ic]
-    // at column (kh·K + kw)·InC + ic, zero where that falls in the padding.
-    private static void Im2Col(ReadOnlySpan<float> x, Span<float> cols, int r0, int rows, in ConvGeometry g)
-    {
-        var k = g.Kernel;
-        var inC = g.InC;
-        var patch = g.PatchSize;
-        var pixels = g.OutH * g.OutW;
-        for (var r = 0; r < rows; r++)
-        {
-            var (b, pixel) = Math.DivRem(r0 + r, pixels);
-            var (oh, ow) = Math.DivRem(pixel, g.OutW);
-            var row = cols.Slice(r * patch, patch);
-            var (kwLo, kwHi, iw0) = ColumnRange(ow, g);
-            for (var kh = 0; kh < k; kh++)
-            {
-                var dst = row.Slice(kh * k * inC, k * inC);
-                var ih = oh * g.Stride + kh - g.PadTop;
-                if (ih < 0 || ih >= g.InH || kwLo >= kwHi)
-                {
-                    dst.Clear();
-                    continue;
-                }
-                // The in-bounds kw run is contiguous in NHWC: copy it in one go, zero the padded ends.
-                dst[..(kwLo * inC)].Clear();
-                x.Slice(((b * g.InH + ih) * g.InW + iw0 + kwLo) * inC, (kwHi - kwLo) * inC).CopyTo(dst[(kwLo * inC)..]);
-                dst[(kwHi * inC)..].Clear();
-            }
-        }
-    }
-
-    // The adjoint of Im2Col: adds each row's columns back to the input pixels they were read from, rows ascending.
+    // The adjoint of im2col: adds each row's columns back to the input pixels they were read from, rows ascending.
     private static void Col2Im(ReadOnlySpan<float> cols, Span<float> dx, int r0, int rows, in ConvGeometry g)
     {
         var k = g.Kernel;
@@ -125,7 +92,9 @@ public static class Conv2D
             var (b, pixel) = Math.DivRem(r0 + r, pixels);
             var (oh, ow) = Math.DivRem(pixel, g.OutW);
             var row = cols.Slice(r * patch, patch);
-            var (kwLo, kwHi, iw0) = ColumnRange(ow, g);
+            var iw0 = ow * g.Stride - g.PadLeft;
+            var kwLo = Math.Clamp(-iw0, 0, k);
+            var kwHi = Math.Clamp(g.InW - iw0, 0, k);
             for (var kh = 0; kh < k; kh++)
             {
                 var ih = oh * g.Stride + kh - g.PadTop;
@@ -143,15 +112,6 @@ public static class Conv2D
         }
     }
 
-    // The kw range [lo, hi) whose input column iw0 + kw lies inside the image, with iw0 = ow·S − PadLeft.
-    private static (int Lo, int Hi, int Iw0) ColumnRange(int ow, in ConvGeometry g)
-    {
-        var iw0 = ow * g.Stride - g.PadLeft;
-        var lo = Math.Clamp(-iw0, 0, g.Kernel);
-        var hi = Math.Clamp(g.InW - iw0, 0, g.Kernel);
-        return (lo, hi, iw0);
-    }
-
     private static void CheckShapes(int batch, in ConvGeometry g, int inLength, string inName, int wLength, string wName, int outLength, string outName, int scratchLength)
     {
         Check.Positive(batch, nameof(batch));
@@ -159,6 +119,6 @@ public static class Conv2D
         Check.Length(inLength, (long)batch * g.InSize, inName);
         Check.Length(wLength, (long)g.PatchSize * g.OutC, wName);
         Check.Length(outLength, (long)batch * g.OutSize, outName);
-        Check.AtLeast(scratchLength, (long)ChunkRows(batch, g) * g.PatchSize, "scratch");
+        Check.AtLeast(scratchLength, ScratchSize(batch, g), "scratch");
     }
 }

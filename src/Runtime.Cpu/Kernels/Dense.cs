@@ -11,8 +11,7 @@ public static class Dense
     {
         CheckShapes(batch, inF, outF, x.Length, nameof(x), w.Length, nameof(w), y.Length, nameof(y));
         Check.Length(bias.Length, outF, nameof(bias));
-        Gemm.Multiply(batch, outF, inF, x, inF, w, outF, y, outF);
-        Activations.BiasForward(y, bias, act);
+        Gemm.MultiplyBias(batch, outF, inF, x, inF, w, outF, y, outF, bias, act);
     }
 
     /// <summary>dx[b, i] = Σ_o dz[b, o]·w[i, o] (dz is the gradient after the activation).</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>
@@ -20,40 +22,60 @@ public static class MaxPool2D
             var xs = x.Slice(b * g.InSize, g.InSize);
             for (var oh = 0; oh < g.OutH; oh++)
             {
+                var ih0 = oh * g.Stride - g.PadTop;
+                var (khLo, khHi) = (Math.Max(0, -ih0), Math.Min(g.Pool, g.InH - ih0));
                 for (var ow = 0; ow < g.OutW; ow++)
                 {
+                    var iw0 = ow * g.Stride - g.PadLeft;
+                    var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
                     var o = ((b * g.OutH + oh) * g.OutW + ow) * c;
                     var best = y.Slice(o, c);
                     var index = argmax.Slice(o, c);
-                    best.Clear();
-                    index.Fill(-1);
-                    // Window cells outer, channels inner: reads stay contiguous; per channel the order is still row-major.
-                    for (var kh = 0; kh < g.Pool; kh++)
+                    if (khLo >= khHi || kwLo >= kwHi)
                     {
-                        var ih = oh * g.Stride + kh - g.PadTop;
-                        if (ih < 0 || ih >= g.InH)
+                        best.Clear();
+                        index.Fill(-1);
+                        continue;
+                    }
+                    // Window cells in row-major order; the first valid cell seeds the maximum, so ties keep the first.
+                    var ch = 0;
+                    for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
+                    {
+                        var first = ((ih0 + khLo) * g.InW + iw0 + kwLo) * c + ch;
+                        var max = Vector256.Create(xs.Slice(first, Vector256<float>.Count));
+                        var at = Vector256.Create(first) + Vector256<int>.Indices;
+                        for (var kh = khLo; kh < khHi; kh++)
                         {
-                            continue;
-                        }
-                        for (var kw = 0; kw < g.Pool; kw++)
-                        {
-                            var iw = ow * g.Stride + kw - g.PadLeft;
-                            if (iw < 0 || iw >= g.InW)
+                            for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
                             {
-                                continue;
+                                var cell = ((ih0 + kh) * g.InW + iw0 + kw) * c + ch;
+                                var v = Vector256.Create(xs.Slice(cell, Vector256<float>.Count));
+                                var greater = Vector256.GreaterThan(v, max);
+                                max = Vector256.ConditionalSelect(greater, v, max);
+                                at = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create(cell) + Vector256<int>.Indices, at);
                             }
-                            var at = (ih * g.InW + iw) * c;
-                            for (var ch = 0; ch < c; ch++)
+                        }
+                        max.CopyTo(best[ch..]);
+                        at.CopyTo(index[ch..]);
+                    }
+                    for (; ch < c; ch++)
+                    {
+                        var first = ((ih0 + khLo) * g.InW + iw0 + kwLo) * c + ch;
+                        var (max, at) = (xs[first], first);
+                        for (var kh = khLo; kh < khHi; kh++)
+                        {
+                            for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
                             {
-                                var v = xs[at + ch];
+                                var cell = ((ih0 + kh) * g.InW + iw0 + kw) * c + ch;
                                 // Strict '>' keeps the first maximum on ties.
-                                if (index[ch] < 0 || v > best[ch])
+                                if (xs[cell] > max)
                                 {
-                                    best[ch] = v;
-                                    index[ch] = at + ch;
+                                    (max, at) = (xs[cell], cell);
                                 }
                             }
                         }
+                        best[ch] = max;
+                        index[ch] = at;
                     }
                 }
             }

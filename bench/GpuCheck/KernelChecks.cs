@@ -1,0 +1,484 @@
+using System.Text.RegularExpressions;
+using Kiln.Runtime.Cpu;
+using Kiln.Runtime.Cuda;
+using static GpuCheck.RandomData;
+
+namespace GpuCheck;
+
+/// <summary>
+/// (b) Every kernel of the CUDA library on random inputs of several shapes against its Kiln.Runtime.Cpu twin. Outputs
+/// start as NaN; element-wise work must agree within <see cref="Tolerance.Elementwise"/>, sums of products within
+/// <see cref="Tolerance.Reduction"/> of their length; max-pool values and arg-max indices must be identical.
+/// </summary>
+internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
+{
+    private static readonly (int Batch, int InF, int OutF, int Act)[] DenseCases =
+    [
+        (1, 4, 10, 1), (32, 10, 3, 0), (23, 37, 19, 0), (23, 37, 19, 1), (23, 37, 19, 2), (23, 37, 19, 3), (200, 128, 10, 0), (64, 1568, 128, 1),
+    ];
+
+    private static readonly (ConvGeometry G, int Act, int Batch)[] ConvCases =
+    [
+        (new(28, 28, 1, 28, 28, 16, 5, 1, 2, 2), 1, 8),   // MNIST conv2d
+        (new(14, 14, 16, 14, 14, 32, 5, 1, 2, 2), 1, 4),  // MNIST conv2d_1
+        (new(9, 11, 3, 4, 5, 4, 3, 2, 0, 0), 3, 5),       // StridedValid: valid, stride 2, tanh
+        (new(9, 11, 3, 5, 6, 4, 3, 2, 1, 1), 0, 2),       // same, stride 2: padding split 1 + 1
+        (new(7, 7, 2, 7, 7, 3, 3, 1, 1, 1), 2, 3),        // OddPooling: same, sigmoid
+    ];
+
+    private static readonly (PoolGeometry G, int Batch)[] PoolCases =
+    [
+        (new(28, 28, 16, 14, 14, 2, 2, 0, 0), 4),
+        (new(14, 14, 32, 7, 7, 2, 2, 0, 0), 4),
+        (new(7, 7, 3, 4, 4, 2, 2, 0, 0), 3),  // same on an odd size: a padded last row and column
+        (new(4, 4, 3, 2, 2, 3, 2, 0, 0), 3),  // overlapping windows
+        (new(5, 6, 4, 3, 3, 3, 2, 1, 0), 2),  // padding at the top
+    ];
+
+    private static readonly (int Features, int Batch)[] ActivationCases = [(19, 7), (128, 33), (6272, 3)];
+    private static readonly (int Features, int Batch, float Rate)[] DropoutCases = [(128, 33, 0.4f), (12, 9, 0.25f)];
+    private static readonly (int Classes, int Batch)[] SoftmaxCases = [(3, 150), (10, 128), (37, 5)];
+    private static readonly (int Features, int Batch)[] MseCases = [(4, 11), (37, 9)];
+    private static readonly int[] AccumulateCases = [1, 150, 1000];
+    private static readonly int[] OptimizerSizes = [1000, 215_370];
+    private static readonly (float Momentum, bool Nesterov)[] SgdCases = [(0f, false), (0.9f, false), (0.9f, true)];
+
+    /// <summary>Every instantiation the checks launch, for one NVRTC compilation.</summary>
+    public static IEnumerable<string> NameExpressions()
+    {
+        foreach (var (_, inF, outF, act) in DenseCases)
+        {
+            yield return $"kiln::dense_forward<{inF}, {outF}, {act}>";
+            yield return $"kiln::dense_backward_data<{inF}, {outF}>";
+            yield return $"kiln::dense_backward_weights<{inF}, {outF}>";
+        }
+        foreach (var (g, act, _) in ConvCases)
+        {
+            yield return $"kiln::conv2d_forward<{Shape(g)}, {act}>";
+            yield return $"kiln::conv2d_backward_data<{Shape(g)}>";
+            yield return $"kiln::conv2d_backward_weights<{Shape(g)}>";
+        }
+        foreach (var (g, _) in PoolCases)
+        {
+            yield return $"kiln::maxpool2d_forward<{Shape(g)}>";
+            yield return $"kiln::maxpool2d_backward<{Shape(g)}>";
+        }
+        foreach (var (features, _) in ActivationCases)
+        {
+            for (var act = 0; act < 4; act++)
+            {
+                yield return $"kiln::activation_forward<{features}, {act}>";
+                yield return $"kiln::activation_backward<{features}, {act}>";
+            }
+        }
+        foreach (var (features, _, _) in DropoutCases)
+        {
+            yield return $"kiln::dropout_forward<{features}>";
+            yield return $"kiln::dropout_backward<{features}>";
+        }
+        foreach (var (classes, _) in SoftmaxCases)
+        {
+            yield return $"kiln::softmax_xent_sparse<{classes}>";
+            yield return $"kiln::softmax_xent_dense<{classes}>";
+            yield return $"kiln::softmax_forward<{classes}>";
+        }
+        foreach (var (features, _) in MseCases)
+        {
+            yield return $"kiln::mse<{features}>";
+        }
+        yield return "kiln::loss_accumulate";
+        yield return "kiln::adam";
+        yield return "kiln::sgd";
+    }
+
+    public void RunAll()
+    {
+        var seed = 100;
+        foreach (var c in DenseCases)
+        {
+            Guard($"dense {c}", () => Dense(c.Batch, c.InF, c.OutF, c.Act, seed += 10));
+        }
+        foreach (var c in ConvCases)
+        {
+            Guard($"conv2d {c}", () => Conv(c.G, c.Act, c.Batch, seed += 10));
+        }
+        foreach (var c in PoolCases)
+        {
+            Guard($"maxpool2d {c}", () => Pool(c.G, c.Batch, seed += 10));
+        }
+        foreach (var c in ActivationCases)
+        {
+            Guard($"activations {c}", () => Activation(c.Features, c.Batch, seed += 10));
+        }
+        foreach (var c in DropoutCases)
+        {
+            Guard($"dropout {c}", () => DropoutCase(c.Features, c.Batch, c.Rate, seed += 10));
+        }
+        foreach (var c in SoftmaxCases)
+        {
+            Guard($"softmax {c}", () => Softmax(c.Classes, c.Batch, seed += 10));
+        }
+        foreach (var c in MseCases)
+        {
+            Guard($"mse {c}", () => Mse(c.Features, c.Batch, seed += 10));
+        }
+        foreach (var batch in AccumulateCases)
+        {
+            Guard($"loss_accumulate batch {batch}", () => Accumulate(batch, seed += 10));
+        }
+        foreach (var n in OptimizerSizes)
+        {
+            Guard($"adam n {n}", () => AdamCase(n, seed += 10));
+            foreach (var (momentum, nesterov) in SgdCases)
+            {
+                Guard($"sgd n {n}", () => SgdCase(n, momentum, nesterov, seed += 10));
+            }
+        }
+        var missing = GlobalKernel().Matches(KernelSources.All).Select(m => m.Groups[1].Value).Distinct()
+            .Except(report.CheckedKernels, StringComparer.Ordinal).ToList();
+        report.Expect("every __global__ kernel of the library was checked", missing.Count == 0,
+            missing.Count == 0 ? $"{report.CheckedKernels.Count} kernels" : "unchecked: " + string.Join(", ", missing));
+    }
+
+    private void Guard(string what, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (Exception e) when (e is CudaException or NvrtcException or ArgumentException or InvalidOperationException)
+        {
+            report.Crashed(what, e);
+        }
+    }
+
+    private void Check(string kernel, string what, float[] actual, float[] expected, Tolerance tolerance, float[]? magnitude = null) =>
+        report.Kernel(kernel, Comparison.Of(what, actual, expected, tolerance, magnitude));
+
+    private void Dense(int batch, int inF, int outF, int act, int seed)
+    {
+        var x = Uniform(batch * inF, seed);
+        var w = Uniform(inF * outF, seed + 1, 0.3f);
+        var b = Uniform(outF, seed + 2, 0.1f);
+        var dz = Uniform(batch * outF, seed + 3);
+        var at = $"batch {batch}";
+
+        var y = new float[batch * outF];
+        var yMag = new float[y.Length];
+        Kiln.Runtime.Cpu.Dense.Forward(x, w, b, y, batch, inF, outF, (Epilogue)act);
+        Kiln.Runtime.Cpu.Dense.Forward(Abs(x), Abs(w), Abs(b), yMag, batch, inF, outF, Epilogue.Linear);
+        using var dx = gpu.Upload<float>(x);
+        using var dw = gpu.Upload<float>(w);
+        using var db = gpu.Upload<float>(b);
+        using var dy = gpu.Poisoned<float>(y.Length);
+        var forward = $"kiln::dense_forward<{inF}, {outF}, {act}>";
+        gpu.Run(forward, KernelGeometry.DenseForward(batch, inF, outF), dx, dw, db, dy, batch);
+        Check("dense_forward", $"{forward} {at} y", dy.ToArray(), y, Tolerance.Reduction(inF), yMag);
+
+        var dxRef = new float[batch * inF];
+        var dxMag = new float[dxRef.Length];
+        Kiln.Runtime.Cpu.Dense.BackwardData(dz, w, dxRef, batch, inF, outF);
+        Kiln.Runtime.Cpu.Dense.BackwardData(Abs(dz), Abs(w), dxMag, batch, inF, outF);
+        using var ddz = gpu.Upload<float>(dz);
+        using var dxOut = gpu.Poisoned<float>(dxRef.Length);
+        var data = $"kiln::dense_backward_data<{inF}, {outF}>";
+        gpu.Run(data, KernelGeometry.DenseBackwardData(batch, inF, outF), ddz, dw, dxOut, batch);
+        Check("dense_backward_data", $"{data} {at} dx", dxOut.ToArray(), dxRef, Tolerance.Reduction(outF), dxMag);
+
+        var (dwRef, dbRef) = (new float[inF * outF], new float[outF]);
+        var (dwMag, dbMag) = (new float[dwRef.Length], new float[outF]);
+        Kiln.Runtime.Cpu.Dense.BackwardWeights(x, dz, dwRef, dbRef, batch, inF, outF);
+        Kiln.Runtime.Cpu.Dense.BackwardWeights(Abs(x), Abs(dz), dwMag, dbMag, batch, inF, outF);
+        using var dwOut = gpu.Poisoned<float>(dwRef.Length);
+        using var dbOut = gpu.Poisoned<float>(outF);
+        var weights = $"kiln::dense_backward_weights<{inF}, {outF}>";
+        gpu.Run(weights, KernelGeometry.DenseBackwardWeights(batch, inF, outF), dx, ddz, dwOut, dbOut, batch);
+        Check("dense_backward_weights", $"{weights} {at} dw", dwOut.ToArray(), dwRef, Tolerance.Reduction(batch), dwMag);
+        Check("dense_backward_weights", $"{weights} {at} db", dbOut.ToArray(), dbRef, Tolerance.Reduction(batch), dbMag);
+    }
+
+    private void Conv(ConvGeometry g, int act, int batch, int seed)
+    {
+        var x = Uniform(batch * g.InSize, seed);
+        var w = Uniform(g.PatchSize * g.OutC, seed + 1, 0.2f);
+        var b = Uniform(g.OutC, seed + 2, 0.1f);
+        var dz = Uniform(batch * g.OutSize, seed + 3);
+        var scratch = new float[Conv2D.ScratchSize(batch, g)];
+        var at = $"batch {batch}";
+
+        var y = new float[batch * g.OutSize];
+        var yMag = new float[y.Length];
+        Conv2D.Forward(x, w, b, y, batch, g, (Epilogue)act, scratch);
+        Conv2D.Forward(Abs(x), Abs(w), Abs(b), yMag, batch, g, Epilogue.Linear, scratch);
+        using var dx = gpu.Upload<float>(x);
+        using var dw = gpu.Upload<float>(w);
+        using var db = gpu.Upload<float>(b);
+        using var dy = gpu.Poisoned<float>(y.Length);
+        var forward = $"kiln::conv2d_forward<{Shape(g)}, {act}>";
+        gpu.Run(forward, KernelGeometry.Conv2DForward(batch, g.OutH, g.OutW, g.OutC), dx, dw, db, dy, batch);
+        Check("conv2d_forward", $"{forward} {at} y", dy.ToArray(), y, Tolerance.Reduction(g.PatchSize), yMag);
+
+        var dxRef = new float[x.Length];
+        var dxMag = new float[x.Length];
+        Conv2D.BackwardData(dz, w, dxRef, batch, g, scratch);
+        Conv2D.BackwardData(Abs(dz), Abs(w), dxMag, batch, g, scratch);
+        using var ddz = gpu.Upload<float>(dz);
+        using var dxOut = gpu.Poisoned<float>(x.Length);
+        var data = $"kiln::conv2d_backward_data<{Shape(g)}>";
+        gpu.Run(data, KernelGeometry.Conv2DBackwardData(batch, g.InH, g.InW, g.InC), ddz, dw, dxOut, batch);
+        Check("conv2d_backward_data", $"{data} {at} dx", dxOut.ToArray(), dxRef, Tolerance.Reduction((long)g.Kernel * g.Kernel * g.OutC), dxMag);
+
+        var (dwRef, dbRef) = (new float[w.Length], new float[g.OutC]);
+        var (dwMag, dbMag) = (new float[w.Length], new float[g.OutC]);
+        Conv2D.BackwardWeights(x, dz, dwRef, dbRef, batch, g, scratch);
+        Conv2D.BackwardWeights(Abs(x), Abs(dz), dwMag, dbMag, batch, g, scratch);
+        using var dwOut = gpu.Poisoned<float>(w.Length);
+        using var dbOut = gpu.Poisoned<float>(g.OutC);
+        var weights = $"kiln::conv2d_backward_weights<{Shape(g)}>";
+        gpu.Run(weights, KernelGeometry.Conv2DBackwardWeights(g.Kernel, g.InC, g.OutC), dx, ddz, dwOut, dbOut, batch);
+        var terms = (long)batch * g.OutH * g.OutW;
+        Check("conv2d_backward_weights", $"{weights} {at} dw", dwOut.ToArray(), dwRef, Tolerance.Reduction(terms), dwMag);
+        Check("conv2d_backward_weights", $"{weights} {at} db", dbOut.ToArray(), dbRef, Tolerance.Reduction(terms), dbMag);
+    }
+
+    private void Pool(PoolGeometry g, int batch, int seed)
+    {
+        // Five distinct values, none zero, so most windows hold ties: both sides must pick the first maximum.
+        var x = Uniform(batch * g.InSize, seed).Select(v => MathF.Round(v * 2) / 2 + 0.25f).ToArray();
+        var dz = Uniform(batch * g.OutSize, seed + 1);
+        var (y, argmax, dxRef) = (new float[batch * g.OutSize], new int[batch * g.OutSize], new float[x.Length]);
+        MaxPool2D.Forward(x, y, argmax, batch, g);
+        MaxPool2D.Backward(dz, argmax, dxRef, batch, g);
+        var at = $"batch {batch}";
+
+        using var dx = gpu.Upload<float>(x);
+        using var dy = gpu.Poisoned<float>(y.Length);
+        using var darg = gpu.Poisoned<int>(y.Length);
+        var forward = $"kiln::maxpool2d_forward<{Shape(g)}>";
+        gpu.Run(forward, KernelGeometry.MaxPool2DForward(batch, g.OutH, g.OutW, g.Channels), dx, dy, darg, batch);
+        Check("maxpool2d_forward", $"{forward} {at} y", dy.ToArray(), y, Tolerance.Exact);
+        report.Kernel("maxpool2d_forward", Comparison.Of($"{forward} {at} argmax", darg.ToArray(), argmax));
+
+        using var ddz = gpu.Upload<float>(dz);
+        using var dxOut = gpu.Poisoned<float>(x.Length);
+        var backward = $"kiln::maxpool2d_backward<{Shape(g)}>";
+        gpu.Run(backward, KernelGeometry.MaxPool2DBackward(batch, g.InH, g.InW, g.Channels), ddz, darg, dxOut, batch);
+        Check("maxpool2d_backward", $"{backward} {at} dx", dxOut.ToArray(), dxRef, Tolerance.Elementwise);
+    }
+
+    private void Activation(int features, int batch, int seed)
+    {
+        var n = features * batch;
+        var x = Uniform(n, seed, 3f);
+        var dz = Uniform(n, seed + 1);
+        for (var act = 0; act < 4; act++)
+        {
+            var y = x.ToArray();
+            Activations.Forward(y, (Epilogue)act);
+            using var dx = gpu.Upload<float>(x);
+            using var dy = gpu.Poisoned<float>(n);
+            var forward = $"kiln::activation_forward<{features}, {act}>";
+            gpu.Run(forward, KernelGeometry.Elementwise(n), dx, dy, batch);
+            Check("activation_forward", $"{forward} batch {batch} y", dy.ToArray(), y, Tolerance.Elementwise);
+
+            // In place on dz, from the CPU's y, so this checks the derivative alone.
+            var dzRef = dz.ToArray();
+            Activations.Backward(y, dzRef, (Epilogue)act);
+            using var yIn = gpu.Upload<float>(y);
+            using var ddz = gpu.Upload<float>(dz);
+            var backward = $"kiln::activation_backward<{features}, {act}>";
+            gpu.Run(backward, KernelGeometry.Elementwise(n), yIn, ddz, batch);
+            Check("activation_backward", $"{backward} batch {batch} dz", ddz.ToArray(), dzRef, Tolerance.Elementwise);
+        }
+    }
+
+    private void DropoutCase(int features, int batch, float rate, int seed)
+    {
+        const uint layerSeed = 0xC0FFEE, step = 17;
+        var n = features * batch;
+        var x = Uniform(n, seed);
+        var (y, dx) = (new float[n], new float[n]);
+        Dropout.Forward(x, y, rate, layerSeed, step);
+        Dropout.Backward(x, dx, rate, layerSeed, step);
+        using var dIn = gpu.Upload<float>(x);
+        using var dOut = gpu.Poisoned<float>(n);
+        var forward = $"kiln::dropout_forward<{features}>";
+        gpu.Run(forward, KernelGeometry.Elementwise(n), dIn, dOut, batch, layerSeed, step, rate);
+        Check("dropout_forward", $"{forward} batch {batch} rate {rate} y", dOut.ToArray(), y, Tolerance.Elementwise);
+        dOut.Fill32(KernelRunner.NaNBits);
+        var backward = $"kiln::dropout_backward<{features}>";
+        gpu.Run(backward, KernelGeometry.Elementwise(n), dIn, dOut, batch, layerSeed, step, rate);
+        Check("dropout_backward", $"{backward} batch {batch} rate {rate} dx", dOut.ToArray(), dx, Tolerance.Elementwise);
+    }
+
+    private void Softmax(int classes, int batch, int seed)
+    {
+        var z = Uniform(batch * classes, seed, 4f);
+        var labels = Integers(batch, seed + 1, classes);
+        // Even rows one-hot, odd rows soft targets that sum to 1.
+        var targets = new float[z.Length];
+        var soft = Positive(z.Length, seed + 2);
+        for (var r = 0; r < batch; r++)
+        {
+            var row = targets.AsSpan(r * classes, classes);
+            if (r % 2 == 0)
+            {
+                row[labels[r]] = 1f;
+            }
+            else
+            {
+                var s = soft.AsSpan(r * classes, classes);
+                var sum = 0f;
+                foreach (var v in s)
+                {
+                    sum += v;
+                }
+                for (var j = 0; j < classes; j++)
+                {
+                    row[j] = s[j] / sum;
+                }
+            }
+        }
+        var at = $"batch {batch}";
+        using var dz = gpu.Upload<float>(z);
+
+        // Sparse labels: the whole batch for p and the gradient, row by row for each row's loss and hit.
+        var (p, g) = (new float[z.Length], new float[z.Length]);
+        Losses.SoftmaxCrossEntropy(z, labels, p, g, batch, classes, out _);
+        var (rowLoss, rowCorrect) = PerRow(batch, classes, (r, grad) => (Losses.SoftmaxCrossEntropy(z.AsSpan(r * classes, classes), labels.AsSpan(r, 1), default, grad, 1, classes, out var c), c));
+        using var dl = gpu.Upload<int>(labels);
+        using var dp = gpu.Poisoned<float>(z.Length);
+        using var dg = gpu.Poisoned<float>(z.Length);
+        using var loss = gpu.Poisoned<float>(batch);
+        using var correct = gpu.Poisoned<int>(batch);
+        var sparse = $"kiln::softmax_xent_sparse<{classes}>";
+        gpu.Run(sparse, KernelGeometry.Rows(batch), dz, dl, dp, dg, loss, correct, batch);
+        Check("softmax_xent_sparse", $"{sparse} {at} probs", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("softmax_xent_sparse", $"{sparse} {at} dlogits", dg.ToArray(), g, Tolerance.Elementwise);
+        report.Kernel("softmax_xent_sparse", Comparison.Of($"{sparse} {at} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
+        report.Kernel("softmax_xent_sparse", Comparison.Of($"{sparse} {at} row_correct", correct.ToArray(), rowCorrect));
+        dg.Fill32(KernelRunner.NaNBits);
+        gpu.Run(sparse, KernelGeometry.Rows(batch), dz, dl, null, dg, loss, correct, batch);
+        Check("softmax_xent_sparse", $"{sparse} {at} dlogits without probs", dg.ToArray(), g, Tolerance.Elementwise);
+
+        Losses.SoftmaxCrossEntropy(z, targets, p, g, batch, classes, out _);
+        (rowLoss, rowCorrect) = PerRow(batch, classes, (r, grad) => (Losses.SoftmaxCrossEntropy(z.AsSpan(r * classes, classes), targets.AsSpan(r * classes, classes), default, grad, 1, classes, out var c), c));
+        using var dt = gpu.Upload<float>(targets);
+        dp.Fill32(KernelRunner.NaNBits);
+        dg.Fill32(KernelRunner.NaNBits);
+        loss.Fill32(KernelRunner.NaNBits);
+        correct.Fill32(KernelRunner.NaNBits);
+        var dense = $"kiln::softmax_xent_dense<{classes}>";
+        gpu.Run(dense, KernelGeometry.Rows(batch), dz, dt, dp, dg, loss, correct, batch);
+        Check("softmax_xent_dense", $"{dense} {at} probs", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("softmax_xent_dense", $"{dense} {at} dlogits", dg.ToArray(), g, Tolerance.Elementwise);
+        report.Kernel("softmax_xent_dense", Comparison.Of($"{dense} {at} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
+        report.Kernel("softmax_xent_dense", Comparison.Of($"{dense} {at} row_correct", correct.ToArray(), rowCorrect));
+
+        Losses.Softmax(z, p, batch, classes);
+        dp.Fill32(KernelRunner.NaNBits);
+        var forward = $"kiln::softmax_forward<{classes}>";
+        gpu.Run(forward, KernelGeometry.Rows(batch), dz, dp, batch);
+        Check("softmax_forward", $"{forward} {at} probs", dp.ToArray(), p, Tolerance.Elementwise);
+    }
+
+    private void Mse(int features, int batch, int seed)
+    {
+        var y = Uniform(batch * features, seed);
+        var t = Uniform(y.Length, seed + 1);
+        var g = new float[y.Length];
+        Losses.MeanSquaredError(y, t, g, batch, features);
+        var (rowLoss, _) = PerRow(batch, features, (r, grad) => (Losses.MeanSquaredError(y.AsSpan(r * features, features), t.AsSpan(r * features, features), grad, 1, features), 0));
+        using var dy = gpu.Upload<float>(y);
+        using var dt = gpu.Upload<float>(t);
+        using var dg = gpu.Poisoned<float>(y.Length);
+        using var loss = gpu.Poisoned<float>(batch);
+        var name = $"kiln::mse<{features}>";
+        gpu.Run(name, KernelGeometry.Rows(batch), dy, dt, dg, loss, batch);
+        Check("mse", $"{name} batch {batch} dy", dg.ToArray(), g, Tolerance.Elementwise);
+        report.Kernel("mse", Comparison.Of($"{name} batch {batch} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
+    }
+
+    /// <summary>Runs a loss head on each row alone (batch 1): the CPU kernels return only the batch's sum.</summary>
+    private static (double[] Loss, int[] Correct) PerRow(int batch, int width, Func<int, float[], (double Loss, int Correct)> row)
+    {
+        var (loss, correct, grad) = (new double[batch], new int[batch], new float[width]);
+        for (var r = 0; r < batch; r++)
+        {
+            (loss[r], correct[r]) = row(r, grad);
+        }
+        return (loss, correct);
+    }
+
+    private void Accumulate(int batch, int seed)
+    {
+        var rowLoss = Positive(batch, seed, 3f);
+        var rowCorrect = Integers(batch, seed + 1, 2);
+        double[] lossSum = [0.25];
+        int[] correctSum = [3];
+        using var dl = gpu.Upload<float>(rowLoss);
+        using var dc = gpu.Upload<int>(rowCorrect);
+        using var dLossSum = gpu.Upload<double>(lossSum);
+        using var dCorrectSum = gpu.Upload<int>(correctSum);
+        const string name = "kiln::loss_accumulate";
+        // Accumulates, so run twice; the second time without row_correct, which must leave the count alone.
+        gpu.Run(name, KernelGeometry.Accumulate, dl, dc, dLossSum, dCorrectSum, batch);
+        gpu.Run(name, KernelGeometry.Accumulate, dl, null, dLossSum, dCorrectSum, batch);
+        var sum = rowLoss.Sum(v => (double)v);
+        report.Kernel("loss_accumulate", Comparison.Of($"{name} batch {batch} loss_sum", dLossSum.ToArray(), [lossSum[0] + 2 * sum], new Tolerance(1e-9, 1e-12), default));
+        report.Kernel("loss_accumulate", Comparison.Of($"{name} batch {batch} correct_sum", dCorrectSum.ToArray(), [correctSum[0] + rowCorrect.Sum()]));
+    }
+
+    private void AdamCase(int n, int seed)
+    {
+        const float lr = 0.001f, beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;
+        var p = Uniform(n, seed);
+        var m = Uniform(n, seed + 1, 0.1f);
+        var v = Positive(n, seed + 2, 0.01f);
+        using var dp = gpu.Upload<float>(p);
+        using var dm = gpu.Upload<float>(m);
+        using var dv = gpu.Upload<float>(v);
+        for (var t = 1; t <= 3; t++)
+        {
+            var g = Uniform(n, seed + 2 + t);
+            Kiln.Runtime.Cpu.Adam.Step(p, g, m, v, lr, beta1, beta2, epsilon, t);
+            using var dg = gpu.Upload<float>(g);
+            gpu.Run("kiln::adam", KernelGeometry.Elementwise(n), dp, dg, dm, dv, n, Kiln.Runtime.Cpu.Adam.Alpha(lr, beta1, beta2, t), beta1, beta2, epsilon);
+        }
+        Check("adam", $"kiln::adam n {n}, 3 steps: p", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("adam", $"kiln::adam n {n}, 3 steps: m", dm.ToArray(), m, Tolerance.Elementwise);
+        Check("adam", $"kiln::adam n {n}, 3 steps: v", dv.ToArray(), v, Tolerance.Elementwise);
+    }
+
+    private void SgdCase(int n, float momentum, bool nesterov, int seed)
+    {
+        const float lr = 0.01f;
+        var p = Uniform(n, seed);
+        var velocity = momentum == 0 ? [] : Uniform(n, seed + 1, 0.01f);
+        using var dp = gpu.Upload<float>(p);
+        // Without momentum the kernel must not touch m, so it gets a null pointer.
+        using var dm = momentum == 0 ? null : gpu.Upload<float>(velocity);
+        for (var t = 1; t <= 3; t++)
+        {
+            var g = Uniform(n, seed + 1 + t);
+            Kiln.Runtime.Cpu.Sgd.Step(p, g, velocity, lr, momentum, nesterov);
+            using var dg = gpu.Upload<float>(g);
+            gpu.Run("kiln::sgd", KernelGeometry.Elementwise(n), dp, dg, dm, n, lr, momentum, nesterov ? 1 : 0);
+        }
+        var what = $"kiln::sgd n {n}, momentum {momentum}{(nesterov ? " nesterov" : "")}, 3 steps";
+        Check("sgd", $"{what}: p", dp.ToArray(), p, Tolerance.Elementwise);
+        if (dm is not null)
+        {
+            Check("sgd", $"{what}: velocity", dm.ToArray(), velocity, Tolerance.Elementwise);
+        }
+    }
+
+    private static string Shape(ConvGeometry g) =>
+        $"{g.InH}, {g.InW}, {g.InC}, {g.OutH}, {g.OutW}, {g.OutC}, {g.Kernel}, {g.Stride}, {g.PadTop}, {g.PadLeft}";
+
+    private static string Shape(PoolGeometry g) =>
+        $"{g.InH}, {g.InW}, {g.Channels}, {g.OutH}, {g.OutW}, {g.Pool}, {g.Stride}, {g.PadTop}, {g.PadLeft}";
+
+    [GeneratedRegex(@"__global__\s+void\s+(\w+)")]
+    private static partial Regex GlobalKernel();
+}

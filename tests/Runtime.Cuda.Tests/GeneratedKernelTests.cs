@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Kiln.Runtime.Cuda.Tests.Samples;
+
+namespace Kiln.Runtime.Cuda.Tests;
+
+/// <summary>
+/// The name expressions the generator really emits (read from the generated CudaExecutor of the sample networks) and
+/// the executor's shared kernels compile with NVRTC, and every generated launch passes what the kernel takes.
+/// </summary>
+public sealed partial class GeneratedKernelTests
+{
+    private static readonly Dictionary<string, Type> Networks = new()
+    {
+        ["Iris"] = typeof(IrisNet),
+        ["MnistCnn"] = typeof(MnistCnn),
+        ["StridedValid"] = typeof(StridedValidNet),
+        ["OddPooling"] = typeof(OddPoolingNet),
+    };
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var net in Networks.Keys)
+        {
+            data.Add(net, "sm_80");
+            data.Add(net, "sm_90");
+        }
+        return data;
+    }
+
+    /// <summary>The generated executor's <c>s_kernels</c>, in launch-index order.</summary>
+    internal static string[] GeneratedKernels(Type network)
+    {
+        var executor = network.GetNestedType("CudaExecutor", BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException($"{network} has no generated CudaExecutor");
+        return (string[])executor.GetField("s_kernels", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+    }
+
+    /// <summary>Kiln.Execution.CudaExecutor's own kernels, compiled into every network's module after the generated ones.</summary>
+    internal static string[] SharedKernels =>
+        (string[])typeof(Kiln.Execution.CudaExecutor).GetField("SharedKernels", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+
+    [NvrtcTheory]
+    [MemberData(nameof(Cases))]
+    public void Every_name_expression_the_generator_emits_compiles(string net, string arch)
+    {
+        string[] names = [.. GeneratedKernels(Networks[net]), .. SharedKernels];
+        var program = Nvrtc.Compile(KernelSources.All, $"{net}.cu", names, arch);
+
+        Assert.True(program.IsCubin, $"{arch} should give a CUBIN with NVRTC {Nvrtc.Version}");
+        Assert.Equal(arch, program.Arch);
+        foreach (var name in names)
+        {
+            Assert.StartsWith("_Z", program.GetLoweredName(name), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_executor_shares_the_optimizers_and_the_loss_accumulator()
+    {
+        Assert.Equal(["kiln::adam", "kiln::sgd", "kiln::loss_accumulate"], SharedKernels);
+    }
+
+    [Theory]
+    [InlineData("Iris")]
+    [InlineData("MnistCnn")]
+    [InlineData("StridedValid")]
+    [InlineData("OddPooling")]
+    public void The_declarations_here_generate_the_snapshot_kernels(string net)
+    {
+        var snapshot = Snapshot(net);
+        Assert.Equal(SnapshotKernel().Matches(snapshot).Select(m => m.Groups[1].Value), GeneratedKernels(Networks[net]));
+    }
+
+    /// <summary>
+    /// Every Launch in the generated CUDA executor passes as many arguments as the kernel has parameters, 4-byte
+    /// values (batch, seeds, step, rates) where the kernel takes 4 bytes and addresses where it takes 8: a mismatch
+    /// would read garbage on the GPU. The kernels' parameters come from the PTX NVRTC writes.
+    /// </summary>
+    [NvrtcTheory]
+    [InlineData("Iris")]
+    [InlineData("MnistCnn")]
+    [InlineData("StridedValid")]
+    [InlineData("OddPooling")]
+    public void Every_generated_launch_matches_the_kernel_parameters(string net)
+    {
+        var names = GeneratedKernels(Networks[net]);
+        var program = Nvrtc.Compile(KernelSources.All, $"{net}.cu", names, "compute_80");
+        var ptx = System.Text.Encoding.UTF8.GetString(program.Image[..^1]);
+        var parameters = PtxEntry().Matches(ptx).ToDictionary(m => m.Groups[1].Value, m => PtxParameter().Matches(m.Groups[2].Value).Select(p => p.Groups[1].Value).ToArray());
+
+        var launches = GeneratedLaunch().Matches(Snapshot(net));
+        Assert.NotEmpty(launches);
+        foreach (Match launch in launches)
+        {
+            var kernel = names[int.Parse(launch.Groups[1].Value, CultureInfo.InvariantCulture)];
+            var expected = parameters[program.GetLoweredName(kernel)];
+            var arguments = launch.Groups[2].Value.Split(", ");
+            Assert.True(expected.Length == arguments.Length, $"{kernel} takes {expected.Length} parameters, but the launch passes {arguments.Length}: {launch.Value}");
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                var bits = IsFourByteArgument(arguments[i]) ? "32" : "64";
+                Assert.True(expected[i].EndsWith(bits, StringComparison.Ordinal), $"{kernel} parameter {i} is .{expected[i]}, but the launch passes '{arguments[i]}': {launch.Value}");
+            }
+        }
+    }
+
+    // What the generated code passes as an int, a uint or a float; everything else is a device address.
+    private static bool IsFourByteArgument(string argument) =>
+        argument is "batch" or "Step" || argument.StartsWith("LayerSeed(", StringComparison.Ordinal) || FloatLiteral().IsMatch(argument);
+
+    private static string Snapshot(string net)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Dsl.sln")))
+        {
+            directory = directory.Parent;
+        }
+        Assert.NotNull(directory);
+        var baselines = Path.Combine(directory.FullName, "tests", "Generator.Tests", "Baselines", net);
+        return File.ReadAllText(Assert.Single(Directory.GetFiles(baselines, "*.Cuda.g.cs.verified.txt")));
+    }
+
+    [GeneratedRegex(@"""(kiln::[^""]+)"", // \d+")]
+    private static partial Regex SnapshotKernel();
+
+    [GeneratedRegex(@"Launch\((\d+), global::Kiln\.Runtime\.Cuda\.KernelGeometry\.\w+(?:\([^)]*\))?, (.*)\);")]
+    private static partial Regex GeneratedLaunch();
+
+    [GeneratedRegex(@"\.entry\s+(\S+)\(([^)]*)\)")]
+    private static partial Regex PtxEntry();
+
+    [GeneratedRegex(@"\.param\s+\.(\w+)")]
+    private static partial Regex PtxParameter();
+
+    [GeneratedRegex(@"^-?\d+(\.\d+)?f$")]
+    private static partial Regex FloatLiteral();
+}
