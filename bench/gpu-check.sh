@@ -28,7 +28,8 @@ log="${OUT:-$dir}/gpu-check.log"
 mkdir -p "$(dirname "$log")"
 exec > >(tee "$log") 2>&1
 
-echo "== nvidia-smi"
+echo "== host: $(uname -srm); $(ldd --version 2>&1 | head -n 1) (the NativeAOT GpuCheck needs glibc 2.34 or later)"
+echo; echo "== nvidia-smi"
 nvidia-smi 2>&1
 driver_cuda=$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9]*\)\..*/\1/p' | head -n 1)
 

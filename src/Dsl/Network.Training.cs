@@ -140,7 +140,12 @@ public abstract partial class Network
         {
             throw new TrainingException($"TrainOnBatch: the loss became {e.Loss}.", e);
         }
+        // A device executor reports a bad loss only when its metrics are read.
         var m = _executor.ReadMetrics();
+        if (!double.IsFinite(m.LossSum))
+        {
+            throw new TrainingException($"TrainOnBatch: the loss became {m.LossSum}.");
+        }
         return new BatchResult(m.Loss, Info.HasAccuracy ? m.Accuracy : double.NaN);
     }
 

@@ -103,17 +103,18 @@ public static partial class Gemm
     }
 
     // Element (i, p) of A is a[i·aRow + p·aCol]; element (p, j) of B is b[p·bRow + j·bCol]. Unchecked: callers validate.
-    // Tests pass vectorized: false to prove the scalar fallback gives the same bits.
-    internal static unsafe void Run(int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol, ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, bool vectorized)
+    // Tests call this to pin a path: vectorized: false proves the scalar fallback gives the same bits, small: false
+    // that the small-product path does.
+    internal static unsafe void Run(int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol, ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, bool vectorized, bool small = true)
     {
         fixed (float* pa = a, pb = b, pc = c)
         {
-            Run(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, vectorized, bias: null, relu: false);
+            Run(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, vectorized, bias: null, relu: false, small);
         }
     }
 
     // As above on pointers, with the optional epilogue C = max?(C + bias, 0) applied once C is complete.
-    internal static unsafe void Run(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, bool vectorized, float* bias, bool relu)
+    internal static unsafe void Run(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, bool vectorized, float* bias, bool relu, bool small = true)
     {
         if (m == 0 || n == 0)
         {
@@ -123,6 +124,11 @@ public static partial class Gemm
         if (k == 0)
         {
             Empty(job);
+            return;
+        }
+        if (small && vectorized && IsSmall(m, n, k))
+        {
+            Small(job);
             return;
         }
         Workers.Run(&RunPart, &job, Workers.PartsFor((long)m * n * k, MinimumPartMacs));

@@ -38,4 +38,45 @@ public class ActivationsTests
     [Fact]
     public void UnknownActivation_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => Activations.Forward(new float[1], (Epilogue)7));
+
+    [Fact]
+    public void Relu_VectorAndTailLanes_MatchTheScalarRule()
+    {
+        // y > 0 ? y : 0 for every length around the eight-lane vector, with NaN and −0 mapped to +0.
+        for (var n = 1; n <= 19; n++)
+        {
+            var z = TestData.Random(n, seed: 44 + n);
+            z[n / 2] = float.NaN;
+            z[n - 1] = -0f;
+            var y = (float[])z.Clone();
+            Activations.Forward(y, Epilogue.Relu);
+            TestData.BitwiseEqual(z.Select(v => v > 0f ? v : 0f).ToArray(), y, $"relu, n = {n}");
+
+            var dy = TestData.Random(n, seed: 45 + n);
+            var expected = dy.Select((d, i) => y[i] > 0f ? d : 0f).ToArray();
+            Activations.Backward(y, dy, Epilogue.Relu);
+            TestData.BitwiseEqual(expected, dy, $"relu', n = {n}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 10)]
+    [InlineData(129, 35)]
+    public void BiasBackward_SumsRowsInAscendingOrder(int rows, int n)
+    {
+        // 35 columns: one four-vector block, no single vector, three scalar columns; every column summed row by row.
+        var dz = TestData.Random(rows * n, seed: 46);
+        var db = TestData.Poisoned(n);
+        Activations.BiasBackward(dz, db);
+        var expected = new float[n];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var o = 0; o < n; o++)
+            {
+                expected[o] += dz[r * n + o];
+            }
+        }
+        TestData.BitwiseEqual(expected, db, $"db {rows}×{n}");
+    }
 }

@@ -94,19 +94,19 @@ public class Conv2DTests
     }
 
     [Fact]
-    public void MnistConv2_SpansSeveralScratchChunks_AndStaysBounded()
+    public void MnistConv2_ScratchIsFarBelowIm2Col_AndStaysBounded()
     {
-        // conv 14×14×16 → 32, k5 same: 400-float patches, so 1310 rows per chunk and batch 8 (1568 rows) needs two.
+        // conv 14×14×16 → 32, k5 same: the scratch holds padded samples (and the packed kernel), never the im2col matrix.
         var g = Geometries.ConvSame(14, 14, 16, 32, 5, 1);
         const int batch = 8;
-        Assert.True(Conv2D.ScratchSize(batch, g) < batch * g.OutH * g.OutW * g.PatchSize, "the test must exercise chunking");
+        Assert.True(Conv2D.ScratchSize(batch, g) < batch * g.OutH * g.OutW * g.PatchSize, "scratch must be smaller than im2col");
         Assert.True(Conv2D.ScratchSize(128, g) * sizeof(float) <= 4 << 20, "scratch for batch 128 stays within 4 MiB");
 
         var (x, w, bias) = Inputs(batch, g);
         var y = TestData.Poisoned(batch * g.OutSize);
         Conv2D.Forward(x, w, bias, y, batch, g, Epilogue.Relu, Scratch(batch, g));
         Approx.Equal(Conv2DReference.Forward(TestData.ToDouble(x), TestData.ToDouble(w), TestData.ToDouble(bias), batch, g, Epilogue.Relu), y,
-            "chunked forward", Approx.LongAtol, Approx.LongRtol);
+            "mnist conv2 forward", Approx.LongAtol, Approx.LongRtol);
 
         var dz = TestData.Random(y.Length, seed: 25);
         var dx = TestData.Poisoned(x.Length);
@@ -114,11 +114,11 @@ public class Conv2DTests
         var db = TestData.Poisoned(g.OutC);
         Conv2D.BackwardData(dz, w, dx, batch, g, Scratch(batch, g));
         Conv2D.BackwardWeights(x, dz, dw, db, batch, g, Scratch(batch, g));
-        Approx.Equal(Conv2DReference.BackwardData(TestData.ToDouble(dz), TestData.ToDouble(w), batch, g), dx, "chunked dx", Approx.LongAtol, Approx.LongRtol);
+        Approx.Equal(Conv2DReference.BackwardData(TestData.ToDouble(dz), TestData.ToDouble(w), batch, g), dx, "mnist conv2 dx", Approx.LongAtol, Approx.LongRtol);
         var (rdw, rdb) = Conv2DReference.BackwardWeights(TestData.ToDouble(x), TestData.ToDouble(dz), batch, g);
-        // dw sums 1568 products across two chunks.
-        Approx.Equal(rdw, dw, "chunked dw", 1e-3, 1e-3);
-        Approx.Equal(rdb, db, "chunked db", 1e-3, 1e-3);
+        // dw sums 1568 products.
+        Approx.Equal(rdw, dw, "mnist conv2 dw", 1e-3, 1e-3);
+        Approx.Equal(rdb, db, "mnist conv2 db", 1e-3, 1e-3);
     }
 
     [Fact]

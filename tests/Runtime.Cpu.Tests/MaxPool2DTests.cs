@@ -137,4 +137,23 @@ public class MaxPool2DTests
         MaxPool2D.Backward(dy, argmax, dx2, 2, g);
         TestData.BitwiseEqual(dx1, dx2, "dx");
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void RaggedChannels_VectorAndTailLanes_MatchReference(int batch)
+    {
+        // 19 channels: two eight-lane vectors and three scalar lanes; "same" 2×2 and 3×3 windows with padded borders;
+        // quantised inputs so that ties are frequent and the first-maximum rule is exercised.
+        foreach (var g in new[] { Geometries.PoolSame(7, 9, 19, 2, 2), Geometries.PoolSame(9, 8, 19, 3, 2), Geometries.PoolValid(6, 6, 16, 2, 2) })
+        {
+            var x = TestData.Random(batch * g.InSize, seed: 37).Select(v => MathF.Round(v * 4) / 4).ToArray();
+            var y = TestData.Poisoned(batch * g.OutSize);
+            var argmax = new int[y.Length];
+            MaxPool2D.Forward(x, y, argmax, batch, g);
+            var (ry, rArgmax) = MaxPool2DReference.Forward(TestData.ToDouble(x), batch, g);
+            Approx.Equal(ry, y, $"pool {g}", 0, 0);
+            Assert.Equal(rArgmax, argmax);
+        }
+    }
 }

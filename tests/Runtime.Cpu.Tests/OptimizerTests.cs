@@ -86,4 +86,25 @@ public class OptimizerTests
             Assert.True(Math.Abs(actual[i] - expected[i]) <= Tolerance * Math.Max(1, Math.Abs(expected[i])), $"[{i}] got {actual[i]:R}, expected {expected[i]:R}");
         }
     }
+
+    [Fact]
+    public void Adam_VectorLanes_GiveTheScalarBits()
+    {
+        // 19 parameters: two eight-lane vectors and a three-element tail, against one-element (scalar-only) calls.
+        const int n = 19;
+        var g = TestData.Random(n, seed: 51);
+        float[] p = TestData.Random(n, seed: 52), m = TestData.Random(n, seed: 53, scale: 0.1f), v = TestData.Random(n, seed: 54, scale: 0.1f).Select(Math.Abs).ToArray();
+        float[] ps = (float[])p.Clone(), ms = (float[])m.Clone(), vs = (float[])v.Clone();
+        for (var t = 1; t <= 3; t++)
+        {
+            Runtime.Cpu.Adam.Step(p, g, m, v, 0.01f, 0.9f, 0.999f, 1e-7f, t);
+            for (var i = 0; i < n; i++)
+            {
+                Runtime.Cpu.Adam.Step(ps.AsSpan(i, 1), g.AsSpan(i, 1), ms.AsSpan(i, 1), vs.AsSpan(i, 1), 0.01f, 0.9f, 0.999f, 1e-7f, t);
+            }
+        }
+        TestData.BitwiseEqual(ps, p, "p");
+        TestData.BitwiseEqual(ms, m, "m");
+        TestData.BitwiseEqual(vs, v, "v");
+    }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>Adam over one flat parameter buffer; mirror of Runtime.Cuda/Kernels/adam.cu.</summary>
@@ -21,7 +24,29 @@ public static class Adam
         var alpha = Alpha(lr, beta1, beta2, t);
         var c1 = 1f - beta1;
         var c2 = 1f - beta2;
-        for (var i = 0; i < p.Length; i++)
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The same operations in the same order as the scalar loop, eight lanes at a time: the same bits.
+            ref var pr = ref MemoryMarshal.GetReference(p);
+            ref var mr = ref MemoryMarshal.GetReference(m);
+            ref var vr = ref MemoryMarshal.GetReference(v);
+            ref readonly var gr = ref MemoryMarshal.GetReference(g);
+            var (a, e, k1, k2) = (Vector256.Create(alpha), Vector256.Create(epsilon), Vector256.Create(c1), Vector256.Create(c2));
+            for (; i <= p.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var at = (nuint)i;
+                var gi = Vector256.LoadUnsafe(in gr, at);
+                var mi = Vector256.LoadUnsafe(ref mr, at);
+                var vi = Vector256.LoadUnsafe(ref vr, at);
+                mi += (gi - mi) * k1;
+                vi += (gi * gi - vi) * k2;
+                mi.StoreUnsafe(ref mr, at);
+                vi.StoreUnsafe(ref vr, at);
+                (Vector256.LoadUnsafe(ref pr, at) - mi * a / (Vector256.Sqrt(vi) + e)).StoreUnsafe(ref pr, at);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             var gi = g[i];
             var mi = m[i] + (gi - m[i]) * c1;

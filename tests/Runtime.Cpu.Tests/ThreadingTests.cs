@@ -1,0 +1,86 @@
+namespace Kiln.Runtime.Cpu.Tests;
+
+[CollectionDefinition(nameof(ThreadingTests), DisableParallelization = true)]
+public class ThreadingCollection;
+
+/// <summary>
+/// The worker pool partitions only independent outputs, so a multi-threaded call must give exactly the single-threaded
+/// bits, every time. Run alone so that the pool is free and the parallel path is the one exercised.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public class ThreadingTests
+{
+    private const int Repeats = 3;
+
+    [Fact]
+    public void LargeProducts_AreSplitAcrossThreads()
+    {
+        Assert.True(Workers.Count == 1 || Workers.PartsFor(1L << 30, 1 << 20) > 1, "a large product must use more than one thread on a multi-core machine");
+    }
+
+    [Theory]
+    [InlineData(257, 131, 300)]
+    [InlineData(7, 2000, 300)]
+    [InlineData(1568, 128, 129)]
+    public void Gemm_MultiThreaded_EqualsSingleThreaded_EveryRun(int m, int n, int k)
+    {
+        var a = TestData.Random(m * k, seed: 1);
+        var b = TestData.Random(k * n, seed: 2);
+        AssertSameBitsAsSerial(m * n, c => Gemm.Multiply(m, n, k, a, k, b, n, c, n), "NN");
+        AssertSameBitsAsSerial(m * n, c => Gemm.MultiplyTransposeA(m, n, k, a, m, b, n, c, n), "TN");
+        AssertSameBitsAsSerial(m * n, c => Gemm.MultiplyTransposeB(m, n, k, a, k, b, k, c, n), "NT");
+    }
+
+    [Fact]
+    public void Dense_MultiThreaded_EqualsSingleThreaded_EveryRun()
+    {
+        const int batch = 129, inF = 1568, outF = 128;
+        var x = TestData.Random(batch * inF, seed: 3);
+        var w = TestData.Random(inF * outF, seed: 4);
+        var bias = TestData.Random(outF, seed: 5);
+        var dz = TestData.Random(batch * outF, seed: 6);
+        AssertSameBitsAsSerial(batch * outF, y => Dense.Forward(x, w, bias, y, batch, inF, outF, Epilogue.Relu), "dense y");
+        AssertSameBitsAsSerial(batch * inF, dx => Dense.BackwardData(dz, w, dx, batch, inF, outF), "dense dx");
+        AssertSameBitsAsSerial(inF * outF, dw => Dense.BackwardWeights(x, dz, dw, new float[outF], batch, inF, outF), "dense dw");
+    }
+
+    [Theory]
+    [InlineData(28, 1, 16, 1)]
+    [InlineData(28, 1, 16, 129)]
+    [InlineData(14, 16, 32, 1)]
+    [InlineData(14, 16, 32, 129)]
+    [InlineData(15, 3, 11, 3)]
+    public void Conv2D_MultiThreaded_EqualsSingleThreaded_EveryRun(int size, int inC, int outC, int batch)
+    {
+        var g = Geometries.ConvSame(size, size, inC, outC, 5, 1);
+        var x = TestData.Random(batch * g.InSize, seed: 7);
+        var w = TestData.Random(g.PatchSize * g.OutC, seed: 8);
+        var bias = TestData.Random(g.OutC, seed: 9);
+        var dz = TestData.Random(batch * g.OutSize, seed: 10);
+        var scratch = new float[Conv2D.ScratchSize(batch, g)];
+        AssertSameBitsAsSerial(batch * g.OutSize, y => Conv2D.Forward(x, w, bias, y, batch, g, Epilogue.Relu, scratch), "conv y");
+        AssertSameBitsAsSerial(batch * g.InSize, dx => Conv2D.BackwardData(dz, w, dx, batch, g, scratch), "conv dx");
+        AssertSameBitsAsSerial(w.Length, dw => Conv2D.BackwardWeights(x, dz, dw, new float[g.OutC], batch, g, scratch), "conv dw");
+    }
+
+    // Runs `kernel` once on this thread alone, then Repeats times with the pool, comparing every bit.
+    private static void AssertSameBitsAsSerial(int length, Action<float[]> kernel, string what)
+    {
+        var serial = TestData.Poisoned(length);
+        Workers.Serial = true;
+        try
+        {
+            kernel(serial);
+        }
+        finally
+        {
+            Workers.Serial = false;
+        }
+        for (var run = 0; run < Repeats; run++)
+        {
+            var parallel = TestData.Poisoned(length);
+            kernel(parallel);
+            TestData.BitwiseEqual(serial, parallel, $"{what}, run {run + 1}");
+        }
+    }
+}
