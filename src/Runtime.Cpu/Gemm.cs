@@ -104,7 +104,7 @@ public static partial class Gemm
 
     // Element (i, p) of A is a[i·aRow + p·aCol]; element (p, j) of B is b[p·bRow + j·bCol]. Unchecked: callers validate.
     // Tests call this to pin a path: vectorized: false proves the scalar fallback gives the same bits, small: false
-    // that the small-product path does.
+    // that the small-product and few-row paths do.
     internal static unsafe void Run(int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol, ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, bool vectorized, bool small = true)
     {
         fixed (float* pa = a, pb = b, pc = c)
@@ -129,6 +129,11 @@ public static partial class Gemm
         if (small && vectorized && IsSmall(m, n, k))
         {
             Small(job);
+            return;
+        }
+        if (small && vectorized && IsSkinny(m, bCol))
+        {
+            Skinny(&job);
             return;
         }
         Workers.Run(&RunPart, &job, Workers.PartsFor((long)m * n * k, MinimumPartMacs));

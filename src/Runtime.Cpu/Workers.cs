@@ -18,12 +18,17 @@ internal static unsafe class Workers
     /// <summary>Threads that take part in a call, the caller included.</summary>
     public static readonly int Count = Math.Clamp(Environment.ProcessorCount, 1, 8);
 
+    // How long an idle worker keeps polling for the next call before it blocks: kernel calls within a training step or
+    // a prediction follow each other within microseconds, and waking a blocked thread costs tens of them.
+    private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 5000;
+
     private static readonly object s_gate = new();
-    private static readonly SemaphoreSlim[] s_wake = CreateThreads();
+    private static readonly Helper[] s_helpers = CreateThreads();
     private static delegate*<void*, int, int, void> s_body;
     private static void* s_state;
     private static int s_parts;
     private static int s_pending;
+    private static long s_generation;
     private static ExceptionDispatchInfo? s_failure;
 
     [ThreadStatic] private static bool t_serial;
@@ -55,15 +60,21 @@ internal static unsafe class Workers
         }
         try
         {
-            var helpers = Math.Min(parts, Count) - 1;
+            // Every helper sees the new generation, so every helper reports back, with or without a part to run.
+            var helpers = s_helpers.Length;
             s_body = body;
             s_state = state;
             s_parts = parts;
             s_failure = null;
             Volatile.Write(ref s_pending, helpers);
+            Interlocked.Increment(ref s_generation);
             for (var t = 0; t < helpers; t++)
             {
-                s_wake[t].Release();
+                // Either the helper sees the new generation before it sleeps, or we see that it sleeps and wake it.
+                if (Interlocked.Exchange(ref s_helpers[t].Sleeping, 0) == 1)
+                {
+                    s_helpers[t].Wake.Release();
+                }
             }
             for (var part = 0; part < parts; part += Count)
             {
@@ -82,27 +93,28 @@ internal static unsafe class Workers
         }
     }
 
-    private static SemaphoreSlim[] CreateThreads()
+    private static Helper[] CreateThreads()
     {
-        var wake = new SemaphoreSlim[Count - 1];
-        for (var t = 0; t < wake.Length; t++)
+        var helpers = new Helper[Count - 1];
+        for (var t = 0; t < helpers.Length; t++)
         {
-            wake[t] = new SemaphoreSlim(0);
+            helpers[t] = new Helper(t + 1);
             var thread = new Thread(Loop) { IsBackground = true, Name = $"Kiln CPU worker {t + 1}" };
-            thread.Start(new Helper(t + 1, wake[t]));
+            thread.Start(helpers[t]);
         }
-        return wake;
+        return helpers;
     }
 
-    private static void Loop(object? helper)
+    private static void Loop(object? state)
     {
-        var (thread, wake) = (Helper)helper!;
+        var helper = (Helper)state!;
+        var seen = 0L;
         while (true)
         {
-            wake.Wait();
+            seen = WaitForCall(helper, seen);
             try
             {
-                for (var part = thread; part < s_parts; part += Count)
+                for (var part = helper.Thread; part < s_parts; part += Count)
                 {
                     s_body(s_state, part, s_parts);
                 }
@@ -115,5 +127,37 @@ internal static unsafe class Workers
         }
     }
 
-    private sealed record Helper(int Thread, SemaphoreSlim Wake);
+    // Polls for a new generation for a short while, then blocks until Run wakes this helper. Returns the generation.
+    private static long WaitForCall(Helper helper, long seen)
+    {
+        var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
+        while (true)
+        {
+            var generation = Volatile.Read(ref s_generation);
+            if (generation != seen)
+            {
+                return generation;
+            }
+            if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+            {
+                Thread.SpinWait(20);
+                continue;
+            }
+            Interlocked.Exchange(ref helper.Sleeping, 1);
+            if (Volatile.Read(ref s_generation) == seen)
+            {
+                helper.Wake.Wait();
+            }
+            // Woken, or the call came in between: either way poll again (a stale wake-up just loops once more).
+            Interlocked.Exchange(ref helper.Sleeping, 0);
+            deadline = System.Diagnostics.Stopwatch.GetTimestamp() + s_spinTicks;
+        }
+    }
+
+    private sealed class Helper(int thread)
+    {
+        public readonly int Thread = thread;
+        public readonly SemaphoreSlim Wake = new(0);
+        public int Sleeping;
+    }
 }

@@ -2,7 +2,7 @@ using Kiln.Runtime.Cpu.Tests.Reference;
 
 namespace Kiln.Runtime.Cpu.Tests;
 
-/// <summary>The small-product path (Iris-sized layers) and the blocked path on ragged shapes, each pinned explicitly.</summary>
+/// <summary>The small-product path (Iris-sized layers), the few-row path (one image) and the blocked path on ragged shapes.</summary>
 public class GemmFastPathTests
 {
     public enum Variant { NN, TN, NT }
@@ -62,7 +62,30 @@ public class GemmFastPathTests
         }
     }
 
+    // Fewer rows than a micro-tile with B row-major (one-image inference), k past one KC slice.
     [Theory]
+    [InlineData(Variant.NN, 1, 128, 1568)]
+    [InlineData(Variant.NN, 3, 13, 300)]
+    [InlineData(Variant.TN, 5, 40, 257)]
+    [InlineData(Variant.NN, 1, 7, 600)]
+    public void FewRowsPath_MatchesReference_AndGivesTheBlockedPathsBits(Variant variant, int m, int n, int k)
+    {
+        var (a, aRow, aCol, b, bRow, bCol, refA, refB) = Operands(variant, m, n, k, seed: m + n + k);
+        foreach (var accumulate in new[] { false, true })
+        {
+            var start = TestData.Random(m * n, seed: 98);
+            var blocked = (float[])start.Clone();
+            var fewRows = (float[])start.Clone();
+            Gemm.Run(m, n, k, a, aRow, aCol, b, bRow, bCol, blocked, n, accumulate, vectorized: true, small: false);
+            Gemm.Run(m, n, k, a, aRow, aCol, b, bRow, bCol, fewRows, n, accumulate, vectorized: true, small: true);
+            TestData.BitwiseEqual(blocked, fewRows, $"{variant} {m}×{n}×{k} accumulate={accumulate}");
+            var expected = GemmReference.Multiply(m, n, k, refA, refB, accumulate ? TestData.ToDouble(start) : null);
+            Approx.Equal(expected, fewRows, $"{variant} {m}×{n}×{k}", Approx.LongAtol, Approx.LongRtol);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1568, 128, Epilogue.Relu)]
     [InlineData(1, 4, 10, Epilogue.Relu)]
     [InlineData(3, 10, 3, Epilogue.Linear)]
     [InlineData(129, 13, 17, Epilogue.Relu)]

@@ -78,6 +78,11 @@ public static partial class Conv2D
         // B(p, j) in Gemm.NR-column panels over the whole patch: panel j0 starts at dst + j0·Patch.
         private unsafe void PackWeights(float* w, bool transposed, float* dst)
         {
+            if (!transposed)
+            {
+                Gemm.PackB(w, N, 1, Patch, N, dst);
+                return;
+            }
             for (var j0 = 0; j0 < N; j0 += Gemm.NR)
             {
                 for (var p = 0; p < Patch; p++)
@@ -87,9 +92,7 @@ public static partial class Conv2D
                     for (var j = 0; j < Gemm.NR; j++)
                     {
                         var col = j0 + j;
-                        *dst++ = col >= N ? 0f
-                            : transposed ? w[((long)((K - 1 - kh) * K + K - 1 - kw) * N + col) * C + c]
-                            : w[(long)p * N + col];
+                        *dst++ = col >= N ? 0f : w[((long)((K - 1 - kh) * K + K - 1 - kw) * N + col) * C + c];
                     }
                 }
             }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Kiln.Runtime.Cpu;
@@ -39,24 +40,26 @@ public static class MaxPool2D
                     }
                     // Window cells in row-major order; the first valid cell seeds the maximum, so ties keep the first.
                     var ch = 0;
+                    // Cells lie inside the sample (clamped window, checked shapes), so the vector loads go unchecked.
+                    ref readonly var sample = ref MemoryMarshal.GetReference(xs);
                     for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
                     {
                         var first = ((ih0 + khLo) * g.InW + iw0 + kwLo) * c + ch;
-                        var max = Vector256.Create(xs.Slice(first, Vector256<float>.Count));
+                        var max = Vector256.LoadUnsafe(in sample, (nuint)first);
                         var at = Vector256.Create(first) + Vector256<int>.Indices;
                         for (var kh = khLo; kh < khHi; kh++)
                         {
                             for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
                             {
                                 var cell = ((ih0 + kh) * g.InW + iw0 + kw) * c + ch;
-                                var v = Vector256.Create(xs.Slice(cell, Vector256<float>.Count));
+                                var v = Vector256.LoadUnsafe(in sample, (nuint)cell);
                                 var greater = Vector256.GreaterThan(v, max);
                                 max = Vector256.ConditionalSelect(greater, v, max);
                                 at = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create(cell) + Vector256<int>.Indices, at);
                             }
                         }
-                        max.CopyTo(best[ch..]);
-                        at.CopyTo(index[ch..]);
+                        max.StoreUnsafe(ref MemoryMarshal.GetReference(best), (nuint)ch);
+                        at.StoreUnsafe(ref MemoryMarshal.GetReference(index), (nuint)ch);
                     }
                     for (; ch < c; ch++)
                     {
