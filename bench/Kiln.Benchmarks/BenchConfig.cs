@@ -9,6 +9,7 @@ public sealed class BenchConfig : ManualConfig
 {
     public BenchConfig()
     {
+        Add(DefaultConfig.Instance);
         AddJob(Job.ShortRun);
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(new GflopsColumn());
