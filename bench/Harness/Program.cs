@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Kiln;
-using Kiln.Bench;
 
 // Whole-network timings beside the PyTorch peer (bench/pytorch_peer.py), run in the same invocation.
 

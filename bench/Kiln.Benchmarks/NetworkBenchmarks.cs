@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Kiln.Bench;
 
 namespace Kiln.Benchmarks;
 
