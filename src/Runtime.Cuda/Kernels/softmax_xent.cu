@@ -6,6 +6,22 @@
 
 namespace kiln {
 
+// One warp's softmax statistics of a row: m = max z and s = sum exp(z - m), in a fixed order; every lane gets both.
+template <int Classes>
+__device__ __forceinline__ void row_max_and_sum(const float* z, int lane, float& m, float& s)
+{
+    m = neg_infinity();
+    for (int j = lane; j < Classes; j += 32) {
+        m = fmaxf(m, z[j]);
+    }
+    m = warp_max(m);
+    s = 0.0f;
+    for (int j = lane; j < Classes; j += 32) {
+        s += expf(z[j] - m);
+    }
+    s = warp_sum(s);
+}
+
 // Sparse labels (int class index per row). A label outside [0, Classes) gives a NaN loss and no one-hot.
 template <int Classes>
 __global__ void softmax_xent_sparse(const float* __restrict__ logits, const int* __restrict__ labels,
@@ -18,16 +34,8 @@ __global__ void softmax_xent_sparse(const float* __restrict__ logits, const int*
         return;  // the whole warp leaves together
     }
     const float* z = logits + (size_t)row * Classes;
-    float m = neg_infinity();
-    for (int j = lane; j < Classes; j += 32) {
-        m = fmaxf(m, z[j]);
-    }
-    m = warp_max(m);
-    float s = 0.0f;
-    for (int j = lane; j < Classes; j += 32) {
-        s += expf(z[j] - m);
-    }
-    s = warp_sum(s);
+    float m, s;
+    row_max_and_sum<Classes>(z, lane, m, s);
     const int label = labels[row];
     float best = -1.0f;
     int bestIndex = Classes;
@@ -64,16 +72,8 @@ __global__ void softmax_xent_dense(const float* __restrict__ logits, const float
     }
     const float* z = logits + (size_t)row * Classes;
     const float* t = targets + (size_t)row * Classes;
-    float m = neg_infinity();
-    for (int j = lane; j < Classes; j += 32) {
-        m = fmaxf(m, z[j]);
-    }
-    m = warp_max(m);
-    float s = 0.0f;
-    for (int j = lane; j < Classes; j += 32) {
-        s += expf(z[j] - m);
-    }
-    s = warp_sum(s);
+    float m, s;
+    row_max_and_sum<Classes>(z, lane, m, s);
     const float logS = logf(s);
     float total = 0.0f;  // sum of the targets: the gradient of -sum t log p is p * sum(t) - t
     for (int j = lane; j < Classes; j += 32) {
@@ -123,16 +123,8 @@ __global__ void softmax_forward(const float* __restrict__ logits, float* __restr
         return;
     }
     const float* z = logits + (size_t)row * Classes;
-    float m = neg_infinity();
-    for (int j = lane; j < Classes; j += 32) {
-        m = fmaxf(m, z[j]);
-    }
-    m = warp_max(m);
-    float s = 0.0f;
-    for (int j = lane; j < Classes; j += 32) {
-        s += expf(z[j] - m);
-    }
-    s = warp_sum(s);
+    float m, s;
+    row_max_and_sum<Classes>(z, lane, m, s);
     for (int j = lane; j < Classes; j += 32) {
         probs[(size_t)row * Classes + j] = expf(z[j] - m) / s;
     }
