@@ -8,7 +8,7 @@ namespace Kiln.Runtime.Cpu;
 /// <para>The product is the im2col one (a row per output pixel, a column per (kh, kw, ic), times w viewed as
 /// [K·K·InC, OutC]) but the im2col matrix is never written: the input is copied once into a zero-padded buffer, in
 /// chunks of whole samples of at most <see cref="ScratchFloats"/> floats, and the micro-kernel reads each patch row
-/// straight from it (<see cref="ImplicitGemm"/>). For stride 1, <see cref="BackwardData"/> is the same forward
+/// straight from it (<see cref="ImplicitGemm"/>). For stride 1, <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/> is the same forward
 /// product on the padded dz with the kernel flipped and transposed, so no col2im is needed either; other strides use
 /// dz·wᵀ and col2im.</para>
 /// <para>Determinism: every output element is one chain of fused multiply-adds in (kh, kw, ic) order, and every weight
@@ -21,7 +21,7 @@ public static partial class Conv2D
     public const int ScratchFloats = 1 << 19;
 
     /// <summary>
-    /// Floats of scratch that <see cref="Forward"/>, <see cref="BackwardData"/> and <see cref="BackwardWeights"/> need for
+    /// Floats of scratch that <see cref="Forward"/>, <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/> and <see cref="BackwardWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, in ConvGeometry, Span{float})"/> need for
     /// <paramref name="batch"/> samples. Non-decreasing in the batch, so a buffer sized for the largest batch serves all.
     /// </summary>
     public static int ScratchSize(int batch, in ConvGeometry g)

@@ -6,7 +6,7 @@ namespace Kiln.Runtime.Cpu;
 /// <summary>
 /// 2-D max pooling; mirror of Runtime.Cuda/Kernels/maxpool2d.cu. x [batch, InH, InW, C] → y [batch, OutH, OutW, C].
 /// </summary>
-public static class MaxPool2D
+public static partial class MaxPool2D
 {
     /// <summary>
     /// y = the window maximum; argmax[b·OutH·OutW·C + (oh·OutW + ow)·C + c] = (ih·InW + iw)·C + c, the index within
