@@ -21,7 +21,7 @@ public sealed class PooledGradient
         Capacity = batch;
         Pixels = new int[(long)batch * g.OutSize];
         Values = new float[Pixels.Length];
-        Start = new int[(long)g.Channels * batch + 1];
+        Lengths = new int[(long)batch * g.Channels];
     }
 
     /// <summary>The pooling whose input this is the gradient of: pixels are of its input, [InH, InW, Channels].</summary>
@@ -34,15 +34,21 @@ public sealed class PooledGradient
     public int Batch { get; internal set; }
 
     /// <summary>Entries in the last fill.</summary>
-    public int Count => Start[Geometry.Channels * Batch];
+    public int Count { get; internal set; }
 
-    /// <summary>Entry e: the pixel ih·InW + iw within its sample, and the gradient there.</summary>
+    /// <summary>
+    /// Entry e: the pixel ih·InW + iw within its sample, and the gradient there. The list of channel c and sample b
+    /// (slot b·Channels + c) is entries [slot·Windows, slot·Windows + Lengths[slot]), in window order: a slot has room for
+    /// one entry per window, so filling needs no counting pass.
+    /// </summary>
     internal int[] Pixels { get; }
 
     internal float[] Values { get; }
 
-    /// <summary>Channel-major: the entries of channel c and sample b are [Start[c·Batch + b], Start[c·Batch + b + 1]), pixels ascending.</summary>
-    internal int[] Start { get; }
+    internal int[] Lengths { get; }
+
+    /// <summary>Windows per sample and channel: the room of one slot.</summary>
+    internal int Windows => Geometry.OutH * Geometry.OutW;
 
     /// <summary>The dense gradient [Batch, InH, InW, Channels] (overwritten), summing entries that share a pixel.</summary>
     public void CopyTo(Span<float> dense)
@@ -55,7 +61,8 @@ public sealed class PooledGradient
             for (var b = 0; b < Batch; b++)
             {
                 var sample = dense.Slice(b * g.InSize, g.InSize);
-                for (var e = Start[c * Batch + b]; e < Start[c * Batch + b + 1]; e++)
+                var slot = b * g.Channels + c;
+                for (var e = slot * Windows; e < slot * Windows + Lengths[slot]; e++)
                 {
                     sample[Pixels[e] * g.Channels + c] += Values[e];
                 }

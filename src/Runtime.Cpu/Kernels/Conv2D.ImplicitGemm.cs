@@ -14,7 +14,7 @@ public static partial class Conv2D
     /// zero-padded [Hp, Wp, C] buffer, and row t = (sample, oh, ow) of A is A(t, kh·KernelRow + q) = padded[Base(t) + kh·RowStride + q]
     /// for q &lt; KernelRow = K·C, with Base(t) = ((sample·Hp + oh·Stride)·Wp + ow·Stride)·C. B is the kernel as [K·K·C, N].
     /// </summary>
-    private readonly record struct ImplicitGemm(int SrcH, int SrcW, int C, int PadTop, int PadLeft, int Hp, int Wp, int Stride, int K, int OutH, int OutW, int N)
+    private readonly partial record struct ImplicitGemm(int SrcH, int SrcW, int C, int PadTop, int PadLeft, int Hp, int Wp, int Stride, int K, int OutH, int OutW, int N)
     {
         private int SrcSample => SrcH * SrcW * C;
         private int PaddedSample => Hp * Wp * C;

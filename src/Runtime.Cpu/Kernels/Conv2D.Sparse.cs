@@ -1,20 +1,306 @@
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Runtime.Cpu;
 
 public static partial class Conv2D
 {
-    /// <summary>dw and db as <see cref="BackwardWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, in ConvGeometry, Span{float})"/>, from a pooled (sparse) dz.</summary>
+    /// <summary>
+    /// dw and db as the dense <see cref="BackwardWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, in ConvGeometry, Span{float})"/>,
+    /// from a pooled dz: each entry adds value·patch to its channel's column of dw, so the work is proportional to the
+    /// entries (a quarter of the pixels or fewer under 2×2 pooling), not to the pixels.
+    /// </summary>
+    /// <remarks>Each weight gradient is one chain of fused multiply-adds over samples ascending, then entries in list order.</remarks>
     public static void BackwardWeights(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
     {
-        var dense = new float[batch * g.OutSize];
-        dz.CopyTo(dense);
-        BackwardWeights(x, dense, dw, db, batch, g, scratch);
+        ArgumentNullException.ThrowIfNull(dz);
+        CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), batch * g.OutSize, nameof(dz), scratch.Length);
+        Check.Length(db.Length, g.OutC, nameof(db));
+        dz.CheckFor(batch, g.OutH, g.OutW, g.OutC, nameof(dz));
+        ImplicitGemm.ForForward(g).SparseWeightGradient(x, dz, dw, db, batch, scratch);
     }
 
-    /// <summary>dx as <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/>, from a pooled (sparse) dz.</summary>
+    /// <summary>
+    /// dx as the dense <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/>,
+    /// from a pooled dz: each entry scatters value·w[·, ·, ·, channel] over its patch of a padded copy of dx. Any stride.
+    /// </summary>
+    /// <remarks>Each dx element sums its terms in a fixed order per sample: channels ascending, then entries in list order.</remarks>
     public static void BackwardData(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
     {
-        var dense = new float[batch * g.OutSize];
-        dz.CopyTo(dense);
-        BackwardData(dense, w, dx, batch, g, scratch);
+        ArgumentNullException.ThrowIfNull(dz);
+        CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), batch * g.OutSize, nameof(dz), scratch.Length);
+        dz.CheckFor(batch, g.OutH, g.OutW, g.OutC, nameof(dz));
+        ImplicitGemm.ForForward(g).SparseDataGradient(dz, w, dx, batch, scratch);
+    }
+
+    private readonly partial record struct ImplicitGemm
+    {
+        // A patch is read as K kernel rows of KernelRow floats, each as Vectors vectors: segment s = (kh, v) starts at
+        // kh·RowStride + 8v from the pixel's base. The last vector of a row runs past it; those lanes are dropped
+        // (weights) or multiply zeros (data). Segments are handled eight at a time, in registers.
+        private const int Lanes = 8;
+        private const int Group = 8;
+
+        private int Vectors => (KernelRow + Lanes - 1) / Lanes;
+        private int Segments => K * Vectors;
+        private int SegmentFloats => Segments * Lanes;
+
+        /// <summary>Pixel bases, then per-channel segment rows, then padded samples: a chunk of x, or one dx sample per thread.</summary>
+        public int SparseScratchSize(int batch) =>
+            Aligned(Pixels) + Aligned(Segments + Group) + Aligned(N * SegmentFloats) + Aligned(N * Lanes) + Math.Max(ChunkSamples(batch) * PaddedSample + Lanes, Workers.Count * DataBuffer) + Alignment;
+
+        // Each scratch region starts on a cache line, so no vector access splits across two.
+        private const int Alignment = 16;
+
+        private int DataBuffer => Aligned(PaddedSample + Lanes);
+
+        private static int Aligned(int floats) => (floats + Alignment - 1) / Alignment * Alignment;
+
+        private static unsafe float* Align(float* p) => (float*)(((nint)p + Alignment * sizeof(float) - 1) & ~(nint)(Alignment * sizeof(float) - 1));
+
+        public unsafe void SparseWeightGradient(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, Span<float> scratch)
+        {
+            var chunk = ChunkSamples(batch);
+            fixed (float* px = x, pdw = dw, pscratch = scratch, pvalues = dz.Values)
+            fixed (int* ppixels = dz.Pixels, plengths = dz.Lengths)
+            {
+                var table = (int*)Align(pscratch);
+                var offsets = table + Aligned(Pixels);
+                var sums = (float*)offsets + Aligned(Segments + Group);
+                var biasSums = sums + Aligned(N * SegmentFloats);
+                var padded = biasSums + Aligned(N * Lanes);
+                FillBases(table, offsets);
+                new Span<float>(sums, N * SegmentFloats).Clear();
+                new Span<float>(biasSums, N * Lanes).Clear();
+                var parts = Workers.PartsFor((long)dz.Count * SegmentFloats, MinimumPartMacs);
+                for (var s0 = 0; s0 < batch; s0 += chunk)
+                {
+                    var count = Math.Min(chunk, batch - s0);
+                    var pad = new Job(this, px + (long)s0 * SrcSample, padded, null, count, null, null, relu: false, first: false);
+                    Workers.Run(&PadPart, &pad, Workers.PartsFor(count, 1));
+                    var job = new SparseJob(this, padded, table, offsets, sums, ppixels, pvalues, plengths, dz.Windows, batch, s0, count, biasSums);
+                    Workers.Run(&SparseWeightPart, &job, Math.Min(parts, N));
+                }
+                for (var p = 0; p < Patch; p++)
+                {
+                    var (kh, q) = Math.DivRem(p, KernelRow);
+                    for (var n = 0; n < N; n++)
+                    {
+                        pdw[(long)p * N + n] = sums[(long)n * SegmentFloats + kh * Vectors * Lanes + q];
+                    }
+                }
+                for (var n = 0; n < N; n++)
+                {
+                    db[n] = biasSums[n * Lanes];
+                }
+            }
+        }
+
+        public unsafe void SparseDataGradient(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, Span<float> scratch)
+        {
+            fixed (float* pw = w, pdx = dx, pscratch = scratch, pvalues = dz.Values)
+            fixed (int* ppixels = dz.Pixels, plengths = dz.Lengths)
+            {
+                var table = (int*)Align(pscratch);
+                var offsets = table + Aligned(Pixels);
+                var rows = (float*)offsets + Aligned(Segments + Group);
+                FillBases(table, offsets);
+                // Row n holds w[·, ·, ·, n] in segment order, zero past each kernel row, so overreaching lanes add nothing.
+                for (var n = 0; n < N; n++)
+                {
+                    var row = rows + (long)n * SegmentFloats;
+                    for (var kh = 0; kh < K; kh++)
+                    {
+                        for (var q = 0; q < Vectors * Lanes; q++)
+                        {
+                            row[kh * Vectors * Lanes + q] = q < KernelRow ? pw[((long)kh * KernelRow + q) * N + n] : 0f;
+                        }
+                    }
+                }
+                var job = new SparseJob(this, rows + Aligned(N * SegmentFloats), table, offsets, rows, ppixels, pvalues, plengths, dz.Windows, batch, 0, batch, pdx);
+                Workers.Run(&SparseDataPart, &job, Workers.PartsFor((long)dz.Count * SegmentFloats, MinimumPartMacs));
+            }
+        }
+
+        // table[pixel] = the pixel's base in a padded sample; offsets[s] = segment s's offset from it (then Group zeros).
+        private unsafe void FillBases(int* table, int* offsets)
+        {
+            for (var s = 0; s < Segments + Group; s++)
+            {
+                var (kh, v) = Math.DivRem(s, Vectors);
+                offsets[s] = s < Segments ? kh * RowStride + v * Lanes : 0;
+            }
+            for (var oh = 0; oh < OutH; oh++)
+            {
+                for (var ow = 0; ow < OutW; ow++)
+                {
+                    table[oh * OutW + ow] = oh * Stride * RowStride + ow * Stride * C;
+                }
+            }
+        }
+
+        // Channels [lo, hi) over the chunk's samples: a sample's padded patch stays in cache while every channel reads it.
+        private static unsafe void SparseWeightPart(void* state, int part, int parts)
+        {
+            ref readonly var job = ref *(SparseJob*)state;
+            var g = job.Plan;
+            var (lo, hi) = Gemm.Range(g.N, 1, part, parts);
+            for (var s = 0; s < job.Count; s++)
+            {
+                var sample = job.Padded + (long)s * g.PaddedSample;
+                for (var n = lo; n < hi; n++)
+                {
+                    var slot = (job.First + s) * g.N + n;
+                    var (e0, e1) = job.Entries(slot);
+                    if (e0 == e1)
+                    {
+                        continue;
+                    }
+                    var sums = job.Rows + (long)n * g.SegmentFloats;
+                    for (var s0 = 0; s0 < g.Segments; s0 += Group)
+                    {
+                        WeightGroup(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, Math.Min(Group, g.Segments - s0), sums, s0 == 0 ? job.Output + n * Lanes : null);
+                    }
+                }
+            }
+        }
+
+        // sums[segment] += Σ_e value_e · patch_e[segment] for `count` segments from s0; unused registers re-read segment s0.
+        // With `bias`, also bias[lane] += Σ_e value_e in every lane: db in the same order, for one add per entry.
+        private static unsafe void WeightGroup(float* sample, int* table, int* offsets, int* pixels, float* values, int e0, int e1, int s0, int count, float* sums, float* bias)
+        {
+            long o0 = offsets[0], o1 = offsets[count > 1 ? 1 : 0], o2 = offsets[count > 2 ? 2 : 0], o3 = offsets[count > 3 ? 3 : 0];
+            long o4 = offsets[count > 4 ? 4 : 0], o5 = offsets[count > 5 ? 5 : 0], o6 = offsets[count > 6 ? 6 : 0], o7 = offsets[count > 7 ? 7 : 0];
+            var acc = sums + (long)s0 * Lanes;
+            var a0 = Vector256.Load(acc);
+            var a1 = count > 1 ? Vector256.Load(acc + Lanes) : default;
+            var a2 = count > 2 ? Vector256.Load(acc + 2 * Lanes) : default;
+            var a3 = count > 3 ? Vector256.Load(acc + 3 * Lanes) : default;
+            var a4 = count > 4 ? Vector256.Load(acc + 4 * Lanes) : default;
+            var a5 = count > 5 ? Vector256.Load(acc + 5 * Lanes) : default;
+            var a6 = count > 6 ? Vector256.Load(acc + 6 * Lanes) : default;
+            var a7 = count > 7 ? Vector256.Load(acc + 7 * Lanes) : default;
+            var a8 = bias == null ? default : Vector256.Load(bias);
+            for (var e = e0; e < e1; e++)
+            {
+                var p = sample + table[pixels[e]];
+                var v = Vector256.Create(values[e]);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o0), v, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o1), v, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o2), v, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o3), v, a3);
+                a4 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o4), v, a4);
+                a5 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o5), v, a5);
+                a6 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o6), v, a6);
+                a7 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o7), v, a7);
+                a8 += v;
+            }
+            if (bias != null) a8.Store(bias);
+            a0.Store(acc);
+            if (count > 1) a1.Store(acc + Lanes);
+            if (count > 2) a2.Store(acc + 2 * Lanes);
+            if (count > 3) a3.Store(acc + 3 * Lanes);
+            if (count > 4) a4.Store(acc + 4 * Lanes);
+            if (count > 5) a5.Store(acc + 5 * Lanes);
+            if (count > 6) a6.Store(acc + 6 * Lanes);
+            if (count > 7) a7.Store(acc + 7 * Lanes);
+        }
+
+        // Samples [lo, hi): scatter into this part's padded buffer, then copy its interior out to dx.
+        private static unsafe void SparseDataPart(void* state, int part, int parts)
+        {
+            ref readonly var job = ref *(SparseJob*)state;
+            var g = job.Plan;
+            var buffer = job.Padded + (long)part * g.DataBuffer;
+            var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
+            for (var b = lo; b < hi; b++)
+            {
+                new Span<float>(buffer, g.PaddedSample + Lanes).Clear();
+                for (var n = 0; n < g.N; n++)
+                {
+                    var (e0, e1) = job.Entries(b * g.N + n);
+                    var row = job.Rows + (long)n * g.SegmentFloats;
+                    for (var s0 = 0; e0 < e1 && s0 < g.Segments; s0 += Group)
+                    {
+                        DataGroup(buffer, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, Math.Min(Group, g.Segments - s0), row);
+                    }
+                }
+                g.Unpad(buffer, job.Output + (long)b * g.SrcSample);
+            }
+        }
+
+        // patch_e[segment] += value_e · row[segment] for `count` segments from s0. Entries go in four interleaved passes:
+        // neighbouring windows' patches overlap, and a store feeding the next entry's load would serialise the loop.
+        private static unsafe void DataGroup(float* buffer, int* table, int* offsets, int* pixels, float* values, int e0, int e1, int s0, int count, float* row)
+        {
+            long o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7];
+            var w = row + (long)s0 * Lanes;
+            var w0 = Vector256.Load(w);
+            var w1 = count > 1 ? Vector256.Load(w + Lanes) : default;
+            var w2 = count > 2 ? Vector256.Load(w + 2 * Lanes) : default;
+            var w3 = count > 3 ? Vector256.Load(w + 3 * Lanes) : default;
+            var w4 = count > 4 ? Vector256.Load(w + 4 * Lanes) : default;
+            var w5 = count > 5 ? Vector256.Load(w + 5 * Lanes) : default;
+            var w6 = count > 6 ? Vector256.Load(w + 6 * Lanes) : default;
+            var w7 = count > 7 ? Vector256.Load(w + 7 * Lanes) : default;
+            for (var phase = 0; phase < 4; phase++)
+            {
+                for (var e = e0 + phase; e < e1; e += 4)
+                {
+                    var p = buffer + table[pixels[e]];
+                    var v = Vector256.Create(values[e]);
+                    Vector256.FusedMultiplyAdd(w0, v, Vector256.Load(p + o0)).Store(p + o0);
+                    if (count == Group)
+                    {
+                        Vector256.FusedMultiplyAdd(w1, v, Vector256.Load(p + o1)).Store(p + o1);
+                        Vector256.FusedMultiplyAdd(w2, v, Vector256.Load(p + o2)).Store(p + o2);
+                        Vector256.FusedMultiplyAdd(w3, v, Vector256.Load(p + o3)).Store(p + o3);
+                        Vector256.FusedMultiplyAdd(w4, v, Vector256.Load(p + o4)).Store(p + o4);
+                        Vector256.FusedMultiplyAdd(w5, v, Vector256.Load(p + o5)).Store(p + o5);
+                        Vector256.FusedMultiplyAdd(w6, v, Vector256.Load(p + o6)).Store(p + o6);
+                        Vector256.FusedMultiplyAdd(w7, v, Vector256.Load(p + o7)).Store(p + o7);
+                        continue;
+                    }
+                    if (count > 1) Vector256.FusedMultiplyAdd(w1, v, Vector256.Load(p + o1)).Store(p + o1);
+                    if (count > 2) Vector256.FusedMultiplyAdd(w2, v, Vector256.Load(p + o2)).Store(p + o2);
+                    if (count > 3) Vector256.FusedMultiplyAdd(w3, v, Vector256.Load(p + o3)).Store(p + o3);
+                    if (count > 4) Vector256.FusedMultiplyAdd(w4, v, Vector256.Load(p + o4)).Store(p + o4);
+                    if (count > 5) Vector256.FusedMultiplyAdd(w5, v, Vector256.Load(p + o5)).Store(p + o5);
+                    if (count > 6) Vector256.FusedMultiplyAdd(w6, v, Vector256.Load(p + o6)).Store(p + o6);
+                }
+            }
+        }
+
+        // dx sample = the padded buffer's interior; rows and columns the padding does not reach get no gradient.
+        private unsafe void Unpad(float* buffer, float* dx)
+        {
+            var row = SrcW * C;
+            var copy = Math.Max(Math.Min(SrcW, Wp - PadLeft), 0) * C;
+            for (var r = 0; r < SrcH; r++)
+            {
+                var dst = new Span<float>(dx + (long)r * row, row);
+                var pr = r + PadTop;
+                if (pr >= Hp)
+                {
+                    dst.Clear();
+                    continue;
+                }
+                new ReadOnlySpan<float>(buffer + (long)pr * RowStride + (long)PadLeft * C, copy).CopyTo(dst);
+                dst[copy..].Clear();
+            }
+        }
+
+        // One sparse call's operands. Padded: the chunk's padded x (weights) or the per-part dx buffers (data); Rows:
+        // the segment sums (weights) or packed kernel rows (data); First: the chunk's first sample; Output: the bias sums
+        // (weights) or dx (data).
+        private readonly unsafe struct SparseJob(ImplicitGemm plan, float* padded, int* table, int* offsets, float* rows, int* pixels, float* values, int* lengths, int windows, int batch, int first, int count, float* output = null)
+        {
+            public readonly ImplicitGemm Plan = plan;
+            public readonly float* Padded = padded, Rows = rows, Values = values, Output = output;
+            public readonly int* Table = table, Offsets = offsets, Pixels = pixels, Lengths = lengths;
+            public readonly int Windows = windows, Batch = batch, First = first, Count = count;
+
+            /// <summary>The entries [e0, e1) of a (sample, channel) slot.</summary>
+            public (int E0, int E1) Entries(int slot) => (slot * Windows, slot * Windows + Lengths[slot]);
+        }
     }
 }

@@ -21,7 +21,7 @@ public static partial class Conv2D
     public const int ScratchFloats = 1 << 19;
 
     /// <summary>
-    /// Floats of scratch that <see cref="Forward"/>, <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/> and <see cref="BackwardWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, in ConvGeometry, Span{float})"/> need for
+    /// Floats of scratch that <see cref="Forward"/>, both overloads of <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/> and <see cref="BackwardWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, in ConvGeometry, Span{float})"/> need for
     /// <paramref name="batch"/> samples. Non-decreasing in the batch, so a buffer sized for the largest batch serves all.
     /// </summary>
     public static int ScratchSize(int batch, in ConvGeometry g)
@@ -30,7 +30,8 @@ public static partial class Conv2D
         g.Validate();
         var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
         var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
-        return Math.Max(forward, backward);
+        var sparse = ImplicitGemm.ForForward(g).SparseScratchSize(batch);
+        return Math.Max(Math.Max(forward, backward), sparse);
     }
 
     /// <summary>y = act(conv(x, w) + bias).</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Runtime.Cpu;
 
 public static partial class MaxPool2D
@@ -26,99 +28,96 @@ public static partial class MaxPool2D
         }
         dz.Batch = batch;
         fixed (float* pdy = dy, py = y, pvalues = dz.Values)
-        fixed (int* pargmax = argmax, ppixels = dz.Pixels, pstart = dz.Start)
+        fixed (int* pargmax = argmax, ppixels = dz.Pixels, plengths = dz.Lengths)
         {
-            var job = new SparseJob(pdy, py, pargmax, act, pstart, ppixels, pvalues, batch, g);
-            var parts = Workers.PartsFor(batch, 8);
-            // Counts into Start[slot + 1], prefix sums, then each fill advances Start[slot] to the slot's end, so a
-            // shift by one restores the starts. Parts own whole samples, so they touch disjoint slots.
-            Workers.Run(&CountPart, &job, parts);
-            var slots = g.Channels * batch;
-            pstart[0] = 0;
-            for (var s = 1; s <= slots; s++)
-            {
-                pstart[s] += pstart[s - 1];
-            }
-            Workers.Run(&FillPart, &job, parts);
-            for (var s = slots; s > 0; s--)
-            {
-                pstart[s] = pstart[s - 1];
-            }
-            pstart[0] = 0;
+            var job = new SparseJob(pdy, py, pargmax, act, plengths, ppixels, pvalues, batch, g);
+            Workers.Run(&FillPart, &job, Workers.PartsFor(batch, 8));
         }
+        var count = 0;
+        foreach (var length in dz.Lengths.AsSpan(0, batch * g.Channels))
+        {
+            count += length;
+        }
+        dz.Count = count;
     }
 
-    private static unsafe void CountPart(void* state, int part, int parts)
-    {
-        ref readonly var job = ref *(SparseJob*)state;
-        var c = job.Geometry.Channels;
-        var windows = job.Geometry.OutH * job.Geometry.OutW;
-        var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
-        for (var b = lo; b < hi; b++)
-        {
-            for (var ch = 0; ch < c; ch++)
-            {
-                job.Start[ch * job.Batch + b + 1] = 0;
-            }
-            var i = (long)b * windows * c;
-            for (var o = 0; o < windows; o++)
-            {
-                for (var ch = 0; ch < c; ch++, i++)
-                {
-                    if (job.Argmax[i] >= 0 && Gradient(job.Act, job.Dy[i], job.Y[i]) != 0f)
-                    {
-                        job.Start[ch * job.Batch + b + 1]++;
-                    }
-                }
-            }
-        }
-    }
-
+    // Samples [lo, hi), one pass: every window writes its entry to the end of its slot's list and advances the end only
+    // if the entry is kept, so there is no data-dependent branch (a skipped entry is overwritten by the next, or never
+    // read; a slot has room for every window).
     private static unsafe void FillPart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(SparseJob*)state;
-        var c = job.Geometry.Channels;
+        float* dyAll = job.Dy, yAll = job.Y, values = job.Values;
+        int* argmaxAll = job.Argmax, lengths = job.Lengths, pixels = job.Pixels;
+        var (act, batch, c) = (job.Act, job.Batch, job.Geometry.Channels);
         var windows = job.Geometry.OutH * job.Geometry.OutW;
-        // argmax = pixel·C + ch, so (argmax + ½)/C lies strictly inside (pixel, pixel + 1): the quotient without a division.
+        // argmax = pixel·C + ch: with both below 2²⁴, (argmax − ch)/C in float is exact.
+        var vectors = job.Geometry.InSize <= 1 << 24 ? c / 8 * 8 : 0;
+        var lanes = Vector256<int>.Indices;
         var inverse = 1.0 / c;
-        var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
+        var kept = stackalloc int[8];
+        var pixel = stackalloc int[8];
+        var value = stackalloc float[8];
+        var (lo, hi) = Gemm.Range(batch, 1, part, parts);
         for (var b = lo; b < hi; b++)
         {
+            new Span<int>(lengths + (long)b * c, c).Clear();
             var i = (long)b * windows * c;
-            for (var o = 0; o < windows; o++)
+            for (var o = 0; o < windows; o++, i += c)
             {
-                for (var ch = 0; ch < c; ch++, i++)
+                var ch = 0;
+                for (; ch < vectors; ch += 8)
                 {
-                    var at = job.Argmax[i];
-                    if (at < 0)
+                    var at = Vector256.Load(argmaxAll + i + ch);
+                    var v = Gradient(act, Vector256.Load(dyAll + i + ch), Vector256.Load(yAll + i + ch));
+                    var keep = Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero) & ~Vector256.Equals(v, Vector256<float>.Zero).AsInt32();
+                    keep.Store(kept);
+                    v.Store(value);
+                    Vector256.ConvertToInt32(Vector256.ConvertToSingle(at - (lanes + Vector256.Create(ch))) / Vector256.Create((float)c)).Store(pixel);
+                    for (var j = 0; j < 8; j++)
                     {
-                        continue;
+                        var slot = b * c + ch + j;
+                        var e = (long)slot * windows + lengths[slot];
+                        pixels[e] = pixel[j];
+                        values[e] = value[j];
+                        lengths[slot] -= kept[j];
                     }
-                    var v = Gradient(job.Act, job.Dy[i], job.Y[i]);
-                    if (v != 0f)
-                    {
-                        var e = job.Start[ch * job.Batch + b]++;
-                        job.Pixels[e] = (int)((at + 0.5) * inverse);
-                        job.Values[e] = v;
-                    }
+                }
+                for (; ch < c; ch++)
+                {
+                    var at = argmaxAll[i + ch];
+                    var v = Gradient(act, dyAll[i + ch], yAll[i + ch]);
+                    var slot = b * c + ch;
+                    var e = (long)slot * windows + lengths[slot];
+                    pixels[e] = (int)((at + 0.5) * inverse);
+                    values[e] = v;
+                    lengths[slot] += (at >= 0) & (v != 0f) ? 1 : 0;
                 }
             }
         }
     }
 
-    // dy·f′(y), the same expressions as Activations.Backward.
+    // dy·f′(y), the same expressions as Activations.Backward; ReLU selects without a branch (which y would defeat).
     private static float Gradient(Epilogue act, float dy, float y) => act switch
     {
-        Epilogue.Relu => y > 0f ? dy : 0f,
+        Epilogue.Relu => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(dy) & -(y > 0f ? 1 : 0)),
         Epilogue.Sigmoid => dy * (y * (1f - y)),
         Epilogue.Tanh => dy * (1f - y * y),
         _ => dy,
     };
 
-    private readonly unsafe struct SparseJob(float* dy, float* y, int* argmax, Epilogue act, int* start, int* pixels, float* values, int batch, PoolGeometry geometry)
+    private static Vector256<float> Gradient(Epilogue act, Vector256<float> dy, Vector256<float> y) => act switch
+    {
+        Epilogue.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), dy, Vector256<float>.Zero),
+        Epilogue.Sigmoid => dy * (y * (Vector256<float>.One - y)),
+        Epilogue.Tanh => dy * (Vector256<float>.One - y * y),
+        _ => dy,
+    };
+
+    private readonly unsafe struct SparseJob(float* dy, float* y, int* argmax, Epilogue act, int* lengths, int* pixels, float* values, int batch, PoolGeometry geometry)
     {
         public readonly float* Dy = dy, Y = y, Values = values;
-        public readonly int* Argmax = argmax, Start = start, Pixels = pixels;
+        public readonly int* Argmax = argmax, Lengths = lengths, Pixels = pixels;
         public readonly Epilogue Act = act;
         public readonly int Batch = batch;
         public readonly PoolGeometry Geometry = geometry;

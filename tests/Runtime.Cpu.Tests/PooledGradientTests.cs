@@ -1,0 +1,142 @@
+using Kiln.Runtime.Cpu.Tests.Reference;
+
+namespace Kiln.Runtime.Cpu.Tests;
+
+/// <summary>
+/// The fused pool-to-convolution backward: the sparse gradient must be the dense one (pool backward, then activation
+/// backward), and the sparse convolution passes must match the float64 reference on it.
+/// </summary>
+[Collection(nameof(ThreadingTests))]
+public class PooledGradientTests
+{
+    public static TheoryData<string, int, Epilogue> Cases() => new()
+    {
+        { "mnist conv1 + pool 2", 3, Epilogue.Relu },
+        { "mnist conv2 + pool 2", 1, Epilogue.Relu },
+        { "mnist conv2 + pool 2", 129, Epilogue.Relu },
+        { "13x11x3→5 k5 + odd same pool 2", 3, Epilogue.Tanh },
+        { "11x7x11→6 k3 s2 + pool 2", 2, Epilogue.Sigmoid },
+        { "9x9x19→9 k3 + overlapping pool 3 s2", 2, Epilogue.Linear },
+        { "10x9x2→17 k3 valid + pool 2", 2, Epilogue.Relu },
+    };
+
+    private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
+    {
+        "mnist conv1 + pool 2" => (Geometries.ConvSame(28, 28, 1, 16, 5, 1), Geometries.PoolSame(28, 28, 16, 2, 2)),
+        "mnist conv2 + pool 2" => (Geometries.ConvSame(14, 14, 16, 32, 5, 1), Geometries.PoolSame(14, 14, 32, 2, 2)),
+        "13x11x3→5 k5 + odd same pool 2" => (Geometries.ConvSame(13, 11, 3, 5, 5, 1), Geometries.PoolSame(13, 11, 5, 2, 2)),
+        "11x7x11→6 k3 s2 + pool 2" => (Geometries.ConvSame(11, 7, 11, 6, 3, 2), Geometries.PoolValid(6, 4, 6, 2, 2)),
+        "9x9x19→9 k3 + overlapping pool 3 s2" => (Geometries.ConvSame(9, 9, 19, 9, 3, 1), Geometries.PoolValid(9, 9, 9, 3, 2)),
+        "10x9x2→17 k3 valid + pool 2" => (Geometries.ConvValid(10, 9, 2, 17, 3, 1), Geometries.PoolValid(8, 7, 17, 2, 2)),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void SparseBackward_MatchesDenseAndReference(string name, int batch, Epilogue act)
+    {
+        var (g, pg) = Geometry(name);
+        var (x, w, y, pooled, argmax, dy) = Forward(g, pg, batch, act);
+        var dz = new PooledGradient(batch + 2, pg);
+        MaxPool2D.BackwardToConvolution(dy, pooled, argmax, act, dz, batch, pg);
+
+        // The dense path: scatter to the argmax, then the activation's derivative from the convolution's output.
+        var expected = TestData.Poisoned(batch * g.OutSize);
+        MaxPool2D.Backward(dy, argmax, expected, batch, pg);
+        Activations.Backward(y, expected, act);
+        var dense = TestData.Poisoned(expected.Length);
+        dz.CopyTo(dense);
+        if (pg.Stride >= pg.Pool)
+        {
+            TestData.BitwiseEqual(expected, dense, $"{name} dz");
+        }
+        else
+        {
+            Approx.Equal(TestData.ToDouble(expected), dense, $"{name} dz");
+        }
+        Assert.True(dz.Count < batch * pg.OutSize, "the ReLU, the zeros in dy and the pooling must drop entries");
+
+        var scratch = TestData.Poisoned(Conv2D.ScratchSize(batch, g));
+        var dzd = TestData.ToDouble(dense);
+        var (dwRef, dbRef) = Conv2DReference.BackwardWeights(TestData.ToDouble(x), dzd, batch, g);
+        var dw = TestData.Poisoned(w.Length);
+        var db = TestData.Poisoned(g.OutC);
+        Conv2D.BackwardWeights(x, dz, dw, db, batch, g, scratch);
+        Approx.Equal(dwRef, dw, $"{name} dw", Approx.LongAtol, Approx.LongRtol);
+        Approx.Equal(dbRef, db, $"{name} db", Approx.LongAtol, Approx.LongRtol);
+
+        var dx = TestData.Poisoned(batch * g.InSize);
+        Conv2D.BackwardData(dz, w, dx, batch, g, scratch);
+        Approx.Equal(Conv2DReference.BackwardData(dzd, TestData.ToDouble(w), batch, g), dx, $"{name} dx");
+    }
+
+    [Theory]
+    [InlineData("mnist conv1 + pool 2", 129)]
+    [InlineData("mnist conv2 + pool 2", 129)]
+    public void MultiThreaded_EqualsSingleThreaded(string name, int batch)
+    {
+        var (g, pg) = Geometry(name);
+        var (x, w, _, pooled, argmax, dy) = Forward(g, pg, batch, Epilogue.Relu);
+        var scratch = new float[Conv2D.ScratchSize(batch, g)];
+        float[] Run(bool serial)
+        {
+            Workers.Serial = serial;
+            try
+            {
+                var dz = new PooledGradient(batch, pg);
+                MaxPool2D.BackwardToConvolution(dy, pooled, argmax, Epilogue.Relu, dz, batch, pg);
+                var dense = new float[batch * g.OutSize];
+                dz.CopyTo(dense);
+                var dw = new float[w.Length];
+                var db = new float[g.OutC];
+                var dx = new float[batch * g.InSize];
+                Conv2D.BackwardWeights(x, dz, dw, db, batch, g, scratch);
+                Conv2D.BackwardData(dz, w, dx, batch, g, scratch);
+                return [.. dense, .. dw, .. db, .. dx];
+            }
+            finally
+            {
+                Workers.Serial = false;
+            }
+        }
+        var expected = Run(serial: true);
+        for (var i = 0; i < 3; i++)
+        {
+            TestData.BitwiseEqual(expected, Run(serial: false), $"{name} run {i}");
+        }
+    }
+
+    [Fact]
+    public void MismatchedGradient_IsRejectedByName()
+    {
+        var (g, pg) = Geometry("mnist conv2 + pool 2");
+        var dz = new PooledGradient(4, pg);
+        var scratch = new float[Conv2D.ScratchSize(4, g)];
+        var pooled = new float[3 * pg.OutSize];
+        MaxPool2D.BackwardToConvolution(pooled, pooled, new int[pooled.Length], Epilogue.Relu, dz, 3, pg);
+        var e = Assert.Throws<ArgumentException>(() => Conv2D.BackwardWeights(new float[4 * g.InSize], dz, new float[g.PatchSize * g.OutC], new float[g.OutC], 4, g, scratch));
+        Assert.Equal("dz", e.ParamName);
+        Assert.Contains("holds 3 samples", e.Message);
+        e = Assert.Throws<ArgumentException>(() => MaxPool2D.BackwardToConvolution(new float[5 * pg.OutSize], new float[5 * pg.OutSize], new int[5 * pg.OutSize], Epilogue.Relu, dz, 5, pg));
+        Assert.Equal("dz", e.ParamName);
+    }
+
+    // A real forward pass, so argmax and the ReLU zeros are what training sees; every fifth dy is exactly zero.
+    private static (float[] X, float[] W, float[] Y, float[] Pooled, int[] Argmax, float[] Dy) Forward(ConvGeometry g, PoolGeometry pg, int batch, Epilogue act)
+    {
+        var x = TestData.Random(batch * g.InSize, seed: 21);
+        var w = TestData.Random(g.PatchSize * g.OutC, seed: 22, scale: 0.3f);
+        var bias = TestData.Random(g.OutC, seed: 23, scale: 0.1f);
+        var y = new float[batch * g.OutSize];
+        Conv2D.Forward(x, w, bias, y, batch, g, act, new float[Conv2D.ScratchSize(batch, g)]);
+        var pooled = new float[batch * pg.OutSize];
+        var argmax = new int[pooled.Length];
+        MaxPool2D.Forward(y, pooled, argmax, batch, pg);
+        var dy = TestData.Random(pooled.Length, seed: 24);
+        for (var i = 0; i < dy.Length; i += 5)
+        {
+            dy[i] = 0f;
+        }
+        return (x, w, y, pooled, argmax, dy);
+    }
+}
