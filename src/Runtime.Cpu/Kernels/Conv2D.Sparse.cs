@@ -21,9 +21,10 @@ public static partial class Conv2D
 
     /// <summary>
     /// dx as the dense <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/>,
-    /// from a pooled dz: each entry scatters value·w[·, ·, ·, channel] over its patch of a padded copy of dx. Any stride.
+    /// from a pooled dz: each dx pixel gathers value·w[kh, kw, ·, channel] from the entries whose patch covers it, so
+    /// the work is proportional to the entries. Any stride.
     /// </summary>
-    /// <remarks>Each dx element sums its terms in a fixed order per sample: channels ascending, then entries in list order.</remarks>
+    /// <remarks>Each dx element sums its terms in a fixed order: kernel rows, then dz pixels left to right, then channels ascending.</remarks>
     public static void BackwardData(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
     {
         ArgumentNullException.ThrowIfNull(dz);
@@ -35,8 +36,8 @@ public static partial class Conv2D
     private readonly partial record struct ImplicitGemm
     {
         // A patch is read as K kernel rows of KernelRow floats, each as Vectors vectors: segment s = (kh, v) starts at
-        // kh·RowStride + 8v from the pixel's base. The last vector of a row runs past it; those lanes are dropped
-        // (weights) or multiply zeros (data). Segments are handled eight at a time, in registers.
+        // kh·RowStride + 8v from the pixel's base. The last vector of a row runs past it; those lanes are dropped.
+        // Segments are handled eight at a time, in registers.
         private const int Lanes = 8;
         private const int Group = 8;
 
@@ -44,14 +45,12 @@ public static partial class Conv2D
         private int Segments => K * Vectors;
         private int SegmentFloats => Segments * Lanes;
 
-        /// <summary>Pixel bases, then per-channel segment rows, then padded samples: a chunk of x, or one dx sample per thread.</summary>
+        /// <summary>The larger of the two sparse layouts (<see cref="SparseWeightGradient"/>'s and <see cref="SparseDataGradient"/>'s).</summary>
         public int SparseScratchSize(int batch) =>
-            Aligned(Pixels) + Aligned(Segments + Group) + Aligned(N * SegmentFloats) + Aligned(N * Lanes) + Math.Max(ChunkSamples(batch) * PaddedSample + Lanes, Workers.Count * DataBuffer) + Alignment;
+            Math.Max(Aligned(Pixels) + Aligned(Segments + Group) + Aligned(N * SegmentFloats) + Aligned(N * Lanes) + ChunkSamples(batch) * PaddedSample + Lanes, DataScratchSize) + Alignment;
 
         // Each scratch region starts on a cache line, so no vector access splits across two.
         private const int Alignment = 16;
-
-        private int DataBuffer => Aligned(PaddedSample + Lanes);
 
         private static int Aligned(int floats) => (floats + Alignment - 1) / Alignment * Alignment;
 
@@ -92,32 +91,6 @@ public static partial class Conv2D
                 {
                     db[n] = biasSums[n * Lanes];
                 }
-            }
-        }
-
-        public unsafe void SparseDataGradient(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, Span<float> scratch)
-        {
-            fixed (float* pw = w, pdx = dx, pscratch = scratch, pvalues = dz.Values)
-            fixed (int* ppixels = dz.Pixels, plengths = dz.Lengths)
-            {
-                var table = (int*)Align(pscratch);
-                var offsets = table + Aligned(Pixels);
-                var rows = (float*)offsets + Aligned(Segments + Group);
-                FillBases(table, offsets);
-                // Row n holds w[·, ·, ·, n] in segment order, zero past each kernel row, so overreaching lanes add nothing.
-                for (var n = 0; n < N; n++)
-                {
-                    var row = rows + (long)n * SegmentFloats;
-                    for (var kh = 0; kh < K; kh++)
-                    {
-                        for (var q = 0; q < Vectors * Lanes; q++)
-                        {
-                            row[kh * Vectors * Lanes + q] = q < KernelRow ? pw[((long)kh * KernelRow + q) * N + n] : 0f;
-                        }
-                    }
-                }
-                var job = new SparseJob(this, rows + Aligned(N * SegmentFloats), table, offsets, rows, ppixels, pvalues, plengths, dz.Windows, batch, 0, batch, pdx);
-                Workers.Run(&SparseDataPart, &job, Workers.PartsFor((long)dz.Count * SegmentFloats, MinimumPartMacs));
             }
         }
 
@@ -205,94 +178,9 @@ public static partial class Conv2D
             if (count > 7) a7.Store(acc + 7 * Lanes);
         }
 
-        // Samples [lo, hi): scatter into this part's padded buffer, then copy its interior out to dx.
-        private static unsafe void SparseDataPart(void* state, int part, int parts)
-        {
-            ref readonly var job = ref *(SparseJob*)state;
-            var g = job.Plan;
-            var buffer = job.Padded + (long)part * g.DataBuffer;
-            var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
-            for (var b = lo; b < hi; b++)
-            {
-                new Span<float>(buffer, g.PaddedSample + Lanes).Clear();
-                for (var n = 0; n < g.N; n++)
-                {
-                    var (e0, e1) = job.Entries(b * g.N + n);
-                    var row = job.Rows + (long)n * g.SegmentFloats;
-                    for (var s0 = 0; e0 < e1 && s0 < g.Segments; s0 += Group)
-                    {
-                        DataGroup(buffer, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, Math.Min(Group, g.Segments - s0), row);
-                    }
-                }
-                g.Unpad(buffer, job.Output + (long)b * g.SrcSample);
-            }
-        }
-
-        // patch_e[segment] += value_e · row[segment] for `count` segments from s0. Entries go in four interleaved passes:
-        // neighbouring windows' patches overlap, and a store feeding the next entry's load would serialise the loop.
-        private static unsafe void DataGroup(float* buffer, int* table, int* offsets, int* pixels, float* values, int e0, int e1, int s0, int count, float* row)
-        {
-            long o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7];
-            var w = row + (long)s0 * Lanes;
-            var w0 = Vector256.Load(w);
-            var w1 = count > 1 ? Vector256.Load(w + Lanes) : default;
-            var w2 = count > 2 ? Vector256.Load(w + 2 * Lanes) : default;
-            var w3 = count > 3 ? Vector256.Load(w + 3 * Lanes) : default;
-            var w4 = count > 4 ? Vector256.Load(w + 4 * Lanes) : default;
-            var w5 = count > 5 ? Vector256.Load(w + 5 * Lanes) : default;
-            var w6 = count > 6 ? Vector256.Load(w + 6 * Lanes) : default;
-            var w7 = count > 7 ? Vector256.Load(w + 7 * Lanes) : default;
-            for (var phase = 0; phase < 4; phase++)
-            {
-                for (var e = e0 + phase; e < e1; e += 4)
-                {
-                    var p = buffer + table[pixels[e]];
-                    var v = Vector256.Create(values[e]);
-                    Vector256.FusedMultiplyAdd(w0, v, Vector256.Load(p + o0)).Store(p + o0);
-                    if (count == Group)
-                    {
-                        Vector256.FusedMultiplyAdd(w1, v, Vector256.Load(p + o1)).Store(p + o1);
-                        Vector256.FusedMultiplyAdd(w2, v, Vector256.Load(p + o2)).Store(p + o2);
-                        Vector256.FusedMultiplyAdd(w3, v, Vector256.Load(p + o3)).Store(p + o3);
-                        Vector256.FusedMultiplyAdd(w4, v, Vector256.Load(p + o4)).Store(p + o4);
-                        Vector256.FusedMultiplyAdd(w5, v, Vector256.Load(p + o5)).Store(p + o5);
-                        Vector256.FusedMultiplyAdd(w6, v, Vector256.Load(p + o6)).Store(p + o6);
-                        Vector256.FusedMultiplyAdd(w7, v, Vector256.Load(p + o7)).Store(p + o7);
-                        continue;
-                    }
-                    if (count > 1) Vector256.FusedMultiplyAdd(w1, v, Vector256.Load(p + o1)).Store(p + o1);
-                    if (count > 2) Vector256.FusedMultiplyAdd(w2, v, Vector256.Load(p + o2)).Store(p + o2);
-                    if (count > 3) Vector256.FusedMultiplyAdd(w3, v, Vector256.Load(p + o3)).Store(p + o3);
-                    if (count > 4) Vector256.FusedMultiplyAdd(w4, v, Vector256.Load(p + o4)).Store(p + o4);
-                    if (count > 5) Vector256.FusedMultiplyAdd(w5, v, Vector256.Load(p + o5)).Store(p + o5);
-                    if (count > 6) Vector256.FusedMultiplyAdd(w6, v, Vector256.Load(p + o6)).Store(p + o6);
-                }
-            }
-        }
-
-        // dx sample = the padded buffer's interior; rows and columns the padding does not reach get no gradient.
-        private unsafe void Unpad(float* buffer, float* dx)
-        {
-            var row = SrcW * C;
-            var copy = Math.Max(Math.Min(SrcW, Wp - PadLeft), 0) * C;
-            for (var r = 0; r < SrcH; r++)
-            {
-                var dst = new Span<float>(dx + (long)r * row, row);
-                var pr = r + PadTop;
-                if (pr >= Hp)
-                {
-                    dst.Clear();
-                    continue;
-                }
-                new ReadOnlySpan<float>(buffer + (long)pr * RowStride + (long)PadLeft * C, copy).CopyTo(dst);
-                dst[copy..].Clear();
-            }
-        }
-
-        // One sparse call's operands. Padded: the chunk's padded x (weights) or the per-part dx buffers (data); Rows:
-        // the segment sums (weights) or packed kernel rows (data); First: the chunk's first sample; Output: the bias sums
-        // (weights) or dx (data).
-        private readonly unsafe struct SparseJob(ImplicitGemm plan, float* padded, int* table, int* offsets, float* rows, int* pixels, float* values, int* lengths, int windows, int batch, int first, int count, float* output = null)
+        // One weight-gradient call's operands: the chunk's padded x, the segment sums and the bias sums (Output); First:
+        // the chunk's first sample.
+        private readonly unsafe struct SparseJob(ImplicitGemm plan, float* padded, int* table, int* offsets, float* rows, int* pixels, float* values, int* lengths, int windows, int batch, int first, int count, float* output)
         {
             public readonly ImplicitGemm Plan = plan;
             public readonly float* Padded = padded, Rows = rows, Values = values, Output = output;
