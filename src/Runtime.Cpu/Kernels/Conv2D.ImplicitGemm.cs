@@ -16,11 +16,11 @@ public static partial class Conv2D
     /// </summary>
     private readonly partial record struct ImplicitGemm(int SrcH, int SrcW, int C, int PadTop, int PadLeft, int Hp, int Wp, int Stride, int K, int OutH, int OutW, int N)
     {
-        private int SrcSample => SrcH * SrcW * C;
-        private int PaddedSample => Hp * Wp * C;
+        internal int SrcSample => SrcH * SrcW * C;
+        internal int PaddedSample => Hp * Wp * C;
         private int Pixels => OutH * OutW;
         private int KernelRow => K * C;
-        private int RowStride => Wp * C;
+        internal int RowStride => Wp * C;
         private int Patch => K * KernelRow;
         private int PackedWeights => Patch * ((N + Gemm.NR - 1) / Gemm.NR * Gemm.NR);
 
@@ -37,7 +37,7 @@ public static partial class Conv2D
                 ? null
                 : new(g.OutH, g.OutW, g.OutC, g.Kernel - 1 - g.PadTop, g.Kernel - 1 - g.PadLeft, g.InH + g.Kernel - 1, g.InW + g.Kernel - 1, 1, g.Kernel, g.InH, g.InW, g.InC);
 
-        private int ChunkSamples(int batch) => Math.Clamp(ScratchFloats / PaddedSample, 1, batch);
+        internal int ChunkSamples(int batch) => Math.Clamp(ScratchFloats / PaddedSample, 1, batch);
 
         /// <summary>Packed kernel, then one padded chunk of samples, then room for the packing's overreach.</summary>
         public int ScratchSize(int batch) => PackedWeights + ChunkSamples(batch) * PaddedSample + Gemm.PackSlack;
@@ -73,6 +73,13 @@ public static partial class Conv2D
                     Workers.Run(&GradientPart, &job, Workers.PartsFor((long)count * Pixels * Patch * N, MinimumPartMacs));
                 }
             }
+        }
+
+        /// <summary>Copies <paramref name="count"/> samples into the zero-padded layout, on all cores.</summary>
+        internal unsafe void Pad(float* src, float* padded, int count)
+        {
+            var job = new Job(this, src, padded, null, count, null, null, relu: false, first: false);
+            Workers.Run(&PadPart, &job, Workers.PartsFor(count, 1));
         }
 
         // B(p, j) in Gemm.NR-column panels over the whole patch: panel j0 starts at dst + j0·Patch.
@@ -249,7 +256,7 @@ public static partial class Conv2D
         }
 
         // One MR×NR output tile: 12 accumulators, each k one fused multiply-add per row and column vector.
-        private static unsafe void TileFma(float** rows, int k, int rowStride, int run, float* b, float* c, int ldc, int mr, int nr, float* bias, bool relu, float* tile)
+        internal static unsafe void TileFma(float** rows, int k, int rowStride, int run, float* b, float* c, int ldc, int mr, int nr, float* bias, bool relu, float* tile)
         {
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;

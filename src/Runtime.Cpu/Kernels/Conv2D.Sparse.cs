@@ -50,11 +50,11 @@ public static partial class Conv2D
             Math.Max(Aligned(Pixels) + Aligned(Segments + Group) + Aligned(N * SegmentFloats) + Aligned(N * Lanes) + ChunkSamples(batch) * PaddedSample + Lanes, DataScratchSize) + Alignment;
 
         // Each scratch region starts on a cache line, so no vector access splits across two.
-        private const int Alignment = 16;
+        internal const int Alignment = 16;
 
-        private static int Aligned(int floats) => (floats + Alignment - 1) / Alignment * Alignment;
+        internal static int Aligned(int floats) => (floats + Alignment - 1) / Alignment * Alignment;
 
-        private static unsafe float* Align(float* p) => (float*)(((nint)p + Alignment * sizeof(float) - 1) & ~(nint)(Alignment * sizeof(float) - 1));
+        internal static unsafe float* Align(float* p) => (float*)(((nint)p + Alignment * sizeof(float) - 1) & ~(nint)(Alignment * sizeof(float) - 1));
 
         public unsafe void SparseWeightGradient(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, Span<float> scratch)
         {

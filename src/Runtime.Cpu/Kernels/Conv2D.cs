@@ -11,9 +11,12 @@ namespace Kiln.Runtime.Cpu;
 /// straight from it (<see cref="ImplicitGemm"/>). For stride 1, <see cref="BackwardData(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/> is the same forward
 /// product on the padded dz with the kernel flipped and transposed, so no col2im is needed either; other strides use
 /// dz·wᵀ and col2im.</para>
-/// <para>Determinism: every output element is one chain of fused multiply-adds in (kh, kw, ic) order, and every weight
-/// gradient is summed over the output pixels in ascending order in <see cref="Gemm.KC"/>-row slices, whatever the
-/// number of threads.</para>
+/// <para>5×5 stride-1 convolutions with whole vectors of channels run forward as Winograd F(2×2, 5×5) instead
+/// (<see cref="Winograd"/>: 2.8× fewer multiplies). When a max pool follows, the backward passes read the pooled gradient
+/// as sparse lists (<see cref="PooledGradient"/>).</para>
+/// <para>Determinism: every output element is computed by a fixed sequence of operations (for the implicit GEMM one
+/// chain of fused multiply-adds in (kh, kw, ic) order; weight gradients are summed over the output pixels in ascending
+/// order in <see cref="Gemm.KC"/>-row slices), whatever the number of threads.</para>
 /// </remarks>
 public static partial class Conv2D
 {
@@ -31,7 +34,8 @@ public static partial class Conv2D
         var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
         var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
         var sparse = ImplicitGemm.ForForward(g).SparseScratchSize(batch);
-        return Math.Max(Math.Max(forward, backward), sparse);
+        var winograd = Winograd.For(g)?.ScratchSize(batch) ?? 0;
+        return Math.Max(Math.Max(forward, backward), Math.Max(sparse, winograd));
     }
 
     /// <summary>y = act(conv(x, w) + bias).</summary>
@@ -39,7 +43,14 @@ public static partial class Conv2D
     {
         CheckShapes(batch, g, x.Length, nameof(x), w.Length, nameof(w), y.Length, nameof(y), scratch.Length);
         Check.Length(bias.Length, g.OutC, nameof(bias));
-        ImplicitGemm.ForForward(g).Convolve(x, w, transposed: false, bias, act == Epilogue.Relu, y, batch, scratch);
+        if (Winograd.For(g) is { } winograd)
+        {
+            winograd.Convolve(x, w, bias, act, y, batch, g, scratch);
+        }
+        else
+        {
+            ImplicitGemm.ForForward(g).Convolve(x, w, transposed: false, bias, act == Epilogue.Relu, y, batch, scratch);
+        }
         if (act is not (Epilogue.Linear or Epilogue.Relu))
         {
             Activations.Forward(y, act);

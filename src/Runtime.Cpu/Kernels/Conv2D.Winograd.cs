@@ -1,0 +1,312 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kiln.Runtime.Cpu;
+
+public static partial class Conv2D
+{
+    /// <summary>
+    /// The forward pass of a 5×5 stride-1 convolution as Winograd F(2×2, 5×5) (Lavin &amp; Gray, 2016): each 2×2 block of
+    /// output is A^T[(G w G^T) ⊙ (B^T d B)]A from its 6×6 input tile d, so the multiplies are 36 per (tile, in channel,
+    /// out channel) instead of 100, done as 36 small GEMMs. Interpolation points 0, ±1, ±2, ∞ keep the transforms small
+    /// integers (B^T, A^T) and one fraction per row (G), so float32 rounding stays near the direct product's.
+    /// </summary>
+    /// <remarks>
+    /// Tiles are processed in blocks whose transformed inputs and products stay in L2; parts own whole blocks, and every
+    /// output is computed by the same operations whatever the number of threads.
+    /// </remarks>
+    [SkipLocalsInit]
+    private readonly struct Winograd
+    {
+        private const int Tile = 6;
+        private const int Points = Tile * Tile;
+        private const int Block = 48;
+
+        private readonly ImplicitGemm _plan;
+        private readonly int _tilesH, _tilesW;
+
+        private Winograd(in ConvGeometry g)
+        {
+            (_tilesH, _tilesW) = ((g.OutH + 1) / 2, (g.OutW + 1) / 2);
+            // Padded to whole tiles: the last tile may read a row and a column past the convolution's own padding.
+            var forward = ImplicitGemm.ForForward(g);
+            _plan = forward with { Hp = 2 * _tilesH + 4, Wp = 2 * _tilesW + 4 };
+        }
+
+        /// <summary>Worth it and supported: 5×5, stride 1, channel counts in whole vectors and enough of them to amortise the transforms.</summary>
+        public static Winograd? For(in ConvGeometry g) =>
+            g.Kernel == 5 && g.Stride == 1 && g.InC % 8 == 0 && g.OutC % 8 == 0 && Fma.IsSupported ? new Winograd(g) : null;
+
+        private int C => _plan.C;
+        private int N => _plan.N;
+        private int Panels => (N + Gemm.NR - 1) / Gemm.NR * Gemm.NR;
+        private int Transformed => ImplicitGemm.Aligned(Points * C * Panels);
+        // A point's block of inputs or products, plus a cache line: the 36 points of one tile then fall in different L1
+        // sets rather than in the two or four that a stride of a multiple of 1 KiB would give them.
+        private int InputStride => Block * C + ImplicitGemm.Alignment;
+        private int ProductStride => Block * N + ImplicitGemm.Alignment;
+        private int PartFloats => Points * (InputStride + ProductStride);
+
+        /// <summary>Transformed weights, the padded chunk, then each part's block of transformed inputs and products.</summary>
+        public int ScratchSize(int batch) =>
+            Transformed + _plan.ScratchSize(batch) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
+
+        public unsafe void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch)
+        {
+            var chunk = _plan.ChunkSamples(batch);
+            fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
+            {
+                var weights = ImplicitGemm.Align(pscratch);
+                var padded = weights + Transformed;
+                var parts = padded + (long)chunk * _plan.PaddedSample + Gemm.PackSlack;
+                TransformWeights(pw, weights);
+                for (var s0 = 0; s0 < batch; s0 += chunk)
+                {
+                    var count = Math.Min(chunk, batch - s0);
+                    _plan.Pad(ps + (long)s0 * _plan.SrcSample, padded, count);
+                    var job = new Job(this, g, padded, weights, pb, act, py + (long)s0 * g.OutSize, count, ImplicitGemm.Align(parts));
+                    var tiles = count * _tilesH * _tilesW;
+                    Workers.Run(&Part, &job, Workers.PartsFor((long)tiles * Points * C * N, 1 << 18));
+                }
+            }
+        }
+
+        // U = G w G^T for every (in, out) channel pair, stored per point as Gemm's NR-wide panels of [C × N].
+        private unsafe void TransformWeights(float* w, float* dst)
+        {
+            var panels = Panels;
+            new Span<float>(dst, Points * C * panels).Clear();
+            var g = stackalloc float[25];
+            var t = stackalloc float[30];
+            var u = stackalloc float[Tile];
+            for (var ic = 0; ic < C; ic++)
+            {
+                for (var oc = 0; oc < N; oc++)
+                {
+                    for (var k = 0; k < 25; k++)
+                    {
+                        g[k] = w[((long)k * C + ic) * N + oc];
+                    }
+                    // t = G·g (6×5), then U = t·G^T (6×6).
+                    for (var col = 0; col < 5; col++)
+                    {
+                        var (a, b, c, d, e) = (g[col], g[5 + col], g[10 + col], g[15 + col], g[20 + col]);
+                        TransformFilter(a, b, c, d, e, t + col, 5);
+                    }
+                    for (var row = 0; row < Tile; row++)
+                    {
+                        var r = t + row * 5;
+                        TransformFilter(r[0], r[1], r[2], r[3], r[4], u, 1);
+                        for (var col = 0; col < Tile; col++)
+                        {
+                            var point = row * Tile + col;
+                            // Panel oc / NR of point's [C × N] matrix, row ic.
+                            dst[(long)point * C * panels + (long)(oc / Gemm.NR * Gemm.NR) * C + (long)ic * Gemm.NR + oc % Gemm.NR] = u[col];
+                        }
+                    }
+                }
+            }
+        }
+
+        // G·(a..e): the six filter values at the points 0, 1, −1, 2, −2, ∞.
+        private static unsafe void TransformFilter(float a, float b, float c, float d, float e, float* dst, int stride)
+        {
+            dst[0] = a / 4f;
+            dst[stride] = -(a + b + c + d + e) / 6f;
+            dst[2 * stride] = -(a - b + c - d + e) / 6f;
+            dst[3 * stride] = (a + 2f * b + 4f * c + 8f * d + 16f * e) / 24f;
+            dst[4 * stride] = (a - 2f * b + 4f * c - 8f * d + 16f * e) / 24f;
+            dst[5 * stride] = e;
+        }
+
+        // Tiles [lo, hi) of the chunk, a block at a time: transform inputs, 36 products, transform outputs.
+        private static unsafe void Part(void* state, int part, int parts)
+        {
+            ref readonly var job = ref *(Job*)state;
+            var wg = job.Winograd;
+            var (c, n) = (wg.C, wg.N);
+            var inputs = job.Parts + (long)part * wg.PartFloats;
+            var products = inputs + (long)Points * wg.InputStride;
+            var rows = stackalloc float*[Gemm.MR];
+            var tile = stackalloc float[Gemm.MR * Gemm.NR];
+            var (lo, hi) = Gemm.Range(job.Count * wg._tilesH * wg._tilesW, Block, part, parts);
+            for (var t0 = lo; t0 < hi; t0 += Block)
+            {
+                var count = Math.Min(Block, hi - t0);
+                for (var i = 0; i < count; i++)
+                {
+                    wg.TransformInput(job.Padded, t0 + i, inputs + (long)i * c, wg.InputStride);
+                }
+                for (var point = 0; point < Points; point++)
+                {
+                    var a = inputs + (long)point * wg.InputStride;
+                    var u = job.Weights + (long)point * c * wg.Panels;
+                    var m = products + (long)point * wg.ProductStride;
+                    for (var i0 = 0; i0 < count; i0 += Gemm.MR)
+                    {
+                        var mr = Math.Min(Gemm.MR, count - i0);
+                        for (var jr = 0; jr < n; jr += Gemm.NR)
+                        {
+                            var nr = Math.Min(Gemm.NR, n - jr);
+                            if (mr == Gemm.MR && nr == Gemm.NR)
+                            {
+                                Product(a + (long)i0 * c, c, u + (long)jr * c, m + (long)i0 * n + jr, n);
+                                continue;
+                            }
+                            for (var r = 0; r < Gemm.MR; r++)
+                            {
+                                rows[r] = a + (long)(i0 + (r < mr ? r : 0)) * c;
+                            }
+                            ImplicitGemm.TileFma(rows, 1, 0, c, u + (long)jr * c, m + (long)i0 * n + jr, n, mr, nr, null, false, tile);
+                        }
+                    }
+                }
+                for (var i = 0; i < count; i++)
+                {
+                    wg.TransformOutput(products + (long)i * n, wg.ProductStride, t0 + i, job);
+                }
+            }
+        }
+
+        // m[6 × 16] = a[6 × c] · u[c × 16]: TileFma's arithmetic for a whole tile whose rows are c apart.
+        private static unsafe void Product(float* a, int c, float* u, float* m, int ldm)
+        {
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            float* a0 = a, a1 = a + c, a2 = a + 2 * c, a3 = a + 3 * c, a4 = a + 4 * c, a5 = a + 5 * c;
+            for (var k = 0; k < c; k++, u += Gemm.NR)
+            {
+                var b0 = Vector256.Load(u);
+                var b1 = Vector256.Load(u + 8);
+                var x = Vector256.Create(a0[k]);
+                c00 = Fma.MultiplyAdd(x, b0, c00);
+                c01 = Fma.MultiplyAdd(x, b1, c01);
+                x = Vector256.Create(a1[k]);
+                c10 = Fma.MultiplyAdd(x, b0, c10);
+                c11 = Fma.MultiplyAdd(x, b1, c11);
+                x = Vector256.Create(a2[k]);
+                c20 = Fma.MultiplyAdd(x, b0, c20);
+                c21 = Fma.MultiplyAdd(x, b1, c21);
+                x = Vector256.Create(a3[k]);
+                c30 = Fma.MultiplyAdd(x, b0, c30);
+                c31 = Fma.MultiplyAdd(x, b1, c31);
+                x = Vector256.Create(a4[k]);
+                c40 = Fma.MultiplyAdd(x, b0, c40);
+                c41 = Fma.MultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a5[k]);
+                c50 = Fma.MultiplyAdd(x, b0, c50);
+                c51 = Fma.MultiplyAdd(x, b1, c51);
+            }
+            c00.Store(m);
+            c01.Store(m + 8);
+            c10.Store(m + ldm);
+            c11.Store(m + ldm + 8);
+            c20.Store(m + 2 * ldm);
+            c21.Store(m + 2 * ldm + 8);
+            c30.Store(m + 3 * ldm);
+            c31.Store(m + 3 * ldm + 8);
+            c40.Store(m + 4 * ldm);
+            c41.Store(m + 4 * ldm + 8);
+            c50.Store(m + 5 * ldm);
+            c51.Store(m + 5 * ldm + 8);
+        }
+
+        // V = B^T d B for tile t, eight channels at a time; V's point p goes to dst + p·pointStride.
+        private unsafe void TransformInput(float* padded, int t, float* dst, int pointStride)
+        {
+            var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
+            var (th, tw) = Math.DivRem(rest, _tilesW);
+            var origin = padded + (long)sample * _plan.PaddedSample + (long)(2 * th) * _plan.RowStride + (long)(2 * tw) * C;
+            var rowStride = _plan.RowStride;
+            var rowsT = stackalloc Vector256<float>[Points];
+            var v = stackalloc Vector256<float>[Tile];
+            for (var ch = 0; ch < C; ch += 8)
+            {
+                // Columns first: rowsT[r·6 + col] = (B^T d)[r, col].
+                for (var col = 0; col < Tile; col++)
+                {
+                    var p = origin + (long)col * C + ch;
+                    BT(Vector256.Load(p), Vector256.Load(p + rowStride), Vector256.Load(p + 2 * rowStride), Vector256.Load(p + 3 * rowStride),
+                        Vector256.Load(p + 4 * rowStride), Vector256.Load(p + 5 * rowStride), rowsT + col, Tile);
+                }
+                for (var r = 0; r < Tile; r++)
+                {
+                    var row = rowsT + r * Tile;
+                    BT(row[0], row[1], row[2], row[3], row[4], row[5], v, 1);
+                    for (var col = 0; col < Tile; col++)
+                    {
+                        v[col].Store(dst + (long)(r * Tile + col) * pointStride + ch);
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void BT(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5, Vector256<float>* dst, int stride)
+        {
+            var four = Vector256.Create(4f);
+            var two = Vector256.Create(2f);
+            var five = Vector256.Create(5f);
+            var d4MinusD2 = d4 - d2;
+            dst[0] = Vector256.FusedMultiplyAdd(four, d0, d4) - five * d2;
+            dst[stride] = d3 + d4 - four * (d1 + d2);
+            dst[2 * stride] = four * (d1 - d2) + d4 - d3;
+            dst[3 * stride] = Vector256.FusedMultiplyAdd(two, d3 - d1, d4MinusD2);
+            dst[4 * stride] = Vector256.FusedMultiplyAdd(two, d1 - d3, d4MinusD2);
+            dst[5 * stride] = Vector256.FusedMultiplyAdd(four, d1, d5) - five * d3;
+        }
+
+        // y = act(A^T M A + bias) for the 2×2 outputs of tile t that lie inside the output.
+        private unsafe void TransformOutput(float* m, int pointStride, int t, in Job job)
+        {
+            var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
+            var (th, tw) = Math.DivRem(rest, _tilesW);
+            var g = job.Geometry;
+            var two = Vector256.Create(2f);
+            var cols = stackalloc Vector256<float>[2 * Tile];
+            for (var ch = 0; ch < N; ch += 8)
+            {
+                // Rows first: cols[i·6 + col] = (A^T M)[i, col].
+                for (var col = 0; col < Tile; col++)
+                {
+                    var p = m + (long)col * pointStride + ch;
+                    var (m0, m1, m2, m3, m4, m5) = (Vector256.Load(p), Vector256.Load(p + 6L * pointStride), Vector256.Load(p + 12L * pointStride),
+                        Vector256.Load(p + 18L * pointStride), Vector256.Load(p + 24L * pointStride), Vector256.Load(p + 30L * pointStride));
+                    cols[col] = m0 + m1 + m2 + m3 + m4;
+                    cols[Tile + col] = Vector256.FusedMultiplyAdd(two, m3 - m4, m1 - m2 + m5);
+                }
+                var bias = Vector256.Load(job.Bias + ch);
+                for (var i = 0; i < 2; i++)
+                {
+                    var oh = 2 * th + i;
+                    if (oh >= g.OutH)
+                    {
+                        break;
+                    }
+                    var r = cols + i * Tile;
+                    var left = r[0] + r[1] + r[2] + r[3] + r[4] + bias;
+                    var right = Vector256.FusedMultiplyAdd(two, r[3] - r[4], r[1] - r[2] + r[5]) + bias;
+                    var at = job.Output + ((long)(sample * g.OutH + oh) * g.OutW + 2 * tw) * N + ch;
+                    Activate(left, job.Act).Store(at);
+                    if (2 * tw + 1 < g.OutW)
+                    {
+                        Activate(right, job.Act).Store(at + N);
+                    }
+                }
+            }
+        }
+
+        private static Vector256<float> Activate(Vector256<float> v, Epilogue act) =>
+            act == Epilogue.Relu ? Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero) : v;
+
+        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, float* weights, float* bias, Epilogue act, float* output, int count, float* parts)
+        {
+            public readonly Winograd Winograd = winograd;
+            public readonly ConvGeometry Geometry = geometry;
+            public readonly float* Padded = padded, Weights = weights, Bias = bias, Output = output, Parts = parts;
+            public readonly Epilogue Act = act;
+            public readonly int Count = count;
+        }
+    }
+}
