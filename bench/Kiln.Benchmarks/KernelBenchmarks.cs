@@ -10,12 +10,18 @@ public class KernelBenchmarks
     private static readonly ConvGeometry s_conv1 = new(28, 28, 1, 28, 28, 16, 5, 1, 2, 2);
     private static readonly ConvGeometry s_conv2 = new(14, 14, 16, 14, 14, 32, 5, 1, 2, 2);
     private static readonly PoolGeometry s_pool1 = new(28, 28, 16, 14, 14, 2, 2, 0, 0);
+    private static readonly PoolGeometry s_pool2 = new(14, 14, 32, 7, 7, 2, 2, 0, 0);
 
     private float[] _x = [], _w1 = [], _b1 = [], _y1 = [], _dy1 = [], _dw1 = [], _db1 = [];
     private float[] _p1 = [], _w2 = [], _b2 = [], _y2 = [], _dy2 = [], _dp1 = [], _dw2 = [], _db2 = [];
     private float[] _flat = [], _w3 = [], _b3 = [], _y3 = [], _dy3 = [], _dflat = [], _dw3 = [], _db3 = [];
     private float[] _scratch = [];
     private int[] _argmax = [];
+
+    // The sparse backward path: a real forward pass gives the pools' argmax and the ReLU zeros.
+    private float[] _pooled1 = [], _pooled2 = [], _dpooled1 = [], _dpooled2 = [];
+    private int[] _argmax1 = [], _argmax2 = [];
+    private PooledGradient _dz1 = null!, _dz2 = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -27,6 +33,16 @@ public class KernelBenchmarks
         (_flat, _w3, _b3, _y3, _dy3, _dflat, _dw3, _db3) = (Random(Batch * 1568), Random(1568 * 128), Random(128), new float[Batch * 128], Random(Batch * 128), new float[Batch * 1568], new float[1568 * 128], new float[128]);
         _scratch = new float[Math.Max(Conv2D.ScratchSize(Batch, s_conv1), Conv2D.ScratchSize(Batch, s_conv2))];
         _argmax = new int[Batch * 3136];
+
+        (_pooled1, _argmax1, _dpooled1) = (new float[Batch * 3136], new int[Batch * 3136], Random(Batch * 3136));
+        (_pooled2, _argmax2, _dpooled2) = (new float[Batch * 1568], new int[Batch * 1568], Random(Batch * 1568));
+        Conv2D.Forward(_x, _w1, _b1, _y1, Batch, s_conv1, Epilogue.Relu, _scratch);
+        MaxPool2D.Forward(_y1, _pooled1, _argmax1, Batch, s_pool1);
+        Conv2D.Forward(_pooled1, _w2, _b2, _y2, Batch, s_conv2, Epilogue.Relu, _scratch);
+        MaxPool2D.Forward(_y2, _pooled2, _argmax2, Batch, s_pool2);
+        (_dz1, _dz2) = (new PooledGradient(Batch, s_pool1), new PooledGradient(Batch, s_pool2));
+        MaxPool2D.BackwardToConvolution(_dpooled1, _pooled1, _argmax1, Epilogue.Relu, _dz1, Batch, s_pool1);
+        MaxPool2D.BackwardToConvolution(_dpooled2, _pooled2, _argmax2, Epilogue.Relu, _dz2, Batch, s_pool2);
     }
 
     [Benchmark, Flops(2.0 * Batch * 784 * 16 * 25)]
@@ -46,6 +62,21 @@ public class KernelBenchmarks
 
     [Benchmark, Flops(2.0 * Batch * 196 * 32 * 400)]
     public void Conv2BackwardWeights() => Conv2D.BackwardWeights(_p1, _dy2, _dw2, _db2, Batch, s_conv2, _scratch);
+
+    [Benchmark]
+    public void Pool2BackwardToConv2() => MaxPool2D.BackwardToConvolution(_dpooled2, _pooled2, _argmax2, Epilogue.Relu, _dz2, Batch, s_pool2);
+
+    [Benchmark]
+    public void Conv2SparseBackwardData() => Conv2D.BackwardData(_dz2, _w2, _dp1, Batch, s_conv2, _scratch);
+
+    [Benchmark]
+    public void Conv2SparseBackwardWeights() => Conv2D.BackwardWeights(_pooled1, _dz2, _dw2, _db2, Batch, s_conv2, _scratch);
+
+    [Benchmark]
+    public void Pool1BackwardToConv1() => MaxPool2D.BackwardToConvolution(_dpooled1, _pooled1, _argmax1, Epilogue.Relu, _dz1, Batch, s_pool1);
+
+    [Benchmark]
+    public void Conv1SparseBackwardWeights() => Conv2D.BackwardWeights(_x, _dz1, _dw1, _db1, Batch, s_conv1, _scratch);
 
     [Benchmark, Flops(2.0 * Batch * 1568 * 128)]
     public void DenseForward() => Dense.Forward(_flat, _w3, _b3, _y3, Batch, 1568, 128, Epilogue.Relu);
