@@ -9,6 +9,8 @@ namespace Kiln.Generator.Emitters;
 /// <summary>
 /// Decides which layer outputs and gradients need storage and how they are named:
 /// Flatten is a view, dropout stores only while training, and gradients stop below the first trainable layer.
+/// With <c>pooledGradients</c> (the CPU), a Conv2D that feeds a MaxPool2D keeps its output gradient as a sparse
+/// PooledGradient instead of a dense buffer.
 /// </summary>
 internal sealed class BufferPlan
 {
@@ -19,13 +21,16 @@ internal sealed class BufferPlan
     private readonly NetworkModel _model;
     private readonly string[] _ids;
     private readonly string?[] _gradientOwner;
+    private readonly bool[] _feedsPool;
 
-    public BufferPlan(NetworkModel model)
+    public BufferPlan(NetworkModel model, bool pooledGradients = false)
     {
         _model = model;
         var layers = model.Layers;
         _ids = layers.Select(l => Local(l.Name)).ToArray();
         _gradientOwner = new string?[layers.Count];
+        _feedsPool = layers.Select(l => pooledGradients && l.Kind == LayerKind.Conv2D && l.Index + 1 < layers.Count && layers[l.Index + 1].Kind == LayerKind.MaxPool2D).ToArray();
+        var pooled = new List<(string, LayerModel)>();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
@@ -52,6 +57,11 @@ internal sealed class BufferPlan
             {
                 continue;
             }
+            if (_feedsPool[i])
+            {
+                pooled.Add((PooledGradient(i), layers[i + 1]));
+                continue;
+            }
             _gradientOwner[i] = _ids[i];
             buffers.Add(new Buffer("float", $"_d_{_ids[i]}", $"batch * {layers[i].Output.Size}"));
         }
@@ -73,9 +83,19 @@ internal sealed class BufferPlan
             buffers.Add(new Buffer("float", "_probabilities", $"batch * {model.OutputSize}"));
         }
         Buffers = buffers;
+        PooledGradients = pooled;
     }
 
     public IReadOnlyList<Buffer> Buffers { get; }
+
+    /// <summary>The sparse gradient fields and the pool each one is filled by.</summary>
+    public IReadOnlyList<(string Field, LayerModel Pool)> PooledGradients { get; }
+
+    /// <summary>Whether layer <paramref name="index"/> is a Conv2D whose output gradient is a PooledGradient (the next layer is its max pool).</summary>
+    public bool FeedsPool(int index) => index >= 0 && _feedsPool[index];
+
+    /// <summary>The field holding the sparse output gradient of the convolution at <paramref name="index"/>.</summary>
+    public string PooledGradient(int index) => $"_d_{_ids[index]}_pooled";
 
     /// <summary>The local that names a layer's output.</summary>
     public string Output(LayerModel layer) => _ids[layer.Index];
