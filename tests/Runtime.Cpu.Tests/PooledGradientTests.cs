@@ -18,6 +18,8 @@ public class PooledGradientTests
         { "11x7x11→6 k3 s2 + pool 2", 2, Epilogue.Sigmoid },
         { "9x9x19→9 k3 + overlapping pool 3 s2", 2, Epilogue.Linear },
         { "10x9x2→17 k3 valid + pool 2", 2, Epilogue.Relu },
+        { "10x9x2→8 k3 + odd same pool 2", 5, Epilogue.Relu },
+        { "5x5x8→8 k5 + odd same pool 2", 5, Epilogue.Tanh },
     };
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
@@ -28,6 +30,8 @@ public class PooledGradientTests
         "11x7x11→6 k3 s2 + pool 2" => (Geometries.ConvSame(11, 7, 11, 6, 3, 2), Geometries.PoolValid(6, 4, 6, 2, 2)),
         "9x9x19→9 k3 + overlapping pool 3 s2" => (Geometries.ConvSame(9, 9, 19, 9, 3, 1), Geometries.PoolValid(9, 9, 9, 3, 2)),
         "10x9x2→17 k3 valid + pool 2" => (Geometries.ConvValid(10, 9, 2, 17, 3, 1), Geometries.PoolValid(8, 7, 17, 2, 2)),
+        "10x9x2→8 k3 + odd same pool 2" => (Geometries.ConvSame(10, 9, 2, 8, 3, 1), Geometries.PoolSame(10, 9, 8, 2, 2)),
+        "5x5x8→8 k5 + odd same pool 2" => (Geometries.ConvSame(5, 5, 8, 8, 5, 1), Geometries.PoolSame(5, 5, 8, 2, 2)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
