@@ -63,6 +63,41 @@ public class ThreadingTests
         AssertSameBitsAsSerial(w.Length, dw => Conv2D.BackwardWeights(x, dz, dw, new float[g.OutC], batch, g, scratch), "conv dw");
     }
 
+    [Fact]
+    public void MaxPool2D_MultiThreaded_EqualsSingleThreaded_EveryRun()
+    {
+        const int batch = 129;
+        var g = Geometries.PoolSame(28, 28, 16, 2, 2);
+        var x = TestData.Random(batch * g.InSize, seed: 10);
+        AssertSameBitsAsSerial(batch * g.OutSize, y => MaxPool2D.Forward(x, y, new int[y.Length], batch, g), "pool y");
+        AssertSameBitsAsSerial(batch * g.OutSize, argmax =>
+        {
+            var indices = new int[argmax.Length];
+            MaxPool2D.Forward(x, new float[argmax.Length], indices, batch, g);
+            for (var i = 0; i < indices.Length; i++)
+            {
+                argmax[i] = indices[i];
+            }
+        }, "pool argmax");
+    }
+
+    [Fact]
+    public void Adam_MultiThreaded_EqualsSingleThreaded_EveryRun()
+    {
+        const int n = 215_370;
+        var p0 = TestData.Random(n, seed: 11);
+        var g = TestData.Random(n, seed: 12);
+        AssertSameBitsAsSerial(n, p =>
+        {
+            p0.CopyTo(p);
+            var (m, v) = (new float[n], new float[n]);
+            for (var t = 1; t <= 3; t++)
+            {
+                Adam.Step(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-7f, t);
+            }
+        }, "adam p");
+    }
+
     // Runs `kernel` once on this thread alone, then Repeats times with the pool, comparing every bit.
     private static void AssertSameBitsAsSerial(int length, Action<float[]> kernel, string what)
     {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Kiln.Runtime.Cpu;
@@ -13,14 +12,28 @@ public static partial class MaxPool2D
     /// the sample of the FIRST maximum in row-major window order (kh, then kw). Padded cells are never selected; a
     /// window lying wholly in the padding gives y = 0 and argmax = −1.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int batch, in PoolGeometry g)
+    public static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int batch, in PoolGeometry g)
     {
         CheckShapes(batch, g, x.Length, nameof(x), y.Length, nameof(y));
         Check.Length(argmax.Length, y.Length, nameof(argmax));
-        var c = g.Channels;
-        for (var b = 0; b < batch; b++)
+        fixed (float* px = x, py = y)
+        fixed (int* pargmax = argmax)
         {
-            var xs = x.Slice(b * g.InSize, g.InSize);
+            var job = new ForwardJob(px, py, pargmax, batch, g);
+            Workers.Run(&ForwardPart, &job, Workers.PartsFor((long)batch * g.InSize, 1 << 15));
+        }
+    }
+
+    // Samples [lo, hi) of the batch.
+    private static unsafe void ForwardPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(ForwardJob*)state;
+        var g = job.Geometry;
+        var c = g.Channels;
+        var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
+        for (var b = lo; b < hi; b++)
+        {
+            var xs = job.X + (long)b * g.InSize;
             for (var oh = 0; oh < g.OutH; oh++)
             {
                 var ih0 = oh * g.Stride - g.PadTop;
@@ -29,37 +42,35 @@ public static partial class MaxPool2D
                 {
                     var iw0 = ow * g.Stride - g.PadLeft;
                     var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
-                    var o = ((b * g.OutH + oh) * g.OutW + ow) * c;
-                    var best = y.Slice(o, c);
-                    var index = argmax.Slice(o, c);
+                    var o = ((long)(b * g.OutH + oh) * g.OutW + ow) * c;
+                    var best = job.Y + o;
+                    var index = job.Argmax + o;
                     if (khLo >= khHi || kwLo >= kwHi)
                     {
-                        best.Clear();
-                        index.Fill(-1);
+                        new Span<float>(best, c).Clear();
+                        new Span<int>(index, c).Fill(-1);
                         continue;
                     }
                     // Window cells in row-major order; the first valid cell seeds the maximum, so ties keep the first.
                     var ch = 0;
-                    // Cells lie inside the sample (clamped window, checked shapes), so the vector loads go unchecked.
-                    ref readonly var sample = ref MemoryMarshal.GetReference(xs);
                     for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
                     {
                         var first = ((ih0 + khLo) * g.InW + iw0 + kwLo) * c + ch;
-                        var max = Vector256.LoadUnsafe(in sample, (nuint)first);
+                        var max = Vector256.Load(xs + first);
                         var at = Vector256.Create(first) + Vector256<int>.Indices;
                         for (var kh = khLo; kh < khHi; kh++)
                         {
                             for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
                             {
                                 var cell = ((ih0 + kh) * g.InW + iw0 + kw) * c + ch;
-                                var v = Vector256.LoadUnsafe(in sample, (nuint)cell);
+                                var v = Vector256.Load(xs + cell);
                                 var greater = Vector256.GreaterThan(v, max);
                                 max = Vector256.ConditionalSelect(greater, v, max);
                                 at = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create(cell) + Vector256<int>.Indices, at);
                             }
                         }
-                        max.StoreUnsafe(ref MemoryMarshal.GetReference(best), (nuint)ch);
-                        at.StoreUnsafe(ref MemoryMarshal.GetReference(index), (nuint)ch);
+                        max.Store(best + ch);
+                        at.Store(index + ch);
                     }
                     for (; ch < c; ch++)
                     {
@@ -106,6 +117,14 @@ public static partial class MaxPool2D
                 }
             }
         }
+    }
+
+    private readonly unsafe struct ForwardJob(float* x, float* y, int* argmax, int batch, PoolGeometry geometry)
+    {
+        public readonly float* X = x, Y = y;
+        public readonly int* Argmax = argmax;
+        public readonly int Batch = batch;
+        public readonly PoolGeometry Geometry = geometry;
     }
 
     private static void CheckShapes(int batch, in PoolGeometry g, int inLength, string inName, int outLength, string outName)

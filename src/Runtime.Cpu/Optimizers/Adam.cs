@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Kiln.Runtime.Cpu;
@@ -12,7 +11,7 @@ public static class Adam
     /// m += (g − m)(1 − β1); v += (g² − v)(1 − β2); p −= m·α/(√v + ε).
     /// The m and v updates are Keras' algebraic form of m = β1·m + (1 − β1)·g, kept so both runtimes round alike.
     /// </summary>
-    public static void Step(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float lr, float beta1, float beta2, float epsilon, long t)
+    public static unsafe void Step(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float lr, float beta1, float beta2, float epsilon, long t)
     {
         Check.Length(g.Length, p.Length, nameof(g));
         Check.Length(m.Length, p.Length, nameof(m));
@@ -22,31 +21,38 @@ public static class Adam
             throw new ArgumentOutOfRangeException(nameof(t), t, "The Adam step count is 1-based.");
         }
         var alpha = Alpha(lr, beta1, beta2, t);
-        var c1 = 1f - beta1;
-        var c2 = 1f - beta2;
-        var i = 0;
+        fixed (float* pp = p, pg = g, pm = m, pv = v)
+        {
+            var job = new Job(pp, pg, pm, pv, p.Length, alpha, 1f - beta1, 1f - beta2, epsilon);
+            Workers.Run(&Part, &job, Workers.PartsFor(p.Length, 1 << 16));
+        }
+    }
+
+    // Elements [lo, hi), whole vectors except at the end; every element gets the same operations wherever it falls.
+    private static unsafe void Part(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(Job*)state;
+        var (lo, hi) = Gemm.Range(job.Length, Vector256<float>.Count, part, parts);
+        var (alpha, c1, c2, epsilon) = (job.Alpha, job.C1, job.C2, job.Epsilon);
+        float* p = job.P, g = job.G, m = job.M, v = job.V;
+        var i = lo;
         if (Vector256.IsHardwareAccelerated)
         {
             // The same operations in the same order as the scalar loop, eight lanes at a time: the same bits.
-            ref var pr = ref MemoryMarshal.GetReference(p);
-            ref var mr = ref MemoryMarshal.GetReference(m);
-            ref var vr = ref MemoryMarshal.GetReference(v);
-            ref readonly var gr = ref MemoryMarshal.GetReference(g);
             var (a, e, k1, k2) = (Vector256.Create(alpha), Vector256.Create(epsilon), Vector256.Create(c1), Vector256.Create(c2));
-            for (; i <= p.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            for (; i <= hi - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                var at = (nuint)i;
-                var gi = Vector256.LoadUnsafe(in gr, at);
-                var mi = Vector256.LoadUnsafe(ref mr, at);
-                var vi = Vector256.LoadUnsafe(ref vr, at);
+                var gi = Vector256.Load(g + i);
+                var mi = Vector256.Load(m + i);
+                var vi = Vector256.Load(v + i);
                 mi += (gi - mi) * k1;
                 vi += (gi * gi - vi) * k2;
-                mi.StoreUnsafe(ref mr, at);
-                vi.StoreUnsafe(ref vr, at);
-                (Vector256.LoadUnsafe(ref pr, at) - mi * a / (Vector256.Sqrt(vi) + e)).StoreUnsafe(ref pr, at);
+                mi.Store(m + i);
+                vi.Store(v + i);
+                (Vector256.Load(p + i) - mi * a / (Vector256.Sqrt(vi) + e)).Store(p + i);
             }
         }
-        for (; i < p.Length; i++)
+        for (; i < hi; i++)
         {
             var gi = g[i];
             var mi = m[i] + (gi - m[i]) * c1;
@@ -55,6 +61,13 @@ public static class Adam
             v[i] = vi;
             p[i] -= mi * alpha / (MathF.Sqrt(vi) + epsilon);
         }
+    }
+
+    private readonly unsafe struct Job(float* p, float* g, float* m, float* v, int length, float alpha, float c1, float c2, float epsilon)
+    {
+        public readonly float* P = p, G = g, M = m, V = v;
+        public readonly int Length = length;
+        public readonly float Alpha = alpha, C1 = c1, C2 = c2, Epsilon = epsilon;
     }
 
     /// <summary>The bias-corrected step size α for step <paramref name="t"/> (also what the CUDA launch passes).</summary>
