@@ -3,18 +3,19 @@ using Kiln.Runtime.Cpu.Tests.Reference;
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>
-/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(2×2, 5×5) path: odd and even
-/// output sizes (the last tile half outside), same and valid padding, several 48-tile blocks and padded chunks.
+/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(2×2, 5×5) path from batch 16:
+/// odd and even output sizes (the last tile half outside), same and valid padding, several 48-tile blocks and padded
+/// chunks.
 /// </summary>
 public class Conv2DWinogradTests
 {
     public static TheoryData<string, int, Epilogue> Cases() => new()
     {
-        { "mnist conv2 14x14x16→32 same", 3, Epilogue.Relu },
+        { "mnist conv2 14x14x16→32 same", 16, Epilogue.Relu },
         { "mnist conv2 14x14x16→32 same", 129, Epilogue.Relu },
-        { "13x11x8→16 valid", 2, Epilogue.Linear },
-        { "9x10x24→8 same", 3, Epilogue.Tanh },
-        { "5x5x8→40 same", 1, Epilogue.Relu },
+        { "13x11x8→16 valid", 17, Epilogue.Linear },
+        { "9x10x24→8 same", 16, Epilogue.Tanh },
+        { "5x5x8→40 same", 20, Epilogue.Relu },
     };
 
     private static ConvGeometry Geometry(string name) => name switch

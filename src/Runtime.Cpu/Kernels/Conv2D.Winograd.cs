@@ -34,9 +34,12 @@ public static partial class Conv2D
             _plan = forward with { Hp = 2 * _tilesH + 4, Wp = 2 * _tilesW + 4 };
         }
 
-        /// <summary>Worth it and supported: 5×5, stride 1, channel counts in whole vectors and enough of them to amortise the transforms.</summary>
-        public static Winograd? For(in ConvGeometry g) =>
-            g.Kernel == 5 && g.Stride == 1 && g.InC % 8 == 0 && g.OutC % 8 == 0 && Fma.IsSupported ? new Winograd(g) : null;
+        // Below this batch the weight transform, redone every call, costs more than the multiplies it saves.
+        private const int MinimumBatch = 16;
+
+        /// <summary>Supported and worth it: 5×5, stride 1, channel counts in whole vectors, and a batch that amortises the weight transform.</summary>
+        public static Winograd? For(in ConvGeometry g, int batch) =>
+            g.Kernel == 5 && g.Stride == 1 && g.InC % 8 == 0 && g.OutC % 8 == 0 && batch >= MinimumBatch && Fma.IsSupported ? new Winograd(g) : null;
 
         private int C => _plan.C;
         private int N => _plan.N;

@@ -34,7 +34,7 @@ public static partial class Conv2D
         var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
         var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
         var sparse = ImplicitGemm.ForForward(g).SparseScratchSize(batch);
-        var winograd = Winograd.For(g)?.ScratchSize(batch) ?? 0;
+        var winograd = Winograd.For(g, batch)?.ScratchSize(batch) ?? 0;
         return Math.Max(Math.Max(forward, backward), Math.Max(sparse, winograd));
     }
 
@@ -43,7 +43,7 @@ public static partial class Conv2D
     {
         CheckShapes(batch, g, x.Length, nameof(x), w.Length, nameof(w), y.Length, nameof(y), scratch.Length);
         Check.Length(bias.Length, g.OutC, nameof(bias));
-        if (Winograd.For(g) is { } winograd)
+        if (Winograd.For(g, batch) is { } winograd)
         {
             winograd.Convolve(x, w, bias, act, y, batch, g, scratch);
         }
