@@ -10,7 +10,8 @@ namespace Kiln.Generator.Emitters;
 /// Decides which layer outputs and gradients need storage and how they are named:
 /// Flatten is a view, dropout stores only while training, and gradients stop below the first trainable layer.
 /// With <c>pooledGradients</c> (the CPU), a Conv2D that feeds a MaxPool2D keeps its output gradient as a sparse
-/// PooledGradient instead of a dense buffer.
+/// PooledGradient instead of a dense buffer, and when the windows do not overlap the two run forward as one kernel, so
+/// the convolution's output needs no buffer at all.
 /// </summary>
 internal sealed class BufferPlan
 {
@@ -37,6 +38,10 @@ internal sealed class BufferPlan
         {
             var layer = layers[i];
             var size = $"batch * {layer.Output.Size}";
+            if (PoolsInForward(i))
+            {
+                continue;
+            }
             if (layer.Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.Dropout)
             {
                 buffers.Add(new Buffer("float", $"_{_ids[i]}", size));
@@ -75,7 +80,9 @@ internal sealed class BufferPlan
         if (layers.Any(l => l.Kind == LayerKind.Conv2D))
         {
             var sizes = layers.Where(l => l.Kind == LayerKind.Conv2D)
-                .Select(l => $"global::Kiln.Runtime.Cpu.Conv2D.ScratchSize(batch, in s_{_ids[l.Index]})");
+                .Select(l => PoolsInForward(l.Index)
+                    ? $"global::Kiln.Runtime.Cpu.Conv2D.ScratchSize(batch, in s_{_ids[l.Index]}, in s_{_ids[l.Index + 1]})"
+                    : $"global::Kiln.Runtime.Cpu.Conv2D.ScratchSize(batch, in s_{_ids[l.Index]})");
             buffers.Add(new Buffer("float", ScratchField, sizes.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})")));
         }
         if (model.Last.Activation == Activation.Softmax)
@@ -93,6 +100,9 @@ internal sealed class BufferPlan
 
     /// <summary>Whether layer <paramref name="index"/> is a Conv2D whose output gradient is a PooledGradient (the next layer is its max pool).</summary>
     public bool FeedsPool(int index) => index >= 0 && _feedsPool[index];
+
+    /// <summary>Whether the Conv2D at <paramref name="index"/> and its max pool run forward as one kernel (non-overlapping windows).</summary>
+    public bool PoolsInForward(int index) => FeedsPool(index) && _model.Layers[index + 1].Stride == _model.Layers[index + 1].PoolSize;
 
     /// <summary>The field holding the sparse output gradient of the convolution at <paramref name="index"/>.</summary>
     public string PooledGradient(int index) => $"_d_{_ids[index]}_pooled";

@@ -157,6 +157,12 @@ internal static class NetworkEmitter
             w.Line($"// {layer.Name}: {Signature(layer)}, {layer.Input} → {layer.Output}");
             var output = plan.Output(layer);
             var act = Epilogue(layer.Activation);
+            if (plan.PoolsInForward(layer.Index))
+            {
+                // The pool below convolves and pools in one pass; this layer's output is never stored.
+                w.Line("// computed with the pooling below (Conv2D.ForwardPooled)");
+                continue;
+            }
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
@@ -166,6 +172,11 @@ internal static class NetworkEmitter
                 case LayerKind.Conv2D:
                     w.Line($"var {output} = {plan.Span(layer)};");
                     w.Line($"{Cpu}.Conv2D.Forward({input}, {Kernel(layer, "p")}, {Bias(layer, "p")}, {output}, batch, in {Geometry(layer)}, {act}, {BufferPlan.ScratchField});");
+                    break;
+                case LayerKind.MaxPool2D when plan.PoolsInForward(layer.Index - 1):
+                    var conv = model.Layers[layer.Index - 1];
+                    w.Line($"var {output} = {plan.Span(layer)};");
+                    w.Line($"{Cpu}.Conv2D.ForwardPooled({input}, {Kernel(conv, "p")}, {Bias(conv, "p")}, {output}, {plan.ArgmaxSpan(layer)}, batch, in {Geometry(conv)}, {Epilogue(conv.Activation)}, in {Geometry(layer)}, {BufferPlan.ScratchField});");
                     break;
                 case LayerKind.MaxPool2D:
                     w.Line($"var {output} = {plan.Span(layer)};");

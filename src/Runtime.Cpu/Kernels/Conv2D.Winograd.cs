@@ -55,10 +55,23 @@ public static partial class Conv2D
         public int ScratchSize(int batch) =>
             Transformed + _plan.ScratchSize(batch) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
 
-        public unsafe void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch)
+        /// <summary>Whether <see cref="ConvolvePooled"/> serves this pool: 2×2 windows on the tile grid.</summary>
+        public static bool Pools(in PoolGeometry pool) => pool is { Pool: 2, Stride: 2, PadTop: 0, PadLeft: 0 };
+
+        public void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch) =>
+            Run(src, w, bias, act, y, default, batch, g, default, scratch);
+
+        /// <summary>Each tile's 2×2 outputs are one pooling window: the tile is pooled as it is transformed.</summary>
+        public void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch) =>
+            Run(src, w, bias, act, y, argmax, batch, g, pool, scratch);
+
+        // Pooled when argmax is given: y and argmax are then the pool's.
+        private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
         {
             var chunk = _plan.ChunkSamples(batch);
+            var outSize = argmax.IsEmpty ? g.OutSize : pool.OutSize;
             fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
+            fixed (int* pargmax = argmax)
             {
                 var weights = ImplicitGemm.Align(pscratch);
                 var padded = weights + Transformed;
@@ -68,7 +81,7 @@ public static partial class Conv2D
                 {
                     var count = Math.Min(chunk, batch - s0);
                     _plan.Pad(ps + (long)s0 * _plan.SrcSample, padded, count);
-                    var job = new Job(this, g, padded, weights, pb, act, py + (long)s0 * g.OutSize, count, ImplicitGemm.Align(parts));
+                    var job = new Job(this, g, padded, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pool, count, ImplicitGemm.Align(parts));
                     var tiles = count * _tilesH * _tilesW;
                     Workers.Run(&Part, &job, Workers.PartsFor((long)tiles * Points * C * N, 1 << 18));
                 }
@@ -167,7 +180,14 @@ public static partial class Conv2D
                 }
                 for (var i = 0; i < count; i++)
                 {
-                    wg.TransformOutput(products + (long)i * n, wg.ProductStride, t0 + i, job);
+                    if (job.Argmax == null)
+                    {
+                        wg.TransformOutput(products + (long)i * n, wg.ProductStride, t0 + i, job);
+                    }
+                    else
+                    {
+                        wg.TransformPooled(products + (long)i * n, wg.ProductStride, t0 + i, job);
+                    }
                 }
             }
         }
@@ -300,14 +320,85 @@ public static partial class Conv2D
             }
         }
 
+        // The pool window over tile t's 2×2 outputs, in MaxPool2D.Forward's order (row-major, strictly greater replaces,
+        // only cells inside the output); tiles past the pool's output (valid pooling of an odd size) are dropped.
+        private unsafe void TransformPooled(float* m, int pointStride, int t, in Job job)
+        {
+            var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
+            var (th, tw) = Math.DivRem(rest, _tilesW);
+            var (g, pool) = (job.Geometry, job.Pool);
+            if (th >= pool.OutH || tw >= pool.OutW)
+            {
+                return;
+            }
+            var two = Vector256.Create(2f);
+            var (down, right) = (2 * th + 1 < g.OutH, 2 * tw + 1 < g.OutW);
+            var o = ((long)(sample * pool.OutH + th) * pool.OutW + tw) * N;
+            var origin = (2 * th * g.OutW + 2 * tw) * N;
+            var cols = stackalloc Vector256<float>[2 * Tile];
+            var lanesOut = stackalloc float[8];
+            for (var ch = 0; ch < N; ch += 8)
+            {
+                for (var col = 0; col < Tile; col++)
+                {
+                    var p = m + (long)col * pointStride + ch;
+                    var (m0, m1, m2, m3, m4, m5) = (Vector256.Load(p), Vector256.Load(p + 6L * pointStride), Vector256.Load(p + 12L * pointStride),
+                        Vector256.Load(p + 18L * pointStride), Vector256.Load(p + 24L * pointStride), Vector256.Load(p + 30L * pointStride));
+                    cols[col] = m0 + m1 + m2 + m3 + m4;
+                    cols[Tile + col] = Vector256.FusedMultiplyAdd(two, m3 - m4, m1 - m2 + m5);
+                }
+                var bias = Vector256.Load(job.Bias + ch);
+                var lanes = Vector256.Create(origin + ch) + Vector256<int>.Indices;
+                var max = Activate(cols[0] + cols[1] + cols[2] + cols[3] + cols[4] + bias, job.Act, lanesOut);
+                var at = lanes;
+                if (right)
+                {
+                    Take(Activate(Vector256.FusedMultiplyAdd(two, cols[3] - cols[4], cols[1] - cols[2] + cols[5]) + bias, job.Act, lanesOut), lanes + Vector256.Create(N), ref max, ref at);
+                }
+                if (down)
+                {
+                    var r = cols + Tile;
+                    var below = lanes + Vector256.Create(g.OutW * N);
+                    Take(Activate(r[0] + r[1] + r[2] + r[3] + r[4] + bias, job.Act, lanesOut), below, ref max, ref at);
+                    if (right)
+                    {
+                        Take(Activate(Vector256.FusedMultiplyAdd(two, r[3] - r[4], r[1] - r[2] + r[5]) + bias, job.Act, lanesOut), below + Vector256.Create(N), ref max, ref at);
+                    }
+                }
+                max.Store(job.Output + o + ch);
+                at.Store(job.Argmax + o + ch);
+            }
+        }
+
+        private static void Take(Vector256<float> v, Vector256<int> index, ref Vector256<float> max, ref Vector256<int> at)
+        {
+            var greater = Vector256.GreaterThan(v, max);
+            max = Vector256.ConditionalSelect(greater, v, max);
+            at = Vector256.ConditionalSelect(greater.AsInt32(), index, at);
+        }
+
         private static Vector256<float> Activate(Vector256<float> v, Epilogue act) =>
             act == Epilogue.Relu ? Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero) : v;
 
-        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, float* weights, float* bias, Epilogue act, float* output, int count, float* parts)
+        // Every activation, sigmoid and tanh through Activations' scalar code as the unfused forward applies them.
+        private static unsafe Vector256<float> Activate(Vector256<float> v, Epilogue act, float* lanes)
+        {
+            if (act is not (Epilogue.Sigmoid or Epilogue.Tanh))
+            {
+                return Activate(v, act);
+            }
+            v.Store(lanes);
+            Activations.Forward(new Span<float>(lanes, 8), act);
+            return Vector256.Load(lanes);
+        }
+
+        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, float* weights, float* bias, Epilogue act, float* output, int* argmax, PoolGeometry pool, int count, float* parts)
         {
             public readonly Winograd Winograd = winograd;
             public readonly ConvGeometry Geometry = geometry;
+            public readonly PoolGeometry Pool = pool;
             public readonly float* Padded = padded, Weights = weights, Bias = bias, Output = output, Parts = parts;
+            public readonly int* Argmax = argmax;
             public readonly Epilogue Act = act;
             public readonly int Count = count;
         }

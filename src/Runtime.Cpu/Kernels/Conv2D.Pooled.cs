@@ -1,0 +1,193 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kiln.Runtime.Cpu;
+
+public static partial class Conv2D
+{
+    /// <summary>
+    /// y = maxpool(act(conv(x, w) + bias)) and the pool's argmax, as <see cref="Forward"/> then
+    /// <see cref="MaxPool2D.Forward"/> would give them, without writing the convolution's output to memory: each part
+    /// pools the few rows of output one row of windows reads while they are still in cache (or, on the Winograd path
+    /// with 2×2 windows on the tile grid, pools each tile's 2×2 outputs as they are transformed). For non-overlapping
+    /// windows (stride = pool size), every Keras pool with the default stride.
+    /// </summary>
+    public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, Epilogue act, in PoolGeometry pool, Span<float> scratch)
+    {
+        CheckShapes(batch, g, x.Length, nameof(x), w.Length, nameof(w), batch * g.OutSize, nameof(y), scratch.Length);
+        Check.Length(bias.Length, g.OutC, nameof(bias));
+        CheckPool(g, pool);
+        Check.Length(y.Length, (long)batch * pool.OutSize, nameof(y));
+        Check.Length(argmax.Length, y.Length, nameof(argmax));
+        Check.AtLeast(scratch.Length, ScratchSize(batch, g, pool), "scratch");
+        if (act is < Epilogue.Linear or > Epilogue.Tanh)
+        {
+            throw new ArgumentOutOfRangeException(nameof(act), act, "Unknown activation.");
+        }
+        if (Winograd.For(g, batch) is { } winograd && Winograd.Pools(pool))
+        {
+            winograd.ConvolvePooled(x, w, bias, act, y, argmax, batch, g, pool, scratch);
+            return;
+        }
+        ImplicitGemm.ForForward(g).ConvolvePooled(x, w, bias, act, y, argmax, batch, pool, scratch);
+    }
+
+    /// <summary>Floats of scratch that every kernel of a convolution followed by <paramref name="pool"/> needs, <see cref="ForwardPooled"/> included.</summary>
+    public static int ScratchSize(int batch, in ConvGeometry g, in PoolGeometry pool)
+    {
+        CheckPool(g, pool);
+        var plan = ImplicitGemm.ForForward(g);
+        return Math.Max(ScratchSize(batch, g), plan.ScratchSize(batch) + ImplicitGemm.Alignment + Workers.Count * plan.BandFloats(pool));
+    }
+
+    private static void CheckPool(in ConvGeometry g, in PoolGeometry pool)
+    {
+        g.Validate();
+        pool.Validate();
+        if (pool.InH != g.OutH || pool.InW != g.OutW || pool.Channels != g.OutC)
+        {
+            throw new ArgumentException($"The pool reads {pool.InH}×{pool.InW}×{pool.Channels} but the convolution writes {g.OutH}×{g.OutW}×{g.OutC}.", nameof(pool));
+        }
+        if (pool.Stride != pool.Pool)
+        {
+            throw new ArgumentException($"Fused pooling needs non-overlapping windows; this pool has size {pool.Pool} and stride {pool.Stride}.", nameof(pool));
+        }
+    }
+
+    private readonly partial record struct ImplicitGemm
+    {
+        /// <summary>One part's rows of convolution output: the rows of one row of windows.</summary>
+        public int BandFloats(in PoolGeometry pool) => Aligned(pool.Pool * OutW * N);
+
+        public unsafe void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in PoolGeometry pool, Span<float> scratch)
+        {
+            var chunk = ChunkSamples(batch);
+            fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
+            fixed (int* pargmax = argmax)
+            {
+                PackWeights(pw, transposed: false, pscratch);
+                var padded = pscratch + PackedWeights;
+                var bands = Align(padded + (long)chunk * PaddedSample + Gemm.PackSlack);
+                for (var s0 = 0; s0 < batch; s0 += chunk)
+                {
+                    var count = Math.Min(chunk, batch - s0);
+                    Pad(ps + (long)s0 * SrcSample, padded, count);
+                    var job = new PooledJob(this, padded, pscratch, pb, act, py + (long)s0 * pool.OutSize, pargmax + (long)s0 * pool.OutSize, count, pool, bands);
+                    Workers.Run(&PooledPart, &job, Workers.PartsFor((long)count * Pixels * Patch * N, MinimumPartMacs));
+                }
+            }
+        }
+
+        // Rows of windows [lo, hi) of the chunk (sample-major): convolve the rows they read into this part's band, pool.
+        private static unsafe void PooledPart(void* state, int part, int parts)
+        {
+            ref readonly var job = ref *(PooledJob*)state;
+            var g = job.Plan;
+            var pool = job.Pool;
+            var band = job.Bands + (long)part * g.BandFloats(pool);
+            var tile = stackalloc float[Gemm.MR * Gemm.NR];
+            var rows = stackalloc float*[Gemm.MR];
+            var relu = job.Act == Epilogue.Relu;
+            var (lo, hi) = Gemm.Range(job.Count * pool.OutH, 1, part, parts);
+            for (var u = lo; u < hi; u++)
+            {
+                var (s, ph) = Math.DivRem(u, pool.OutH);
+                var top = ph * pool.Stride - pool.PadTop;
+                var (ohLo, ohHi) = (Math.Max(top, 0), Math.Min(top + pool.Pool, g.OutH));
+                var pixels = Math.Max(ohHi - ohLo, 0) * g.OutW;
+                var cursor = new Cursor(g, (s * g.OutH + ohLo) * g.OutW);
+                for (var i0 = 0; i0 < pixels; i0 += Gemm.MR)
+                {
+                    var mr = Math.Min(Gemm.MR, pixels - i0);
+                    for (var i = 0; i < Gemm.MR; i++)
+                    {
+                        rows[i] = i < mr ? job.Padded + cursor.Next() : rows[0];
+                    }
+                    for (var jr = 0; jr < g.N; jr += Gemm.NR)
+                    {
+                        var c = band + (long)i0 * g.N + jr;
+                        var b = job.Weights + (long)jr * g.Patch;
+                        var nr = Math.Min(Gemm.NR, g.N - jr);
+                        if (Fma.IsSupported)
+                        {
+                            TileFma(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, mr, nr, job.Bias + jr, relu, tile);
+                        }
+                        else
+                        {
+                            TileScalar(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, mr, nr, job.Bias + jr, relu);
+                        }
+                    }
+                }
+                if (job.Act is Epilogue.Sigmoid or Epilogue.Tanh)
+                {
+                    Activations.Forward(new Span<float>(band, pixels * g.N), job.Act);
+                }
+                var o = (long)(s * pool.OutH + ph) * pool.OutW * g.N;
+                PoolBand(band, ohLo, ohHi, g.OutW, g.N, pool, job.Output + o, job.Argmax + o);
+            }
+        }
+
+        // MaxPool2D.Forward's rule on one row of windows: the first valid cell in row-major order seeds the maximum and
+        // only a strictly greater value replaces it; a window with no valid cell gives 0 and −1. The band holds rows
+        // [ohLo, ohHi) of the pool's input; argmax indexes the whole sample.
+        private static unsafe void PoolBand(float* band, int ohLo, int ohHi, int width, int c, in PoolGeometry pool, float* y, int* argmax)
+        {
+            for (var pw = 0; pw < pool.OutW; pw++, y += c, argmax += c)
+            {
+                var left = pw * pool.Stride - pool.PadLeft;
+                var (owLo, owHi) = (Math.Max(left, 0), Math.Min(left + pool.Pool, width));
+                if (ohLo >= ohHi || owLo >= owHi)
+                {
+                    new Span<float>(y, c).Clear();
+                    new Span<int>(argmax, c).Fill(-1);
+                    continue;
+                }
+                var ch = 0;
+                for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
+                {
+                    var max = Vector256.Load(band + (long)owLo * c + ch);
+                    var at = Vector256.Create((ohLo * width + owLo) * c + ch) + Vector256<int>.Indices;
+                    for (var oh = ohLo; oh < ohHi; oh++)
+                    {
+                        for (var ow = oh == ohLo ? owLo + 1 : owLo; ow < owHi; ow++)
+                        {
+                            var v = Vector256.Load(band + ((long)(oh - ohLo) * width + ow) * c + ch);
+                            var greater = Vector256.GreaterThan(v, max);
+                            max = Vector256.ConditionalSelect(greater, v, max);
+                            at = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create((oh * width + ow) * c + ch) + Vector256<int>.Indices, at);
+                        }
+                    }
+                    max.Store(y + ch);
+                    at.Store(argmax + ch);
+                }
+                for (; ch < c; ch++)
+                {
+                    var (max, at) = (band[(long)owLo * c + ch], (ohLo * width + owLo) * c + ch);
+                    for (var oh = ohLo; oh < ohHi; oh++)
+                    {
+                        for (var ow = oh == ohLo ? owLo + 1 : owLo; ow < owHi; ow++)
+                        {
+                            var v = band[((long)(oh - ohLo) * width + ow) * c + ch];
+                            if (v > max)
+                            {
+                                (max, at) = (v, (oh * width + ow) * c + ch);
+                            }
+                        }
+                    }
+                    y[ch] = max;
+                    argmax[ch] = at;
+                }
+            }
+        }
+
+        private readonly unsafe struct PooledJob(ImplicitGemm plan, float* padded, float* weights, float* bias, Epilogue act, float* output, int* argmax, int count, PoolGeometry pool, float* bands)
+        {
+            public readonly ImplicitGemm Plan = plan;
+            public readonly float* Padded = padded, Weights = weights, Bias = bias, Output = output, Bands = bands;
+            public readonly int* Argmax = argmax;
+            public readonly Epilogue Act = act;
+            public readonly int Count = count;
+            public readonly PoolGeometry Pool = pool;
+        }
+    }
+}
