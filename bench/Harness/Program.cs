@@ -66,6 +66,7 @@ static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device
     var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
 
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, device {net.DeviceName}");
+    Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {GemmRate():0} GFLOP/s right now (a shared machine's speed drifts between runs)"));
     Console.WriteLine(Invariant($"training arithmetic: {trainRate * FlopsPerTrainingImage / 1e9:0.0} GFLOP/s ({FlopsPerTrainingImage / 1e6:0.00} MFLOP per image)"));
     Console.WriteLine($"| run | images/s (train, batch {batchSize}) | epoch of {imageCount:N0} | peak MB | alloc/step | inference images/s | 1-image latency |");
     Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -81,6 +82,23 @@ static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device
         }
     }
     return 0;
+}
+
+// The best of 20 products of two 512×512 matrices, in GFLOP/s: what the machine delivers at this moment.
+static double GemmRate()
+{
+    const int n = 512;
+    var (a, b, c) = (new float[n * n], new float[n * n], new float[n * n]);
+    a.AsSpan().Fill(0.5f);
+    b.AsSpan().Fill(0.25f);
+    var best = double.MaxValue;
+    for (var i = 0; i < 20; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        Kiln.Runtime.Cpu.Gemm.Multiply(n, n, n, a, n, b, n, c, n);
+        best = Math.Min(best, clock.Elapsed.TotalSeconds);
+    }
+    return 2.0 * n * n * n / best / 1e9;
 }
 
 static int Iris(int steps, Device device, bool runPeer)
