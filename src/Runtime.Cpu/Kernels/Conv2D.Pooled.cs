@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Runtime.Cpu;
@@ -123,60 +122,22 @@ public static partial class Conv2D
                     Activations.Forward(new Span<float>(band, pixels * g.N), job.Act);
                 }
                 var o = (long)(s * pool.OutH + ph) * pool.OutW * g.N;
-                PoolBand(band, ohLo, ohHi, g.OutW, g.N, pool, job.Output + o, job.Argmax + o);
+                PoolBand(band, ohLo, ohHi, g.OutW, g.N, pool, ph, job.Output + o, job.Argmax + o);
             }
         }
 
-        // MaxPool2D.Forward's rule on one row of windows: the first valid cell in row-major order seeds the maximum and
-        // only a strictly greater value replaces it; a window with no valid cell gives 0 and −1. The band holds rows
-        // [ohLo, ohHi) of the pool's input; argmax indexes the whole sample.
-        private static unsafe void PoolBand(float* band, int ohLo, int ohHi, int width, int c, in PoolGeometry pool, float* y, int* argmax)
+        // One row of windows with MaxPool2D.Forward's rule. The band holds rows [ohLo, ohHi) of the pool's input, so
+        // shifted back by ohLo rows it reads like the whole sample, and argmax indexes the whole sample.
+        private static unsafe void PoolBand(float* band, int ohLo, int ohHi, int width, int c, in PoolGeometry pool, int ph, float* y, int* argmax)
         {
+            var sample = band - (long)ohLo * width * c;
+            var top = ph * pool.Stride - pool.PadTop;
+            var (khLo, khHi) = (ohLo - top, ohHi - top);
             for (var pw = 0; pw < pool.OutW; pw++, y += c, argmax += c)
             {
                 var left = pw * pool.Stride - pool.PadLeft;
-                var (owLo, owHi) = (Math.Max(left, 0), Math.Min(left + pool.Pool, width));
-                if (ohLo >= ohHi || owLo >= owHi)
-                {
-                    new Span<float>(y, c).Clear();
-                    new Span<int>(argmax, c).Fill(-1);
-                    continue;
-                }
-                var ch = 0;
-                for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
-                {
-                    var max = Vector256.Load(band + (long)owLo * c + ch);
-                    var at = Vector256.Create((ohLo * width + owLo) * c + ch) + Vector256<int>.Indices;
-                    for (var oh = ohLo; oh < ohHi; oh++)
-                    {
-                        for (var ow = oh == ohLo ? owLo + 1 : owLo; ow < owHi; ow++)
-                        {
-                            var v = Vector256.Load(band + ((long)(oh - ohLo) * width + ow) * c + ch);
-                            var greater = Vector256.GreaterThan(v, max);
-                            max = Vector256.ConditionalSelect(greater, v, max);
-                            at = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create((oh * width + ow) * c + ch) + Vector256<int>.Indices, at);
-                        }
-                    }
-                    max.Store(y + ch);
-                    at.Store(argmax + ch);
-                }
-                for (; ch < c; ch++)
-                {
-                    var (max, at) = (band[(long)owLo * c + ch], (ohLo * width + owLo) * c + ch);
-                    for (var oh = ohLo; oh < ohHi; oh++)
-                    {
-                        for (var ow = oh == ohLo ? owLo + 1 : owLo; ow < owHi; ow++)
-                        {
-                            var v = band[((long)(oh - ohLo) * width + ow) * c + ch];
-                            if (v > max)
-                            {
-                                (max, at) = (v, (oh * width + ow) * c + ch);
-                            }
-                        }
-                    }
-                    y[ch] = max;
-                    argmax[ch] = at;
-                }
+                var (kwLo, kwHi) = (Math.Max(0, -left), Math.Min(pool.Pool, width - left));
+                MaxPool2D.Window(sample, (top * width + left) * c, width * c, khLo, khHi, kwLo, kwHi, c, y, argmax);
             }
         }
 

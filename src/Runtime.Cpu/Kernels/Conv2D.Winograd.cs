@@ -162,19 +162,13 @@ public static partial class Conv2D
                     for (var i0 = 0; i0 < count; i0 += Gemm.MR)
                     {
                         var mr = Math.Min(Gemm.MR, count - i0);
+                        for (var r = 0; r < Gemm.MR; r++)
+                        {
+                            rows[r] = a + (long)(i0 + (r < mr ? r : 0)) * c;
+                        }
                         for (var jr = 0; jr < n; jr += Gemm.NR)
                         {
-                            var nr = Math.Min(Gemm.NR, n - jr);
-                            if (mr == Gemm.MR && nr == Gemm.NR)
-                            {
-                                Product(a + (long)i0 * c, c, u + (long)jr * c, m + (long)i0 * n + jr, n);
-                                continue;
-                            }
-                            for (var r = 0; r < Gemm.MR; r++)
-                            {
-                                rows[r] = a + (long)(i0 + (r < mr ? r : 0)) * c;
-                            }
-                            ImplicitGemm.TileFma(rows, 1, 0, c, u + (long)jr * c, m + (long)i0 * n + jr, n, mr, nr, null, false, tile);
+                            ImplicitGemm.TileFma(rows, 1, 0, c, u + (long)jr * c, m + (long)i0 * n + jr, n, mr, Math.Min(Gemm.NR, n - jr), null, false, tile);
                         }
                     }
                 }
@@ -190,49 +184,6 @@ public static partial class Conv2D
                     }
                 }
             }
-        }
-
-        // m[6 × 16] = a[6 × c] · u[c × 16]: TileFma's arithmetic for a whole tile whose rows are c apart.
-        private static unsafe void Product(float* a, int c, float* u, float* m, int ldm)
-        {
-            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-            Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-            float* a0 = a, a1 = a + c, a2 = a + 2 * c, a3 = a + 3 * c, a4 = a + 4 * c, a5 = a + 5 * c;
-            for (var k = 0; k < c; k++, u += Gemm.NR)
-            {
-                var b0 = Vector256.Load(u);
-                var b1 = Vector256.Load(u + 8);
-                var x = Vector256.Create(a0[k]);
-                c00 = Fma.MultiplyAdd(x, b0, c00);
-                c01 = Fma.MultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a1[k]);
-                c10 = Fma.MultiplyAdd(x, b0, c10);
-                c11 = Fma.MultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a2[k]);
-                c20 = Fma.MultiplyAdd(x, b0, c20);
-                c21 = Fma.MultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a3[k]);
-                c30 = Fma.MultiplyAdd(x, b0, c30);
-                c31 = Fma.MultiplyAdd(x, b1, c31);
-                x = Vector256.Create(a4[k]);
-                c40 = Fma.MultiplyAdd(x, b0, c40);
-                c41 = Fma.MultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a5[k]);
-                c50 = Fma.MultiplyAdd(x, b0, c50);
-                c51 = Fma.MultiplyAdd(x, b1, c51);
-            }
-            c00.Store(m);
-            c01.Store(m + 8);
-            c10.Store(m + ldm);
-            c11.Store(m + ldm + 8);
-            c20.Store(m + 2 * ldm);
-            c21.Store(m + 2 * ldm + 8);
-            c30.Store(m + 3 * ldm);
-            c31.Store(m + 3 * ldm + 8);
-            c40.Store(m + 4 * ldm);
-            c41.Store(m + 4 * ldm + 8);
-            c50.Store(m + 5 * ldm);
-            c51.Store(m + 5 * ldm + 8);
         }
 
         // V = B^T d B for tile t, eight channels at a time; V's point p goes to dst + p·pointStride.
@@ -290,15 +241,7 @@ public static partial class Conv2D
             var cols = stackalloc Vector256<float>[2 * Tile];
             for (var ch = 0; ch < N; ch += 8)
             {
-                // Rows first: cols[i·6 + col] = (A^T M)[i, col].
-                for (var col = 0; col < Tile; col++)
-                {
-                    var p = m + (long)col * pointStride + ch;
-                    var (m0, m1, m2, m3, m4, m5) = (Vector256.Load(p), Vector256.Load(p + 6L * pointStride), Vector256.Load(p + 12L * pointStride),
-                        Vector256.Load(p + 18L * pointStride), Vector256.Load(p + 24L * pointStride), Vector256.Load(p + 30L * pointStride));
-                    cols[col] = m0 + m1 + m2 + m3 + m4;
-                    cols[Tile + col] = Vector256.FusedMultiplyAdd(two, m3 - m4, m1 - m2 + m5);
-                }
+                TransformRows(m + ch, pointStride, cols);
                 var bias = Vector256.Load(job.Bias + ch);
                 for (var i = 0; i < 2; i++)
                 {
@@ -317,6 +260,20 @@ public static partial class Conv2D
                         Activate(right, job.Act).Store(at + N);
                     }
                 }
+            }
+        }
+
+        // cols[i·6 + col] = (A^T M)[i, col] for the eight channels at m; point p of M is at m + p·pointStride.
+        private static unsafe void TransformRows(float* m, int pointStride, Vector256<float>* cols)
+        {
+            var two = Vector256.Create(2f);
+            for (var col = 0; col < Tile; col++)
+            {
+                var p = m + (long)col * pointStride;
+                var (m0, m1, m2, m3, m4, m5) = (Vector256.Load(p), Vector256.Load(p + 6L * pointStride), Vector256.Load(p + 12L * pointStride),
+                    Vector256.Load(p + 18L * pointStride), Vector256.Load(p + 24L * pointStride), Vector256.Load(p + 30L * pointStride));
+                cols[col] = m0 + m1 + m2 + m3 + m4;
+                cols[Tile + col] = Vector256.FusedMultiplyAdd(two, m3 - m4, m1 - m2 + m5);
             }
         }
 
@@ -339,14 +296,7 @@ public static partial class Conv2D
             var lanesOut = stackalloc float[8];
             for (var ch = 0; ch < N; ch += 8)
             {
-                for (var col = 0; col < Tile; col++)
-                {
-                    var p = m + (long)col * pointStride + ch;
-                    var (m0, m1, m2, m3, m4, m5) = (Vector256.Load(p), Vector256.Load(p + 6L * pointStride), Vector256.Load(p + 12L * pointStride),
-                        Vector256.Load(p + 18L * pointStride), Vector256.Load(p + 24L * pointStride), Vector256.Load(p + 30L * pointStride));
-                    cols[col] = m0 + m1 + m2 + m3 + m4;
-                    cols[Tile + col] = Vector256.FusedMultiplyAdd(two, m3 - m4, m1 - m2 + m5);
-                }
+                TransformRows(m + ch, pointStride, cols);
                 var bias = Vector256.Load(job.Bias + ch);
                 var lanes = Vector256.Create(origin + ch) + Vector256<int>.Indices;
                 var max = Activate(cols[0] + cols[1] + cols[2] + cols[3] + cols[4] + bias, job.Act, lanesOut);

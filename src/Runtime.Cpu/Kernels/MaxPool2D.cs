@@ -43,56 +43,61 @@ public static partial class MaxPool2D
                     var iw0 = ow * g.Stride - g.PadLeft;
                     var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
                     var o = ((long)(b * g.OutH + oh) * g.OutW + ow) * c;
-                    var best = job.Y + o;
-                    var index = job.Argmax + o;
-                    if (khLo >= khHi || kwLo >= kwHi)
+                    Window(xs, (ih0 * g.InW + iw0) * c, g.InW * c, khLo, khHi, kwLo, kwHi, c, job.Y + o, job.Argmax + o);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One window: cell (kh, kw) of channel ch is values[first + kh·rowStride + kw·c + ch], an index within the sample, for
+    /// kh in [khLo, khHi) and kw in [kwLo, kwHi). The first cell in row-major order seeds the maximum and only a strictly
+    /// greater value replaces it (ties keep the first); a window with no cell gives 0 and −1.
+    /// </summary>
+    internal static unsafe void Window(float* values, int first, int rowStride, int khLo, int khHi, int kwLo, int kwHi, int c, float* y, int* argmax)
+    {
+        if (khLo >= khHi || kwLo >= kwHi)
+        {
+            new Span<float>(y, c).Clear();
+            new Span<int>(argmax, c).Fill(-1);
+            return;
+        }
+        var seed = first + khLo * rowStride + kwLo * c;
+        var ch = 0;
+        for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
+        {
+            var max = Vector256.Load(values + seed + ch);
+            var at = Vector256.Create(seed + ch) + Vector256<int>.Indices;
+            for (var kh = khLo; kh < khHi; kh++)
+            {
+                for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
+                {
+                    var cell = first + kh * rowStride + kw * c + ch;
+                    var v = Vector256.Load(values + cell);
+                    var greater = Vector256.GreaterThan(v, max);
+                    max = Vector256.ConditionalSelect(greater, v, max);
+                    at = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create(cell) + Vector256<int>.Indices, at);
+                }
+            }
+            max.Store(y + ch);
+            at.Store(argmax + ch);
+        }
+        for (; ch < c; ch++)
+        {
+            var (max, at) = (values[seed + ch], seed + ch);
+            for (var kh = khLo; kh < khHi; kh++)
+            {
+                for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
+                {
+                    var cell = first + kh * rowStride + kw * c + ch;
+                    if (values[cell] > max)
                     {
-                        new Span<float>(best, c).Clear();
-                        new Span<int>(index, c).Fill(-1);
-                        continue;
-                    }
-                    // Window cells in row-major order; the first valid cell seeds the maximum, so ties keep the first.
-                    var ch = 0;
-                    for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
-                    {
-                        var first = ((ih0 + khLo) * g.InW + iw0 + kwLo) * c + ch;
-                        var max = Vector256.Load(xs + first);
-                        var at = Vector256.Create(first) + Vector256<int>.Indices;
-                        for (var kh = khLo; kh < khHi; kh++)
-                        {
-                            for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
-                            {
-                                var cell = ((ih0 + kh) * g.InW + iw0 + kw) * c + ch;
-                                var v = Vector256.Load(xs + cell);
-                                var greater = Vector256.GreaterThan(v, max);
-                                max = Vector256.ConditionalSelect(greater, v, max);
-                                at = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create(cell) + Vector256<int>.Indices, at);
-                            }
-                        }
-                        max.Store(best + ch);
-                        at.Store(index + ch);
-                    }
-                    for (; ch < c; ch++)
-                    {
-                        var first = ((ih0 + khLo) * g.InW + iw0 + kwLo) * c + ch;
-                        var (max, at) = (xs[first], first);
-                        for (var kh = khLo; kh < khHi; kh++)
-                        {
-                            for (var kw = kh == khLo ? kwLo + 1 : kwLo; kw < kwHi; kw++)
-                            {
-                                var cell = ((ih0 + kh) * g.InW + iw0 + kw) * c + ch;
-                                // Strict '>' keeps the first maximum on ties.
-                                if (xs[cell] > max)
-                                {
-                                    (max, at) = (xs[cell], cell);
-                                }
-                            }
-                        }
-                        best[ch] = max;
-                        index[ch] = at;
+                        (max, at) = (values[cell], cell);
                     }
                 }
             }
+            y[ch] = max;
+            argmax[ch] = at;
         }
     }
 
