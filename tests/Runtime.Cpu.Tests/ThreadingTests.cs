@@ -63,11 +63,21 @@ public class ThreadingTests
         AssertSameBitsAsSerial(w.Length, dw => Conv2D.BackwardWeights(x, dz, dw, new float[g.OutC], batch, g, scratch), "conv dw");
     }
 
-    [Fact]
-    public void MaxPool2D_MultiThreaded_EqualsSingleThreaded_EveryRun()
+    public static TheoryData<string> PoolCases() => ["28x28x16 p2", "14x14x32 p2", "same 15x15x8 p3 s2", "same 13x13x19 p2"];
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    public void MaxPool2D_MultiThreaded_EqualsSingleThreaded_EveryRun(string name)
     {
         const int batch = 129;
-        var g = Geometries.PoolSame(28, 28, 16, 2, 2);
+        var g = name switch
+        {
+            "28x28x16 p2" => Geometries.PoolValid(28, 28, 16, 2, 2),
+            "14x14x32 p2" => Geometries.PoolValid(14, 14, 32, 2, 2),
+            "same 15x15x8 p3 s2" => Geometries.PoolSame(15, 15, 8, 3, 2),
+            "same 13x13x19 p2" => Geometries.PoolSame(13, 13, 19, 2, 2),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
         var x = TestData.Random(batch * g.InSize, seed: 10);
         AssertSameBitsAsSerial(batch * g.OutSize, y => MaxPool2D.Forward(x, y, new int[y.Length], batch, g), "pool y");
         AssertSameBitsAsSerial(batch * g.OutSize, argmax =>
@@ -79,6 +89,44 @@ public class ThreadingTests
                 argmax[i] = indices[i];
             }
         }, "pool argmax");
+    }
+
+    [Theory]
+    [InlineData(128 * 128)]
+    [InlineData(100_003)]
+    public void Dropout_MultiThreaded_EqualsSingleThreaded_EveryRun(int n)
+    {
+        var x = TestData.Random(n, seed: 13);
+        AssertSameBitsAsSerial(n, y => Dropout.Forward(x, y, 0.4f, 7, 5), "dropout y");
+        AssertSameBitsAsSerial(n, dx => Dropout.Backward(x, dx, 0.4f, 7, 5), "dropout dx");
+        AssertSameBitsAsSerial(n, y =>
+        {
+            x.CopyTo(y);
+            Dropout.Forward(y, y, 0.4f, 7, 5);
+        }, "dropout in place");
+    }
+
+    [Theory]
+    [InlineData(Epilogue.Relu, 100_003)]
+    [InlineData(Epilogue.Relu, 128 * 28 * 28 * 16)]
+    [InlineData(Epilogue.Sigmoid, 10_001)]
+    [InlineData(Epilogue.Tanh, 10_001)]
+    public void Activations_MultiThreaded_EqualsSingleThreaded_EveryRun(Epilogue act, int n)
+    {
+        var z = TestData.Random(n, seed: 14, scale: 3f);
+        var dy = TestData.Random(n, seed: 15);
+        AssertSameBitsAsSerial(n, y =>
+        {
+            z.CopyTo(y);
+            Activations.Forward(y, act);
+        }, $"{act} y");
+        var y = (float[])z.Clone();
+        Activations.Forward(y, act);
+        AssertSameBitsAsSerial(n, d =>
+        {
+            dy.CopyTo(d);
+            Activations.Backward(y, d, act);
+        }, $"{act} dy");
     }
 
     [Fact]

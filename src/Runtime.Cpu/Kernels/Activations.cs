@@ -8,29 +8,18 @@ namespace Kiln.Runtime.Cpu;
 public static class Activations
 {
     /// <summary>y = f(y) in place: relu max(y, 0), sigmoid 1/(1 + e^−y), tanh.</summary>
-    public static void Forward(Span<float> y, Epilogue act)
+    public static unsafe void Forward(Span<float> y, Epilogue act)
     {
-        switch (act)
+        var parts = Parts(y.Length, act);
+        if (parts == 1)
         {
-            case Epilogue.Linear:
-                return;
-            case Epilogue.Relu:
-                ReluForward(y);
-                return;
-            case Epilogue.Sigmoid:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    y[i] = Sigmoid(y[i]);
-                }
-                return;
-            case Epilogue.Tanh:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    y[i] = MathF.Tanh(y[i]);
-                }
-                return;
-            default:
-                throw UnknownActivation(act);
+            ForwardRange(y, act);
+            return;
+        }
+        fixed (float* py = y)
+        {
+            var job = new Job(py, null, y.Length, act);
+            Workers.Run(&ForwardPart, &job, parts);
         }
     }
 
@@ -38,30 +27,19 @@ public static class Activations
     /// dy ·= f′ in place, with f′ written from the output y = f(z) (so z need not be kept): relu y &gt; 0,
     /// sigmoid y(1 − y), tanh 1 − y².
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> y, Span<float> dy, Epilogue act)
+    public static unsafe void Backward(ReadOnlySpan<float> y, Span<float> dy, Epilogue act)
     {
         Check.Length(dy.Length, y.Length, nameof(dy));
-        switch (act)
+        var parts = Parts(y.Length, act);
+        if (parts == 1)
         {
-            case Epilogue.Linear:
-                return;
-            case Epilogue.Relu:
-                ReluBackward(y, dy);
-                return;
-            case Epilogue.Sigmoid:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    dy[i] *= y[i] * (1f - y[i]);
-                }
-                return;
-            case Epilogue.Tanh:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    dy[i] *= 1f - y[i] * y[i];
-                }
-                return;
-            default:
-                throw UnknownActivation(act);
+            BackwardRange(y, dy, act);
+            return;
+        }
+        fixed (float* py = y, pdy = dy)
+        {
+            var job = new Job(py, pdy, y.Length, act);
+            Workers.Run(&BackwardPart, &job, parts);
         }
     }
 
@@ -108,6 +86,75 @@ public static class Activations
         }
     }
 
+    // Element-wise, so any split gives the serial bits. ReLU streams memory and is worth two cores from about 64K
+    // elements; sigmoid and tanh cost an exp per element and are worth them much sooner.
+    private static int Parts(int length, Epilogue act)
+    {
+        if (act is < Epilogue.Linear or > Epilogue.Tanh)
+        {
+            throw UnknownActivation(act);
+        }
+        return act == Epilogue.Linear ? 1 : Workers.PartsFor(length, act == Epilogue.Relu ? 1 << 15 : 1 << 11);
+    }
+
+    private static unsafe void ForwardPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(Job*)state;
+        var (lo, hi) = Gemm.Range(job.Length, Vector256<float>.Count, part, parts);
+        ForwardRange(new Span<float>(job.Y + lo, hi - lo), job.Act);
+    }
+
+    private static unsafe void BackwardPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(Job*)state;
+        var (lo, hi) = Gemm.Range(job.Length, Vector256<float>.Count, part, parts);
+        BackwardRange(new ReadOnlySpan<float>(job.Y + lo, hi - lo), new Span<float>(job.Dy + lo, hi - lo), job.Act);
+    }
+
+    private static void ForwardRange(Span<float> y, Epilogue act)
+    {
+        switch (act)
+        {
+            case Epilogue.Relu:
+                ReluForward(y);
+                return;
+            case Epilogue.Sigmoid:
+                for (var i = 0; i < y.Length; i++)
+                {
+                    y[i] = Sigmoid(y[i]);
+                }
+                return;
+            case Epilogue.Tanh:
+                for (var i = 0; i < y.Length; i++)
+                {
+                    y[i] = MathF.Tanh(y[i]);
+                }
+                return;
+        }
+    }
+
+    private static void BackwardRange(ReadOnlySpan<float> y, Span<float> dy, Epilogue act)
+    {
+        switch (act)
+        {
+            case Epilogue.Relu:
+                ReluBackward(y, dy);
+                return;
+            case Epilogue.Sigmoid:
+                for (var i = 0; i < y.Length; i++)
+                {
+                    dy[i] *= y[i] * (1f - y[i]);
+                }
+                return;
+            case Epilogue.Tanh:
+                for (var i = 0; i < y.Length; i++)
+                {
+                    dy[i] *= 1f - y[i] * y[i];
+                }
+                return;
+        }
+    }
+
     // y > 0 ? y : 0, so NaN and −0 become +0 in both the vector and the scalar part.
     private static void ReluForward(Span<float> y)
     {
@@ -143,6 +190,13 @@ public static class Activations
     private static float Relu(float v) => v > 0f ? v : 0f;
 
     private static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
+
+    private readonly unsafe struct Job(float* y, float* dy, int length, Epilogue act)
+    {
+        public readonly float* Y = y, Dy = dy;
+        public readonly int Length = length;
+        public readonly Epilogue Act = act;
+    }
 
     private static ArgumentOutOfRangeException UnknownActivation(Epilogue act) =>
         new(nameof(act), act, "Unknown activation.");

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Kiln.Runtime.Cpu;
@@ -42,27 +41,37 @@ public static class Dropout
         Apply(dy, dx, rate, seed, step);
     }
 
-    // y[i] = Keep(i) ? x[i] / keep : 0, eight hashes at a time: the same integer arithmetic, the same float compare
-    // and division, so the same bits as the scalar tail.
-    private static void Apply(ReadOnlySpan<float> x, Span<float> y, float rate, uint seed, uint step)
+    private static unsafe void Apply(ReadOnlySpan<float> x, Span<float> y, float rate, uint seed, uint step)
     {
+        fixed (float* px = x, py = y)
+        {
+            var job = new Job(px, py, x.Length, rate, Mix32(Mix32(seed ^ 0x9E3779B9u) ^ step));
+            Workers.Run(&Part, &job, Workers.PartsFor(x.Length, 1 << 13));
+        }
+    }
+
+    // Elements [lo, hi): y[i] = Keep(i) ? x[i] / keep : 0, eight hashes at a time: the same integer arithmetic, the
+    // same float compare and division, so the same bits as the scalar tail, wherever a part starts.
+    private static unsafe void Part(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(Job*)state;
+        var (lo, hi) = Gemm.Range(job.Length, Vector256<float>.Count, part, parts);
+        float* x = job.X, y = job.Y;
+        var (rate, prefix) = (job.Rate, job.Prefix);
         var keep = 1f - rate;
-        var prefix = Mix32(Mix32(seed ^ 0x9E3779B9u) ^ step);
-        var i = 0;
+        var i = lo;
         if (Vector256.IsHardwareAccelerated)
         {
-            ref readonly var xr = ref MemoryMarshal.GetReference(x);
-            ref var yr = ref MemoryMarshal.GetReference(y);
             var (rates, keeps, scale) = (Vector256.Create(rate), Vector256.Create(keep), Vector256.Create(1f / 16777216f));
-            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            for (; i <= hi - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var h = Mix32(Vector256.Create(prefix) ^ (Vector256.Create((uint)i) + Vector256<uint>.Indices));
                 var uniform = Vector256.ConvertToSingle((h >> 8).AsInt32()) * scale;
-                var kept = Vector256.LoadUnsafe(in xr, (nuint)i) / keeps;
-                Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(uniform, rates), kept, Vector256<float>.Zero).StoreUnsafe(ref yr, (nuint)i);
+                var kept = Vector256.Load(x + i) / keeps;
+                Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(uniform, rates), kept, Vector256<float>.Zero).Store(y + i);
             }
         }
-        for (; i < x.Length; i++)
+        for (; i < hi; i++)
         {
             y[i] = (Mix32(prefix ^ (uint)i) >> 8) * (1f / 16777216f) >= rate ? x[i] / keep : 0f;
         }
@@ -86,6 +95,14 @@ public static class Dropout
         x *= 0x846CA68Bu;
         x ^= x >> 16;
         return x;
+    }
+
+    private readonly unsafe struct Job(float* x, float* y, int length, float rate, uint prefix)
+    {
+        public readonly float* X = x, Y = y;
+        public readonly int Length = length;
+        public readonly float Rate = rate;
+        public readonly uint Prefix = prefix;
     }
 
     private static void CheckArguments(int inLength, int outLength, string outName, float rate)

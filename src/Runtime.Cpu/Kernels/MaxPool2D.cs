@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Runtime.Cpu;
 
@@ -30,6 +32,11 @@ public static partial class MaxPool2D
         ref readonly var job = ref *(ForwardJob*)state;
         var g = job.Geometry;
         var c = g.Channels;
+        // Columns [runLo, runHi) have windows wholly inside the row; with whole vectors of channels, the windows of
+        // those columns in an unclipped row go through Inside in one run.
+        var last = g.InW - g.Pool + g.PadLeft;
+        var runLo = (g.PadLeft + g.Stride - 1) / g.Stride;
+        var runHi = c % Vector256<float>.Count != 0 || last < 0 ? 0 : Math.Min(g.OutW, last / g.Stride + 1);
         var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
         for (var b = lo; b < hi; b++)
         {
@@ -38,16 +45,72 @@ public static partial class MaxPool2D
             {
                 var ih0 = oh * g.Stride - g.PadTop;
                 var (khLo, khHi) = (Math.Max(0, -ih0), Math.Min(g.Pool, g.InH - ih0));
+                var run = khLo == 0 && khHi == g.Pool && runLo < runHi;
                 for (var ow = 0; ow < g.OutW; ow++)
                 {
                     var iw0 = ow * g.Stride - g.PadLeft;
-                    var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
                     var o = ((long)(b * g.OutH + oh) * g.OutW + ow) * c;
+                    if (run && ow == runLo)
+                    {
+                        Inside(xs, (ih0 * g.InW + iw0) * c, g.Stride * c, runHi - runLo, g.InW * c, g.Pool, c, job.Y + o, job.Argmax + o);
+                        ow = runHi - 1;
+                        continue;
+                    }
+                    var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
                     Window(xs, (ih0 * g.InW + iw0) * c, g.InW * c, khLo, khHi, kwLo, kwHi, c, job.Y + o, job.Argmax + o);
                 }
             }
         }
     }
+
+    // Window's rule for a run of unclipped windows, the first at index first and each next one step further, with whole
+    // vectors of channels: every cell is a fixed offset from the window's first, so only the winning offset is tracked,
+    // and the common 2×2 window is unrolled.
+    private static unsafe void Inside(float* values, int first, int step, int windows, int rowStride, int pool, int c, float* y, int* argmax)
+    {
+        var (right, down, diagonal) = (Vector256.Create(c), Vector256.Create(rowStride), Vector256.Create(rowStride + c));
+        for (var w = 0; w < windows; w++, first += step, y += c, argmax += c)
+        {
+            for (var ch = 0; ch < c; ch += Vector256<float>.Count)
+            {
+                var seed = values + first + ch;
+                var (max, offset) = (Vector256.Load(seed), Vector256<int>.Zero);
+                if (pool == 2)
+                {
+                    Cell(seed + c, right, ref max, ref offset);
+                    Cell(seed + rowStride, down, ref max, ref offset);
+                    Cell(seed + rowStride + c, diagonal, ref max, ref offset);
+                }
+                else
+                {
+                    for (var kh = 0; kh < pool; kh++)
+                    {
+                        for (var kw = kh == 0 ? 1 : 0; kw < pool; kw++)
+                        {
+                            Cell(seed + kh * rowStride + kw * c, Vector256.Create(kh * rowStride + kw * c), ref max, ref offset);
+                        }
+                    }
+                }
+                max.Store(y + ch);
+                (Vector256.Create(first + ch) + Vector256<int>.Indices + offset).Store(argmax + ch);
+            }
+        }
+    }
+
+    // One later cell of a window: only a strictly greater value replaces the maximum (ties keep the first).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Cell(float* cell, Vector256<int> offset, ref Vector256<float> max, ref Vector256<int> best)
+    {
+        var v = Vector256.Load(cell);
+        var greater = Vector256.GreaterThan(v, max);
+        max = Select(greater, v, max);
+        best = Select(greater, offset.AsSingle(), best.AsSingle()).AsInt32();
+    }
+
+    // The mask is a comparison's, all ones or all zeros per lane, so a blend (one instruction) selects alike.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Select(Vector256<float> mask, Vector256<float> yes, Vector256<float> no) =>
+        Avx.IsSupported ? Avx.BlendVariable(no, yes, mask) : Vector256.ConditionalSelect(mask, yes, no);
 
     /// <summary>
     /// One window: cell (kh, kw) of channel ch is values[first + kh·rowStride + kw·c + ch], an index within the sample, for
