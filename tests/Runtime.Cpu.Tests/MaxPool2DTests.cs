@@ -147,13 +147,38 @@ public class MaxPool2DTests
         // quantised inputs so that ties are frequent and the first-maximum rule is exercised.
         foreach (var g in new[] { Geometries.PoolSame(7, 9, 19, 2, 2), Geometries.PoolSame(9, 8, 19, 3, 2), Geometries.PoolValid(6, 6, 16, 2, 2) })
         {
-            var x = TestData.Random(batch * g.InSize, seed: 37).Select(v => MathF.Round(v * 4) / 4).ToArray();
-            var y = TestData.Poisoned(batch * g.OutSize);
-            var argmax = new int[y.Length];
-            MaxPool2D.Forward(x, y, argmax, batch, g);
-            var (ry, rArgmax) = MaxPool2DReference.Forward(TestData.ToDouble(x), batch, g);
-            Approx.Equal(ry, y, $"pool {g}", 0, 0);
-            Assert.Equal(rArgmax, argmax);
+            AssertMatchesReferenceWithTies(g, batch, seed: 37);
         }
+    }
+
+    /// <summary>
+    /// Channels a multiple of eight take the path for unclipped windows (fixed cell offsets) next to the general one for
+    /// clipped windows; both must follow the reference's values and first-maximum indices.
+    /// </summary>
+    [Theory]
+    [InlineData("valid", 8, 8, 16, 2, 2)]
+    [InlineData("valid", 9, 9, 8, 3, 3)]
+    [InlineData("valid", 7, 8, 8, 2, 1)]
+    [InlineData("valid", 5, 5, 8, 1, 1)]
+    [InlineData("same", 9, 11, 16, 3, 2)]
+    [InlineData("same", 7, 9, 8, 2, 2)]
+    [InlineData("same", 6, 7, 24, 2, 1)]
+    [InlineData("same", 1, 1, 8, 3, 1)]
+    public void WholeVectorChannels_MatchReference(string padding, int h, int w, int c, int pool, int stride)
+    {
+        var g = padding == "same" ? Geometries.PoolSame(h, w, c, pool, stride) : Geometries.PoolValid(h, w, c, pool, stride);
+        AssertMatchesReferenceWithTies(g, batch: 3, seed: 38);
+    }
+
+    // Quantised inputs, so ties are frequent and the first-maximum rule is exercised in every cell position.
+    private static void AssertMatchesReferenceWithTies(PoolGeometry g, int batch, int seed)
+    {
+        var x = TestData.Random(batch * g.InSize, seed).Select(v => MathF.Round(v * 4) / 4).ToArray();
+        var y = TestData.Poisoned(batch * g.OutSize);
+        var argmax = new int[y.Length];
+        MaxPool2D.Forward(x, y, argmax, batch, g);
+        var (ry, rArgmax) = MaxPool2DReference.Forward(TestData.ToDouble(x), batch, g);
+        Approx.Equal(ry, y, $"pool {g}", 0, 0);
+        Assert.Equal(rArgmax, argmax);
     }
 }

@@ -6,7 +6,7 @@ public static partial class Conv2D
 {
     private readonly partial record struct ImplicitGemm
     {
-        // dx is produced Across pixels of one row at a time, 16 channels at a time: eight accumulators in registers.
+        // dx is produced four pixels of a row and 16 channels at a time: eight accumulators in registers.
         private const int Across = 4;
         private const int ChannelGroup = 16;
 
