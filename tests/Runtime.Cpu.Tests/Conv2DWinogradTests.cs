@@ -3,9 +3,9 @@ using Kiln.Runtime.Cpu.Tests.Reference;
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>
-/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(2×2, 5×5) path from batch 16:
-/// odd and even output sizes (the last tile half outside), same and valid padding, several 48-tile blocks and padded
-/// chunks.
+/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(4×4, 5×5) path from batch 16:
+/// output sizes whose last tile has one, two or three rows and columns inside, same and valid padding, several 24-tile
+/// blocks and padded chunks.
 /// </summary>
 public class Conv2DWinogradTests
 {

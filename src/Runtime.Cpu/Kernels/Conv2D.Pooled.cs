@@ -7,7 +7,7 @@ public static partial class Conv2D
     /// <summary>
     /// y = maxpool(act(conv(x, w) + bias)) and the pool's argmax, as <see cref="Forward"/> then
     /// <see cref="MaxPool2D.Forward"/> would give them (bit for bit, except that a convolution Forward would run as
-    /// Winograd under a pool off its 2×2 tile grid is computed here by the implicit GEMM), without writing the
+    /// Winograd under a pool off the 2×2 grid of its tiles is computed here by the implicit GEMM), without writing the
     /// convolution's output to memory: each part
     /// pools the few rows of output one row of windows reads while they are still in cache (or, on the Winograd path
     /// with 2×2 windows on the tile grid, pools each tile's 2×2 outputs as they are transformed). For non-overlapping

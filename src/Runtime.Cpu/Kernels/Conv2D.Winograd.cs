@@ -7,10 +7,11 @@ namespace Kiln.Runtime.Cpu;
 public static partial class Conv2D
 {
     /// <summary>
-    /// The forward pass of a 5×5 stride-1 convolution as Winograd F(2×2, 5×5) (Lavin &amp; Gray, 2016): each 2×2 block of
-    /// output is A^T[(G w G^T) ⊙ (B^T d B)]A from its 6×6 input tile d, so the multiplies are 36 per (tile, in channel,
-    /// out channel) instead of 100, done as 36 small GEMMs. Interpolation points 0, ±1, ±2, ∞ keep the transforms small
-    /// integers (B^T, A^T) and one fraction per row (G), so float32 rounding stays near the direct product's.
+    /// The forward pass of a 5×5 stride-1 convolution as Winograd F(4×4, 5×5) (Lavin &amp; Gray, 2016): each 4×4 block of
+    /// output is A^T[(G w G^T) ⊙ (B^T d B)]A from its 8×8 input tile d, so the multiplies are 64 per (tile, in channel,
+    /// out channel) instead of 400, done as 64 small GEMMs. The interpolation points 0, ±1, ±2, ±½, ∞ keep B^T small
+    /// integers, A^T powers of two and G one fraction per row; float32 outputs stay within about 1e-5 of the float64
+    /// product relative to the largest output (F(2×2, 5×5), with 2.25× the multiplies, is at about 7e-6).
     /// </summary>
     /// <remarks>
     /// Tiles are processed in blocks whose transformed inputs and products stay in L2; parts own whole blocks, and every
@@ -19,19 +20,20 @@ public static partial class Conv2D
     [SkipLocalsInit]
     private readonly struct Winograd
     {
-        private const int Tile = 6;
+        private const int Out = 4;
+        private const int Tile = Out + 4;
         private const int Points = Tile * Tile;
-        private const int Block = 48;
+        private const int Block = 24;
 
         private readonly ImplicitGemm _plan;
         private readonly int _tilesH, _tilesW;
 
         private Winograd(in ConvGeometry g)
         {
-            (_tilesH, _tilesW) = ((g.OutH + 1) / 2, (g.OutW + 1) / 2);
-            // Padded to whole tiles: the last tile may read a row and a column past the convolution's own padding.
+            (_tilesH, _tilesW) = ((g.OutH + Out - 1) / Out, (g.OutW + Out - 1) / Out);
+            // Padded to whole tiles: the last tile may read up to three rows and columns past the convolution's own padding.
             var forward = ImplicitGemm.ForForward(g);
-            _plan = forward with { Hp = 2 * _tilesH + 4, Wp = 2 * _tilesW + 4 };
+            _plan = forward with { Hp = Out * _tilesH + 4, Wp = Out * _tilesW + 4 };
         }
 
         // Below this batch the weight transform, redone every call, costs more than the multiplies it saves.
@@ -55,13 +57,13 @@ public static partial class Conv2D
         public int ScratchSize(int batch) =>
             Transformed + _plan.ScratchSize(batch) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
 
-        /// <summary>Whether <see cref="ConvolvePooled"/> serves this pool: 2×2 windows on the tile grid.</summary>
+        /// <summary>Whether <see cref="ConvolvePooled"/> serves this pool: 2×2 windows on the tile grid, four to a tile.</summary>
         public static bool Pools(in PoolGeometry pool) => pool is { Pool: 2, Stride: 2, PadTop: 0, PadLeft: 0 };
 
         public void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch) =>
             Run(src, w, bias, act, y, default, batch, g, default, scratch);
 
-        /// <summary>Each tile's 2×2 outputs are one pooling window: the tile is pooled as it is transformed.</summary>
+        /// <summary>Each tile's 4×4 outputs are four pooling windows: the tile is pooled as it is transformed.</summary>
         public void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch) =>
             Run(src, w, bias, act, y, argmax, batch, g, pool, scratch);
 
@@ -88,14 +90,15 @@ public static partial class Conv2D
             }
         }
 
-        // U = G w G^T for every (in, out) channel pair, stored per point as Gemm's NR-wide panels of [C × N].
+        // U = G w G^T for every (in, out) channel pair, stored per point as Gemm's NR-wide panels of [C × N]. Once per
+        // call and small, so in float64: U is then the rounding of the exact transform.
         private unsafe void TransformWeights(float* w, float* dst)
         {
             var panels = Panels;
             new Span<float>(dst, Points * C * panels).Clear();
-            var g = stackalloc float[25];
-            var t = stackalloc float[30];
-            var u = stackalloc float[Tile];
+            var g = stackalloc double[25];
+            var t = stackalloc double[Tile * 5];
+            var u = stackalloc double[Tile];
             for (var ic = 0; ic < C; ic++)
             {
                 for (var oc = 0; oc < N; oc++)
@@ -104,11 +107,10 @@ public static partial class Conv2D
                     {
                         g[k] = w[((long)k * C + ic) * N + oc];
                     }
-                    // t = G·g (6×5), then U = t·G^T (6×6).
+                    // t = G·g (8×5), then U = t·G^T (8×8).
                     for (var col = 0; col < 5; col++)
                     {
-                        var (a, b, c, d, e) = (g[col], g[5 + col], g[10 + col], g[15 + col], g[20 + col]);
-                        TransformFilter(a, b, c, d, e, t + col, 5);
+                        TransformFilter(g[col], g[5 + col], g[10 + col], g[15 + col], g[20 + col], t + col, 5);
                     }
                     for (var row = 0; row < Tile; row++)
                     {
@@ -118,22 +120,27 @@ public static partial class Conv2D
                         {
                             var point = row * Tile + col;
                             // Panel oc / NR of point's [C × N] matrix, row ic.
-                            dst[(long)point * C * panels + (long)(oc / Gemm.NR * Gemm.NR) * C + (long)ic * Gemm.NR + oc % Gemm.NR] = u[col];
+                            dst[(long)point * C * panels + (long)(oc / Gemm.NR * Gemm.NR) * C + (long)ic * Gemm.NR + oc % Gemm.NR] = (float)u[col];
                         }
                     }
                 }
             }
         }
 
-        // G·(a..e): the six filter values at the points 0, 1, −1, 2, −2, ∞.
-        private static unsafe void TransformFilter(float a, float b, float c, float d, float e, float* dst, int stride)
+        // G·(a..e): the eight filter values at the points 0, 1, −1, 2, −2, ½, −½, ∞.
+        private static unsafe void TransformFilter(double a, double b, double c, double d, double e, double* dst, int stride)
         {
-            dst[0] = a / 4f;
-            dst[stride] = -(a + b + c + d + e) / 6f;
-            dst[2 * stride] = -(a - b + c - d + e) / 6f;
-            dst[3 * stride] = (a + 2f * b + 4f * c + 8f * d + 16f * e) / 24f;
-            dst[4 * stride] = (a - 2f * b + 4f * c - 8f * d + 16f * e) / 24f;
-            dst[5 * stride] = e;
+            var (even, odd) = (a + c + e, b + d);
+            var (even2, odd2) = (a + 4 * c + 16 * e, 2 * b + 8 * d);
+            var (evenHalf, oddHalf) = (16 * a + 4 * c + e, 8 * b + 2 * d);
+            dst[0] = a / 4;
+            dst[stride] = (even + odd) / 18;
+            dst[2 * stride] = (even - odd) / 18;
+            dst[3 * stride] = (even2 + odd2) / 360;
+            dst[4 * stride] = (even2 - odd2) / 360;
+            dst[5 * stride] = (evenHalf + oddHalf) / 45;
+            dst[6 * stride] = (evenHalf - oddHalf) / 45;
+            dst[7 * stride] = e / 4;
         }
 
         // Tiles [lo, hi) of the chunk, a block at a time: transform inputs, 36 products, transform outputs.
@@ -191,23 +198,24 @@ public static partial class Conv2D
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
-            var origin = padded + (long)sample * _plan.PaddedSample + (long)(2 * th) * _plan.RowStride + (long)(2 * tw) * C;
+            var origin = padded + (long)sample * _plan.PaddedSample + (long)(Out * th) * _plan.RowStride + (long)(Out * tw) * C;
             var rowStride = _plan.RowStride;
             var rowsT = stackalloc Vector256<float>[Points];
             var v = stackalloc Vector256<float>[Tile];
             for (var ch = 0; ch < C; ch += 8)
             {
-                // Columns first: rowsT[r·6 + col] = (B^T d)[r, col].
+                // Columns first: rowsT[r·8 + col] = (B^T d)[r, col].
                 for (var col = 0; col < Tile; col++)
                 {
                     var p = origin + (long)col * C + ch;
                     BT(Vector256.Load(p), Vector256.Load(p + rowStride), Vector256.Load(p + 2 * rowStride), Vector256.Load(p + 3 * rowStride),
-                        Vector256.Load(p + 4 * rowStride), Vector256.Load(p + 5 * rowStride), rowsT + col, Tile);
+                        Vector256.Load(p + 4 * rowStride), Vector256.Load(p + 5 * rowStride), Vector256.Load(p + 6 * rowStride),
+                        Vector256.Load(p + 7 * rowStride), rowsT + col, Tile);
                 }
                 for (var r = 0; r < Tile; r++)
                 {
                     var row = rowsT + r * Tile;
-                    BT(row[0], row[1], row[2], row[3], row[4], row[5], v, 1);
+                    BT(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], v, 1);
                     for (var col = 0; col < Tile; col++)
                     {
                         v[col].Store(dst + (long)(r * Tile + col) * pointStride + ch);
@@ -216,107 +224,131 @@ public static partial class Conv2D
             }
         }
 
+        // B^T·(d0..d7), its rows paired as even ± odd parts.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe void BT(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5, Vector256<float>* dst, int stride)
+        private static unsafe void BT(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+            Vector256<float> d4, Vector256<float> d5, Vector256<float> d6, Vector256<float> d7, Vector256<float>* dst, int stride)
         {
-            var four = Vector256.Create(4f);
-            var two = Vector256.Create(2f);
-            var five = Vector256.Create(5f);
-            var d4MinusD2 = d4 - d2;
-            dst[0] = Vector256.FusedMultiplyAdd(four, d0, d4) - five * d2;
-            dst[stride] = d3 + d4 - four * (d1 + d2);
-            dst[2 * stride] = four * (d1 - d2) + d4 - d3;
-            dst[3 * stride] = Vector256.FusedMultiplyAdd(two, d3 - d1, d4MinusD2);
-            dst[4 * stride] = Vector256.FusedMultiplyAdd(two, d1 - d3, d4MinusD2);
-            dst[5 * stride] = Vector256.FusedMultiplyAdd(four, d1, d5) - five * d3;
+            var (two, four, five, seventeen, twentyOne) = (Vector256.Create(2f), Vector256.Create(4f), Vector256.Create(5f), Vector256.Create(17f), Vector256.Create(21f));
+            dst[0] = Vector256.FusedMultiplyAdd(twentyOne, d4 - d2, four * (d0 - d6));
+            var even = Vector256.FusedMultiplyAdd(seventeen, d4, -four * (d2 + d6));
+            var odd = Vector256.FusedMultiplyAdd(seventeen, d3, -four * (d1 + d5));
+            dst[stride] = even + odd;
+            dst[2 * stride] = even - odd;
+            even = Vector256.FusedMultiplyAdd(four, d6, Vector256.FusedMultiplyAdd(-five, d4, d2));
+            odd = two * Vector256.FusedMultiplyAdd(four, d5, Vector256.FusedMultiplyAdd(-five, d3, d1));
+            dst[3 * stride] = even + odd;
+            dst[4 * stride] = even - odd;
+            even = two * Vector256.FusedMultiplyAdd(four, d2, Vector256.FusedMultiplyAdd(-five, d4, d6));
+            odd = Vector256.FusedMultiplyAdd(four, d1, Vector256.FusedMultiplyAdd(-five, d3, d5));
+            dst[5 * stride] = even + odd;
+            dst[6 * stride] = even - odd;
+            dst[7 * stride] = Vector256.FusedMultiplyAdd(twentyOne, d3 - d5, four * (d7 - d1));
         }
 
-        // y = act(A^T M A + bias) for the 2×2 outputs of tile t that lie inside the output.
+        // y = act(A^T M A + bias) for the 4×4 outputs of tile t that lie inside the output.
         private unsafe void TransformOutput(float* m, int pointStride, int t, in Job job)
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var g = job.Geometry;
-            var two = Vector256.Create(2f);
-            var cols = stackalloc Vector256<float>[2 * Tile];
+            var (rows, cols) = (Math.Min(Out, g.OutH - Out * th), Math.Min(Out, g.OutW - Out * tw));
+            var y = stackalloc Vector256<float>[Out * Out];
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformRows(m + ch, pointStride, cols);
-                var bias = Vector256.Load(job.Bias + ch);
-                for (var i = 0; i < 2; i++)
+                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), y);
+                for (var i = 0; i < rows; i++)
                 {
-                    var oh = 2 * th + i;
-                    if (oh >= g.OutH)
+                    var at = job.Output + ((long)(sample * g.OutH + Out * th + i) * g.OutW + Out * tw) * N + ch;
+                    for (var j = 0; j < cols; j++)
                     {
-                        break;
-                    }
-                    var r = cols + i * Tile;
-                    var left = r[0] + r[1] + r[2] + r[3] + r[4] + bias;
-                    var right = Vector256.FusedMultiplyAdd(two, r[3] - r[4], r[1] - r[2] + r[5]) + bias;
-                    var at = job.Output + ((long)(sample * g.OutH + oh) * g.OutW + 2 * tw) * N + ch;
-                    Activate(left, job.Act).Store(at);
-                    if (2 * tw + 1 < g.OutW)
-                    {
-                        Activate(right, job.Act).Store(at + N);
+                        Activate(y[i * Out + j], job.Act).Store(at + (long)j * N);
                     }
                 }
             }
         }
 
-        // cols[i·6 + col] = (A^T M)[i, col] for the eight channels at m; point p of M is at m + p·pointStride.
-        private static unsafe void TransformRows(float* m, int pointStride, Vector256<float>* cols)
+        // y[i·4 + j] = (A^T M A)[i, j] + bias for the eight channels at m; point p of M is at m + p·pointStride.
+        private static unsafe void TransformTile(float* m, int pointStride, Vector256<float> bias, Vector256<float>* y)
         {
-            var two = Vector256.Create(2f);
+            var cols = stackalloc Vector256<float>[Out * Tile];
             for (var col = 0; col < Tile; col++)
             {
                 var p = m + (long)col * pointStride;
-                var (m0, m1, m2, m3, m4, m5) = (Vector256.Load(p), Vector256.Load(p + 6L * pointStride), Vector256.Load(p + 12L * pointStride),
-                    Vector256.Load(p + 18L * pointStride), Vector256.Load(p + 24L * pointStride), Vector256.Load(p + 30L * pointStride));
-                cols[col] = m0 + m1 + m2 + m3 + m4;
-                cols[Tile + col] = Vector256.FusedMultiplyAdd(two, m3 - m4, m1 - m2 + m5);
+                var stride = (long)Tile * pointStride;
+                AT(Vector256.Load(p), Vector256.Load(p + stride), Vector256.Load(p + 2 * stride), Vector256.Load(p + 3 * stride),
+                    Vector256.Load(p + 4 * stride), Vector256.Load(p + 5 * stride), Vector256.Load(p + 6 * stride), Vector256.Load(p + 7 * stride),
+                    Vector256<float>.Zero, cols + col, Tile);
+            }
+            for (var i = 0; i < Out; i++)
+            {
+                var r = cols + i * Tile;
+                AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, y + i * Out, 1);
             }
         }
 
-        // The pool window over tile t's 2×2 outputs, in MaxPool2D.Forward's order (row-major, strictly greater replaces,
-        // only cells inside the output); tiles past the pool's output (valid pooling of an odd size) are dropped.
+        // A^T·(m0..m7) + bias: the four outputs from the values at 0, ±1, ±2, ±½ and ∞.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+            Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, Vector256<float>* dst, int stride)
+        {
+            var (s1, t1, s2, t2, s3, t3) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4, m5 + m6, m5 - m6);
+            dst[0] = m0 + s1 + s2 + s3 + bias;
+            dst[stride] = Vector256.FusedMultiplyAdd(Vector256.Create(2f), t2, Vector256.FusedMultiplyAdd(Vector256.Create(0.5f), t3, t1)) + bias;
+            dst[2 * stride] = Vector256.FusedMultiplyAdd(Vector256.Create(4f), s2, Vector256.FusedMultiplyAdd(Vector256.Create(0.25f), s3, s1)) + bias;
+            dst[3 * stride] = Vector256.FusedMultiplyAdd(Vector256.Create(8f), t2, Vector256.FusedMultiplyAdd(Vector256.Create(0.125f), t3, t1)) + m7 + bias;
+        }
+
+        // The four pool windows over tile t's 4×4 outputs, each in MaxPool2D.Forward's order (row-major, strictly greater
+        // replaces, only cells inside the output); windows past the pool's output (valid pooling of an odd size) are dropped.
         private unsafe void TransformPooled(float* m, int pointStride, int t, in Job job)
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var (g, pool) = (job.Geometry, job.Pool);
-            if (th >= pool.OutH || tw >= pool.OutW)
+            var (windowsH, windowsW) = (Math.Min(2, pool.OutH - 2 * th), Math.Min(2, pool.OutW - 2 * tw));
+            if (windowsH <= 0 || windowsW <= 0)
             {
                 return;
             }
-            var two = Vector256.Create(2f);
-            var (down, right) = (2 * th + 1 < g.OutH, 2 * tw + 1 < g.OutW);
-            var o = ((long)(sample * pool.OutH + th) * pool.OutW + tw) * N;
-            var origin = (2 * th * g.OutW + 2 * tw) * N;
-            var cols = stackalloc Vector256<float>[2 * Tile];
+            var (rows, cols) = (Math.Min(Out, g.OutH - Out * th), Math.Min(Out, g.OutW - Out * tw));
+            var y = stackalloc Vector256<float>[Out * Out];
             var lanesOut = stackalloc float[8];
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformRows(m + ch, pointStride, cols);
-                var bias = Vector256.Load(job.Bias + ch);
-                var lanes = Vector256.Create(origin + ch) + Vector256<int>.Indices;
-                var max = Activate(cols[0] + cols[1] + cols[2] + cols[3] + cols[4] + bias, job.Act, lanesOut);
-                var at = lanes;
-                if (right)
+                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), y);
+                for (var k = 0; k < Out * Out; k++)
                 {
-                    Take(Activate(Vector256.FusedMultiplyAdd(two, cols[3] - cols[4], cols[1] - cols[2] + cols[5]) + bias, job.Act, lanesOut), lanes + Vector256.Create(N), ref max, ref at);
+                    y[k] = Activate(y[k], job.Act, lanesOut);
                 }
-                if (down)
+                for (var wy = 0; wy < windowsH; wy++)
                 {
-                    var r = cols + Tile;
-                    var below = lanes + Vector256.Create(g.OutW * N);
-                    Take(Activate(r[0] + r[1] + r[2] + r[3] + r[4] + bias, job.Act, lanesOut), below, ref max, ref at);
-                    if (right)
+                    for (var wx = 0; wx < windowsW; wx++)
                     {
-                        Take(Activate(Vector256.FusedMultiplyAdd(two, r[3] - r[4], r[1] - r[2] + r[5]) + bias, job.Act, lanesOut), below + Vector256.Create(N), ref max, ref at);
+                        var (i0, j0) = (2 * wy, 2 * wx);
+                        var first = ((Out * th + i0) * g.OutW + Out * tw + j0) * N + ch;
+                        var max = y[i0 * Out + j0];
+                        var lanes = Vector256.Create(first) + Vector256<int>.Indices;
+                        var at = lanes;
+                        var (right, down) = (j0 + 1 < cols, i0 + 1 < rows);
+                        if (right)
+                        {
+                            Take(y[i0 * Out + j0 + 1], lanes + Vector256.Create(N), ref max, ref at);
+                        }
+                        if (down)
+                        {
+                            var below = lanes + Vector256.Create(g.OutW * N);
+                            Take(y[(i0 + 1) * Out + j0], below, ref max, ref at);
+                            if (right)
+                            {
+                                Take(y[(i0 + 1) * Out + j0 + 1], below + Vector256.Create(N), ref max, ref at);
+                            }
+                        }
+                        var o = ((long)(sample * pool.OutH + 2 * th + wy) * pool.OutW + 2 * tw + wx) * N + ch;
+                        max.Store(job.Output + o);
+                        at.Store(job.Argmax + o);
                     }
                 }
-                max.Store(job.Output + o + ch);
-                at.Store(job.Argmax + o + ch);
             }
         }
 
