@@ -58,7 +58,6 @@ public class PooledGradientTests
         {
             Approx.Equal(TestData.ToDouble(expected), dense, $"{name} dz");
         }
-        Assert.True(dz.Count < batch * pg.OutSize, "the ReLU, the zeros in dy and the pooling must drop entries");
 
         var scratch = TestData.Poisoned(Conv2D.ScratchSize(batch, g));
         var dzd = TestData.ToDouble(dense);

@@ -60,7 +60,7 @@ public static partial class Conv2D
         {
             var chunk = ChunkSamples(batch);
             fixed (float* px = x, pdw = dw, pscratch = scratch, pvalues = dz.Values)
-            fixed (int* ppixels = dz.Pixels, plengths = dz.Lengths)
+            fixed (int* ppixels = dz.Pixels)
             {
                 var table = (int*)Align(pscratch);
                 var offsets = table + Aligned(Pixels);
@@ -70,13 +70,13 @@ public static partial class Conv2D
                 FillBases(table, offsets);
                 new Span<float>(sums, N * SegmentFloats).Clear();
                 new Span<float>(biasSums, N * Lanes).Clear();
-                var parts = Workers.PartsFor((long)dz.Count * SegmentFloats, MinimumPartMacs);
+                var parts = Workers.PartsFor((long)batch * N * dz.Windows * SegmentFloats, MinimumPartMacs);
                 for (var s0 = 0; s0 < batch; s0 += chunk)
                 {
                     var count = Math.Min(chunk, batch - s0);
                     var pad = new Job(this, px + (long)s0 * SrcSample, padded, null, count, null, null, relu: false, first: false);
                     Workers.Run(&PadPart, &pad, Workers.PartsFor(count, 1));
-                    var job = new SparseJob(this, padded, table, offsets, sums, ppixels, pvalues, plengths, dz.Windows, batch, s0, count, biasSums);
+                    var job = new SparseJob(this, padded, table, offsets, sums, ppixels, pvalues, dz.Windows, batch, s0, count, biasSums);
                     Workers.Run(&SparseWeightPart, &job, Math.Min(parts, N));
                 }
                 for (var p = 0; p < Patch; p++)
@@ -123,11 +123,7 @@ public static partial class Conv2D
                 for (var n = lo; n < hi; n++)
                 {
                     var slot = (job.First + s) * g.N + n;
-                    var (e0, e1) = job.Entries(slot);
-                    if (e0 == e1)
-                    {
-                        continue;
-                    }
+                    var (e0, e1) = (slot * job.Windows, (slot + 1) * job.Windows);
                     var sums = job.Rows + (long)n * g.SegmentFloats;
                     for (var s0 = 0; s0 < g.Segments; s0 += Group)
                     {
@@ -180,15 +176,12 @@ public static partial class Conv2D
 
         // One weight-gradient call's operands: the chunk's padded x, the segment sums and the bias sums (Output); First:
         // the chunk's first sample.
-        private readonly unsafe struct SparseJob(ImplicitGemm plan, float* padded, int* table, int* offsets, float* rows, int* pixels, float* values, int* lengths, int windows, int batch, int first, int count, float* output)
+        private readonly unsafe struct SparseJob(ImplicitGemm plan, float* padded, int* table, int* offsets, float* rows, int* pixels, float* values, int windows, int batch, int first, int count, float* output)
         {
             public readonly ImplicitGemm Plan = plan;
             public readonly float* Padded = padded, Rows = rows, Values = values, Output = output;
-            public readonly int* Table = table, Offsets = offsets, Pixels = pixels, Lengths = lengths;
+            public readonly int* Table = table, Offsets = offsets, Pixels = pixels;
             public readonly int Windows = windows, Batch = batch, First = first, Count = count;
-
-            /// <summary>The entries [e0, e1) of a (sample, channel) slot.</summary>
-            public (int E0, int E1) Entries(int slot) => (slot * Windows, slot * Windows + Lengths[slot]);
         }
     }
 }

@@ -15,7 +15,7 @@ public static partial class Conv2D
         /// <summary>w regrouped as [kh, kw, oc, ic], ic padded with zeros to whole channel groups.</summary>
         private int RegroupedWeights => Aligned(K * K * N * PaddedChannels);
 
-        /// <summary>Per part: one sample's entries re-sorted by pixel (list starts, channels, values). A sample has at most one entry per pixel and channel.</summary>
+        /// <summary>Per part: one sample's entries re-sorted by pixel (list starts, channels, values). A sample has one entry per window and channel, and no more windows than pixels.</summary>
         private int PixelLists => Aligned(Pixels + 1) + 2 * Aligned(Pixels * N);
 
         private int DataScratchSize => RegroupedWeights + Workers.Count * PixelLists;
@@ -23,7 +23,7 @@ public static partial class Conv2D
         public unsafe void SparseDataGradient(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, Span<float> scratch)
         {
             fixed (float* pw = w, pdx = dx, pscratch = scratch, pvalues = dz.Values)
-            fixed (int* ppixels = dz.Pixels, plengths = dz.Lengths)
+            fixed (int* ppixels = dz.Pixels)
             {
                 var weights = Align(pscratch);
                 for (var kk = 0; kk < K * K; kk++)
@@ -37,8 +37,8 @@ public static partial class Conv2D
                         }
                     }
                 }
-                var job = new DataJob(this, weights, weights + RegroupedWeights, ppixels, pvalues, plengths, dz.Windows, batch, pdx);
-                Workers.Run(&SparseDataPart, &job, Workers.PartsFor((long)dz.Count * K * K * C, MinimumPartMacs));
+                var job = new DataJob(this, weights, weights + RegroupedWeights, ppixels, pvalues, dz.Windows, batch, pdx);
+                Workers.Run(&SparseDataPart, &job, Workers.PartsFor((long)batch * N * dz.Windows * K * K * C, MinimumPartMacs));
             }
         }
 
@@ -201,11 +201,11 @@ public static partial class Conv2D
         private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
 
         // One data-gradient call's operands: the regrouped kernel, the parts' pixel lists, dz's lists, dx.
-        private readonly unsafe struct DataJob(ImplicitGemm plan, float* weights, float* lists, int* pixels, float* values, int* lengths, int windows, int batch, float* output)
+        private readonly unsafe struct DataJob(ImplicitGemm plan, float* weights, float* lists, int* pixels, float* values, int windows, int batch, float* output)
         {
             public readonly ImplicitGemm Plan = plan;
             public readonly float* Weights = weights, Lists = lists, Values = values, Output = output;
-            public readonly int* Pixels = pixels, Lengths = lengths;
+            public readonly int* Pixels = pixels;
             public readonly int Windows = windows, Batch = batch;
 
             /// <summary>Sample b's entries as lists per pixel, channels ascending: pixel q's are [ends[q − 1], ends[q]).</summary>
@@ -216,7 +216,7 @@ public static partial class Conv2D
                 for (var n = 0; n < g.N; n++)
                 {
                     var slot = b * g.N + n;
-                    for (var e = slot * Windows; e < slot * Windows + Lengths[slot]; e++)
+                    for (var e = slot * Windows; e < (slot + 1) * Windows; e++)
                     {
                         ends[Pixels[e] + 1]++;
                     }
@@ -229,7 +229,7 @@ public static partial class Conv2D
                 for (var n = 0; n < g.N; n++)
                 {
                     var slot = b * g.N + n;
-                    for (var e = slot * Windows; e < slot * Windows + Lengths[slot]; e++)
+                    for (var e = slot * Windows; e < (slot + 1) * Windows; e++)
                     {
                         var at = ends[Pixels[e]]++;
                         channels[at] = n;

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Runtime.Cpu;
 
@@ -7,8 +8,8 @@ public static partial class MaxPool2D
     /// <summary>
     /// The backward pass of a max pool into the convolution that feeds it, fused with that convolution's activation:
     /// for every window whose maximum x[argmax] = y is selected, the gradient dy·f′(y) lands on that pixel (f′ from the
-    /// output, as in <see cref="Activations.Backward"/>, so ReLU keeps dy where y &gt; 0). Exact zeros are dropped; what is
-    /// left is written to <paramref name="dz"/> as per-(channel, sample) lists in window order.
+    /// output, as in <see cref="Activations.Backward"/>, so ReLU keeps dy where y &gt; 0). Every window's entry is written
+    /// to <paramref name="dz"/>, as per-(channel, sample) lists in window order.
     /// </summary>
     public static unsafe void BackwardToConvolution(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, PooledGradient dz, int batch, in PoolGeometry g)
     {
@@ -28,73 +29,87 @@ public static partial class MaxPool2D
         }
         dz.Batch = batch;
         fixed (float* pdy = dy, py = y, pvalues = dz.Values)
-        fixed (int* pargmax = argmax, ppixels = dz.Pixels, plengths = dz.Lengths)
+        fixed (int* pargmax = argmax, ppixels = dz.Pixels)
         {
-            var job = new SparseJob(pdy, py, pargmax, act, plengths, ppixels, pvalues, batch, g);
+            var job = new SparseJob(pdy, py, pargmax, act, ppixels, pvalues, batch, g);
             Workers.Run(&FillPart, &job, Workers.PartsFor(batch, 8));
         }
-        var count = 0;
-        foreach (var length in dz.Lengths.AsSpan(0, batch * g.Channels))
-        {
-            count += length;
-        }
-        dz.Count = count;
     }
 
-    // Samples [lo, hi), one pass: every window writes its entry to the end of its slot's list and advances the end only
-    // if the entry is kept, so there is no data-dependent branch (a skipped entry is overwritten by the next, or never
-    // read; a slot has room for every window).
+    // Samples [lo, hi): each sample's [window, channel] tensors become [channel, window] lists, eight windows by eight
+    // channels at a time through an in-register transpose; the edges that don't fill a block go one entry at a time.
     private static unsafe void FillPart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(SparseJob*)state;
-        float* dyAll = job.Dy, yAll = job.Y, values = job.Values;
-        int* argmaxAll = job.Argmax, lengths = job.Lengths, pixels = job.Pixels;
-        var (act, batch, c) = (job.Act, job.Batch, job.Geometry.Channels);
+        var c = job.Geometry.Channels;
         var windows = job.Geometry.OutH * job.Geometry.OutW;
         // argmax = pixel·C + ch: with both below 2²⁴, (argmax − ch)/C in float is exact.
-        var vectors = job.Geometry.InSize <= 1 << 24 ? c / 8 * 8 : 0;
-        var lanes = Vector256<int>.Indices;
-        var inverse = 1.0 / c;
-        var kept = stackalloc int[8];
-        var pixel = stackalloc int[8];
-        var value = stackalloc float[8];
-        var (lo, hi) = Gemm.Range(batch, 1, part, parts);
+        var blocked = Avx.IsSupported && job.Geometry.InSize <= 1 << 24;
+        var (blockWindows, blockChannels) = blocked ? (windows / 8 * 8, c / 8 * 8) : (0, 0);
+        var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
         for (var b = lo; b < hi; b++)
         {
-            new Span<int>(lengths + (long)b * c, c).Clear();
-            var i = (long)b * windows * c;
-            for (var o = 0; o < windows; o++, i += c)
+            var sample = (long)b * windows * c;
+            for (var o = 0; o < blockWindows; o += 8)
             {
-                var ch = 0;
-                for (; ch < vectors; ch += 8)
+                for (var ch = 0; ch < blockChannels; ch += 8)
                 {
-                    var at = Vector256.Load(argmaxAll + i + ch);
-                    var v = Gradient(act, Vector256.Load(dyAll + i + ch), Vector256.Load(yAll + i + ch));
-                    var keep = Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero) & ~Vector256.Equals(v, Vector256<float>.Zero).AsInt32();
-                    keep.Store(kept);
-                    v.Store(value);
-                    Vector256.ConvertToInt32(Vector256.ConvertToSingle(at - (lanes + Vector256.Create(ch))) / Vector256.Create((float)c)).Store(pixel);
-                    for (var j = 0; j < 8; j++)
-                    {
-                        var slot = b * c + ch + j;
-                        var e = (long)slot * windows + lengths[slot];
-                        pixels[e] = pixel[j];
-                        values[e] = value[j];
-                        lengths[slot] -= kept[j];
-                    }
+                    FillBlock(job, sample, o, ch, c, windows);
                 }
-                for (; ch < c; ch++)
+            }
+            for (var o = 0; o < windows; o++)
+            {
+                for (var ch = o < blockWindows ? blockChannels : 0; ch < c; ch++)
                 {
-                    var at = argmaxAll[i + ch];
-                    var v = Gradient(act, dyAll[i + ch], yAll[i + ch]);
-                    var slot = b * c + ch;
-                    var e = (long)slot * windows + lengths[slot];
-                    pixels[e] = (int)((at + 0.5) * inverse);
-                    values[e] = v;
-                    lengths[slot] += (at >= 0) & (v != 0f) ? 1 : 0;
+                    var i = sample + (long)o * c + ch;
+                    var at = job.Argmax[i];
+                    var e = sample + (long)ch * windows + o;
+                    job.Pixels[e] = at >= 0 ? at / c : 0;
+                    job.Values[e] = at >= 0 ? Gradient(job.Act, job.Dy[i], job.Y[i]) : 0f;
                 }
             }
         }
+    }
+
+    // Windows o .. o+7 × channels ch .. ch+7 of one sample.
+    private static unsafe void FillBlock(in SparseJob job, long sample, int o, int ch, int c, int windows)
+    {
+        var values = stackalloc Vector256<float>[8];
+        var pixels = stackalloc Vector256<float>[8];
+        var first = Vector256.Create(ch) + Vector256<int>.Indices;
+        var channels = Vector256.Create((float)c);
+        for (var k = 0; k < 8; k++)
+        {
+            var i = sample + (long)(o + k) * c + ch;
+            var at = Vector256.Load(job.Argmax + i);
+            var valid = Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero);
+            values[k] = Gradient(job.Act, Vector256.Load(job.Dy + i), Vector256.Load(job.Y + i)) & valid.AsSingle();
+            pixels[k] = (Vector256.ConvertToInt32(Vector256.ConvertToSingle(at - first) / channels) & valid).AsSingle();
+        }
+        var dst = sample + (long)ch * windows + o;
+        Transpose(values, job.Values + dst, windows);
+        Transpose(pixels, (float*)(job.Pixels + dst), windows);
+    }
+
+    // Row k of the 8×8 block at src becomes column k: dst + j·stride gets (src[0][j], …, src[7][j]).
+    private static unsafe void Transpose(Vector256<float>* src, float* dst, int stride)
+    {
+        var (t0, t1) = (Avx.UnpackLow(src[0], src[1]), Avx.UnpackHigh(src[0], src[1]));
+        var (t2, t3) = (Avx.UnpackLow(src[2], src[3]), Avx.UnpackHigh(src[2], src[3]));
+        var (t4, t5) = (Avx.UnpackLow(src[4], src[5]), Avx.UnpackHigh(src[4], src[5]));
+        var (t6, t7) = (Avx.UnpackLow(src[6], src[7]), Avx.UnpackHigh(src[6], src[7]));
+        var (u0, u1) = (Avx.Shuffle(t0, t2, 0x44), Avx.Shuffle(t0, t2, 0xEE));
+        var (u2, u3) = (Avx.Shuffle(t1, t3, 0x44), Avx.Shuffle(t1, t3, 0xEE));
+        var (u4, u5) = (Avx.Shuffle(t4, t6, 0x44), Avx.Shuffle(t4, t6, 0xEE));
+        var (u6, u7) = (Avx.Shuffle(t5, t7, 0x44), Avx.Shuffle(t5, t7, 0xEE));
+        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
+        Avx.Permute2x128(u1, u5, 0x20).Store(dst + stride);
+        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2L * stride);
+        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3L * stride);
+        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4L * stride);
+        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5L * stride);
+        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6L * stride);
+        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7L * stride);
     }
 
     // dy·f′(y), the same expressions as Activations.Backward; ReLU selects without a branch (which y would defeat).
@@ -114,10 +129,10 @@ public static partial class MaxPool2D
         _ => dy,
     };
 
-    private readonly unsafe struct SparseJob(float* dy, float* y, int* argmax, Epilogue act, int* lengths, int* pixels, float* values, int batch, PoolGeometry geometry)
+    private readonly unsafe struct SparseJob(float* dy, float* y, int* argmax, Epilogue act, int* pixels, float* values, int batch, PoolGeometry geometry)
     {
         public readonly float* Dy = dy, Y = y, Values = values;
-        public readonly int* Argmax = argmax, Lengths = lengths, Pixels = pixels;
+        public readonly int* Argmax = argmax, Pixels = pixels;
         public readonly Epilogue Act = act;
         public readonly int Batch = batch;
         public readonly PoolGeometry Geometry = geometry;
