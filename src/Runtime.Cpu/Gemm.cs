@@ -136,7 +136,7 @@ public static partial class Gemm
             Skinny(&job);
             return;
         }
-        Workers.Run(&RunPart, &job, Workers.PartsFor((long)m * n * k, MinimumPartMacs));
+        Workers.Run(&RunPart, &job, Workers.ThreadsFor((long)m * n * k, MinimumPartMacs));
     }
 
     // Part `part` of `parts` computes a range of C's rows, or of its columns when there are too few rows to share:

@@ -8,15 +8,22 @@ namespace Kiln.Runtime.Cpu;
 /// caller's state, which lives on the caller's stack until every part has finished).
 /// </summary>
 /// <remarks>
-/// Determinism is the callers' job and is easy to keep: each part must write a disjoint set of outputs and compute each
-/// of them exactly as a single-threaded run would, so which thread runs a part, or whether all run on the caller, never
-/// changes a bit. A call made while the pool is busy (another network on another thread, or a nested call) runs all its
-/// parts on the calling thread.
+/// <para>Threads take parts from a shared counter until none is left, so a core that is slowed down (a shared or
+/// virtual machine taking it away for a while, a busy sibling hyperthread) runs fewer of them instead of holding up the
+/// call: kernels whose parts cost nothing to set up ask for several per thread (<see cref="PartsFor"/>).</para>
+/// <para>Determinism is the callers' job and is easy to keep: each part must write a disjoint set of outputs and compute
+/// each of them exactly as a single-threaded run would, so which thread runs a part, or how many parts there are, never
+/// changes a bit. A part that needs scratch space uses the slot of the thread running it (<see cref="Thread"/>). A call
+/// made while the pool is busy (another network on another thread, or a nested call) runs all its parts on the calling
+/// thread.</para>
 /// </remarks>
 internal static unsafe class Workers
 {
     /// <summary>Threads that take part in a call, the caller included.</summary>
     public static readonly int Count = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
+    // Parts per thread for kernels without per-part setup: enough that the other threads absorb one slowed-down thread.
+    private const int PartsPerThread = 4;
 
     // How long an idle worker keeps polling for the next call before it blocks: kernel calls within a training step or
     // a prediction follow each other within microseconds, and waking a blocked thread costs tens of them.
@@ -27,11 +34,13 @@ internal static unsafe class Workers
     private static delegate*<void*, int, int, void> s_body;
     private static void* s_state;
     private static int s_parts;
+    private static int s_next;
     private static int s_pending;
     private static long s_generation;
     private static ExceptionDispatchInfo? s_failure;
 
     [ThreadStatic] private static bool t_serial;
+    [ThreadStatic] private static int t_thread;
 
     /// <summary>While true on this thread, its calls run every part on the calling thread (tests compare both ways).</summary>
     public static bool Serial
@@ -40,14 +49,19 @@ internal static unsafe class Workers
         set => t_serial = value;
     }
 
-    /// <summary>Parts worth splitting <paramref name="units"/> units of work into, given a minimum per part.</summary>
-    public static int PartsFor(long units, long minimumPerPart) =>
-        t_serial ? 1 : (int)Math.Clamp(units / Math.Max(minimumPerPart, 1), 1, Count);
+    /// <summary>The running thread's index in [0, <see cref="Count"/>): its slot in a kernel's per-thread scratch.</summary>
+    public static int Thread => t_thread;
 
-    /// <summary>
-    /// Runs <c>body(state, part, parts)</c> for every part in [0, <paramref name="parts"/>) and returns when all are done.
-    /// Part p runs on thread p mod <see cref="Count"/> (the caller is thread 0).
-    /// </summary>
+    /// <summary>Parts worth splitting <paramref name="units"/> units of work into, given a minimum per part: several per thread.</summary>
+    public static int PartsFor(long units, long minimumPerPart) => Split(units, minimumPerPart, Count * PartsPerThread);
+
+    /// <summary>At most one part per thread, for kernels whose every part repeats some setup (packing a shared operand).</summary>
+    public static int ThreadsFor(long units, long minimumPerPart) => Split(units, minimumPerPart, Count);
+
+    private static int Split(long units, long minimumPerPart, int most) =>
+        t_serial ? 1 : (int)Math.Clamp(units / Math.Max(minimumPerPart, 1), 1, most);
+
+    /// <summary>Runs <c>body(state, part, parts)</c> for every part in [0, <paramref name="parts"/>) and returns when all are done.</summary>
     public static void Run(delegate*<void*, int, int, void> body, void* state, int parts)
     {
         if (parts <= 1 || Count == 1 || t_serial || Monitor.IsEntered(s_gate) || !Monitor.TryEnter(s_gate))
@@ -66,6 +80,7 @@ internal static unsafe class Workers
             s_state = state;
             s_parts = parts;
             s_failure = null;
+            Volatile.Write(ref s_next, 0);
             Volatile.Write(ref s_pending, helpers);
             Interlocked.Increment(ref s_generation);
             for (var t = 0; t < helpers; t++)
@@ -76,10 +91,8 @@ internal static unsafe class Workers
                     s_helpers[t].Wake.Release();
                 }
             }
-            for (var part = 0; part < parts; part += Count)
-            {
-                body(state, part, parts);
-            }
+            RunParts();
+            // The helpers may still be running parts that read the caller's state: wait for them even after a failure.
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0)
             {
@@ -90,6 +103,23 @@ internal static unsafe class Workers
         finally
         {
             Monitor.Exit(s_gate);
+        }
+    }
+
+    // Takes parts until none is left; a failure stops the others from taking more and is rethrown by the caller.
+    private static void RunParts()
+    {
+        try
+        {
+            for (var part = Interlocked.Increment(ref s_next) - 1; part < s_parts; part = Interlocked.Increment(ref s_next) - 1)
+            {
+                s_body(s_state, part, s_parts);
+            }
+        }
+        catch (Exception e)
+        {
+            s_failure = ExceptionDispatchInfo.Capture(e);
+            Volatile.Write(ref s_next, int.MaxValue / 2);
         }
     }
 
@@ -108,21 +138,12 @@ internal static unsafe class Workers
     private static void Loop(object? state)
     {
         var helper = (Helper)state!;
+        t_thread = helper.Thread;
         var seen = 0L;
         while (true)
         {
             seen = WaitForCall(helper, seen);
-            try
-            {
-                for (var part = helper.Thread; part < s_parts; part += Count)
-                {
-                    s_body(s_state, part, s_parts);
-                }
-            }
-            catch (Exception e)
-            {
-                s_failure = ExceptionDispatchInfo.Capture(e);
-            }
+            RunParts();
             Interlocked.Decrement(ref s_pending);
         }
     }
@@ -140,7 +161,7 @@ internal static unsafe class Workers
             }
             if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
             {
-                Thread.SpinWait(20);
+                System.Threading.Thread.SpinWait(20);
                 continue;
             }
             Interlocked.Exchange(ref helper.Sleeping, 1);

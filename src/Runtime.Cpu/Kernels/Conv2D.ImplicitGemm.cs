@@ -70,7 +70,7 @@ public static partial class Conv2D
                     var count = Math.Min(chunk, batch - s0);
                     var job = new Job(this, px + (long)s0 * SrcSample, pscratch + PackedWeights, pdz + (long)s0 * Pixels * N, count, pdw, null, relu: false, first: s0 == 0);
                     Workers.Run(&PadPart, &job, Workers.PartsFor(count, 1));
-                    Workers.Run(&GradientPart, &job, Workers.PartsFor((long)count * Pixels * Patch * N, MinimumPartMacs));
+                    Workers.Run(&GradientPart, &job, Workers.ThreadsFor((long)count * Pixels * Patch * N, MinimumPartMacs));
                 }
             }
         }

@@ -10,7 +10,7 @@ public static partial class Conv2D
     /// Winograd under a pool off the 2×2 grid of its tiles is computed here by the implicit GEMM), without writing the
     /// convolution's output to memory: each part
     /// pools the few rows of output one row of windows reads while they are still in cache (or, on the Winograd path
-    /// with 2×2 windows on the tile grid, pools each tile's 2×2 outputs as they are transformed). For non-overlapping
+    /// with 2×2 windows on the tile grid, pools each tile's 4×4 outputs, four windows, as they are transformed). For non-overlapping
     /// windows (stride = pool size), every Keras pool with the default stride.
     /// </summary>
     public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, Epilogue act, in PoolGeometry pool, Span<float> scratch)
@@ -57,7 +57,7 @@ public static partial class Conv2D
 
     private readonly partial record struct ImplicitGemm
     {
-        /// <summary>One part's rows of convolution output: the rows of one row of windows.</summary>
+        /// <summary>One thread's rows of convolution output: the rows of one row of windows.</summary>
         public int BandFloats(in PoolGeometry pool) => Aligned(pool.Pool * OutW * N);
 
         public unsafe void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in PoolGeometry pool, Span<float> scratch)
@@ -79,13 +79,13 @@ public static partial class Conv2D
             }
         }
 
-        // Rows of windows [lo, hi) of the chunk (sample-major): convolve the rows they read into this part's band, pool.
+        // Rows of windows [lo, hi) of the chunk (sample-major): convolve the rows they read into this thread's band, pool.
         private static unsafe void PooledPart(void* state, int part, int parts)
         {
             ref readonly var job = ref *(PooledJob*)state;
             var g = job.Plan;
             var pool = job.Pool;
-            var band = job.Bands + (long)part * g.BandFloats(pool);
+            var band = job.Bands + (long)Workers.Thread * g.BandFloats(pool);
             var tile = stackalloc float[Gemm.MR * Gemm.NR];
             var rows = stackalloc float*[Gemm.MR];
             var relu = job.Act == Epilogue.Relu;

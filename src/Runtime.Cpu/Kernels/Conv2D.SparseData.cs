@@ -15,7 +15,7 @@ public static partial class Conv2D
         /// <summary>w regrouped as [kh, kw, oc, ic], ic padded with zeros to whole channel groups.</summary>
         private int RegroupedWeights => Aligned(K * K * N * PaddedChannels);
 
-        /// <summary>Per part: one sample's entries re-sorted by pixel (list starts, channels, values). A sample has one entry per window and channel, and no more windows than pixels.</summary>
+        /// <summary>Per thread: one sample's entries re-sorted by pixel (list starts, channels, values). A sample has one entry per window and channel, and no more windows than pixels.</summary>
         private int PixelLists => Aligned(Pixels + 1) + 2 * Aligned(Pixels * N);
 
         private int DataScratchSize => RegroupedWeights + Workers.Count * PixelLists;
@@ -47,7 +47,7 @@ public static partial class Conv2D
         {
             ref readonly var job = ref *(DataJob*)state;
             var g = job.Plan;
-            var ends = (int*)job.Lists + (long)part * g.PixelLists;
+            var ends = (int*)job.Lists + (long)Workers.Thread * g.PixelLists;
             var channels = ends + Aligned(g.Pixels + 1);
             var values = (float*)(channels + Aligned(g.Pixels * g.N));
             var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
@@ -200,7 +200,7 @@ public static partial class Conv2D
 
         private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
 
-        // One data-gradient call's operands: the regrouped kernel, the parts' pixel lists, dz's lists, dx.
+        // One data-gradient call's operands: the regrouped kernel, the threads' pixel lists, dz's lists, dx.
         private readonly unsafe struct DataJob(ImplicitGemm plan, float* weights, float* lists, int* pixels, float* values, int windows, int batch, float* output)
         {
             public readonly ImplicitGemm Plan = plan;

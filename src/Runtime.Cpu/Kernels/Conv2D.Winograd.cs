@@ -53,7 +53,7 @@ public static partial class Conv2D
         private int ProductStride => Block * N + ImplicitGemm.Alignment;
         private int PartFloats => Points * (InputStride + ProductStride);
 
-        /// <summary>Transformed weights, the padded chunk, then each part's block of transformed inputs and products.</summary>
+        /// <summary>Transformed weights, the padded chunk, then each thread's block of transformed inputs and products.</summary>
         public int ScratchSize(int batch) =>
             Transformed + _plan.ScratchSize(batch) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
 
@@ -149,7 +149,7 @@ public static partial class Conv2D
             ref readonly var job = ref *(Job*)state;
             var wg = job.Winograd;
             var (c, n) = (wg.C, wg.N);
-            var inputs = job.Parts + (long)part * wg.PartFloats;
+            var inputs = job.Parts + (long)Workers.Thread * wg.PartFloats;
             var products = inputs + (long)Points * wg.InputStride;
             var rows = stackalloc float*[Gemm.MR];
             var tile = stackalloc float[Gemm.MR * Gemm.NR];
