@@ -211,29 +211,27 @@ public static partial class Conv2D
             /// <summary>Sample b's entries as lists per pixel, channels ascending: pixel q's are [ends[q − 1], ends[q]).</summary>
             public void SortByPixel(int b, int* ends, int* channels, float* values)
             {
-                var g = Plan;
-                new Span<int>(ends, g.Pixels + 1).Clear();
-                for (var n = 0; n < g.N; n++)
+                // Locals, not fields: the stores through ends would otherwise make the JIT reload them every entry.
+                var (n, windows) = (Plan.N, Windows);
+                var pixels = Pixels + (long)b * n * windows;
+                var gradients = Values + (long)b * n * windows;
+                new Span<int>(ends, Plan.Pixels + 1).Clear();
+                for (var e = 0; e < n * windows; e++)
                 {
-                    var slot = b * g.N + n;
-                    for (var e = slot * Windows; e < (slot + 1) * Windows; e++)
-                    {
-                        ends[Pixels[e] + 1]++;
-                    }
+                    ends[pixels[e] + 1]++;
                 }
-                for (var q = 1; q <= g.Pixels; q++)
+                for (var q = 1; q <= Plan.Pixels; q++)
                 {
                     ends[q] += ends[q - 1];
                 }
                 // ends[q] is now pixel q's start; filling advances it to the start of q + 1, pixel q's end.
-                for (var n = 0; n < g.N; n++)
+                for (var c = 0; c < n; c++)
                 {
-                    var slot = b * g.N + n;
-                    for (var e = slot * Windows; e < (slot + 1) * Windows; e++)
+                    for (var e = c * windows; e < (c + 1) * windows; e++)
                     {
-                        var at = ends[Pixels[e]]++;
-                        channels[at] = n;
-                        values[at] = Values[e];
+                        var at = ends[pixels[e]]++;
+                        channels[at] = c;
+                        values[at] = gradients[e];
                     }
                 }
             }
