@@ -78,7 +78,8 @@ public static partial class Conv2D
                 var weights = ImplicitGemm.Align(pscratch);
                 var padded = weights + Transformed;
                 var parts = padded + (long)chunk * _plan.PaddedSample + Gemm.PackSlack;
-                TransformWeights(pw, weights);
+                var transform = new WeightJob(this, pw, weights);
+                Workers.Run(&TransformWeights, &transform, Workers.PartsFor(C, 1));
                 for (var s0 = 0; s0 < batch; s0 += chunk)
                 {
                     var count = Math.Min(chunk, batch - s0);
@@ -90,22 +91,25 @@ public static partial class Conv2D
             }
         }
 
-        // U = G w G^T for every (in, out) channel pair, stored per point as Gemm's NR-wide panels of [C × N]. Once per
-        // call and small, so in float64: U is then the rounding of the exact transform.
-        private unsafe void TransformWeights(float* w, float* dst)
+        // U = G w G^T for the (in, out) channel pairs of a range of in channels, stored per point as Gemm's NR-wide panels
+        // of [C × N] (the lanes past N zero). Once per call and small, so in float64: U is then the rounding of a transform
+        // as good as exact.
+        private static unsafe void TransformWeights(void* state, int part, int parts)
         {
-            var panels = Panels;
-            new Span<float>(dst, Points * C * panels).Clear();
+            ref readonly var job = ref *(WeightJob*)state;
+            float* w = job.W, dst = job.Dst;
+            var (c, n, panels) = (job.Winograd.C, job.Winograd.N, job.Winograd.Panels);
             var g = stackalloc double[25];
             var t = stackalloc double[Tile * 5];
             var u = stackalloc double[Tile];
-            for (var ic = 0; ic < C; ic++)
+            var (lo, hi) = Gemm.Range(c, 1, part, parts);
+            for (var ic = lo; ic < hi; ic++)
             {
-                for (var oc = 0; oc < N; oc++)
+                for (var oc = 0; oc < panels; oc++)
                 {
                     for (var k = 0; k < 25; k++)
                     {
-                        g[k] = w[((long)k * C + ic) * N + oc];
+                        g[k] = oc < n ? w[((long)k * c + ic) * n + oc] : 0;
                     }
                     // t = G·g (8×5), then U = t·G^T (8×8).
                     for (var col = 0; col < 5; col++)
@@ -120,7 +124,7 @@ public static partial class Conv2D
                         {
                             var point = row * Tile + col;
                             // Panel oc / NR of point's [C × N] matrix, row ic.
-                            dst[(long)point * C * panels + (long)(oc / Gemm.NR * Gemm.NR) * C + (long)ic * Gemm.NR + oc % Gemm.NR] = (float)u[col];
+                            dst[(long)point * c * panels + (long)(oc / Gemm.NR * Gemm.NR) * c + (long)ic * Gemm.NR + oc % Gemm.NR] = (float)u[col];
                         }
                     }
                 }
@@ -133,14 +137,14 @@ public static partial class Conv2D
             var (even, odd) = (a + c + e, b + d);
             var (even2, odd2) = (a + 4 * c + 16 * e, 2 * b + 8 * d);
             var (evenHalf, oddHalf) = (16 * a + 4 * c + e, 8 * b + 2 * d);
-            dst[0] = a / 4;
-            dst[stride] = (even + odd) / 18;
-            dst[2 * stride] = (even - odd) / 18;
-            dst[3 * stride] = (even2 + odd2) / 360;
-            dst[4 * stride] = (even2 - odd2) / 360;
-            dst[5 * stride] = (evenHalf + oddHalf) / 45;
-            dst[6 * stride] = (evenHalf - oddHalf) / 45;
-            dst[7 * stride] = e / 4;
+            dst[0] = a * 0.25;
+            dst[stride] = (even + odd) * (1.0 / 18);
+            dst[2 * stride] = (even - odd) * (1.0 / 18);
+            dst[3 * stride] = (even2 + odd2) * (1.0 / 360);
+            dst[4 * stride] = (even2 - odd2) * (1.0 / 360);
+            dst[5 * stride] = (evenHalf + oddHalf) * (1.0 / 45);
+            dst[6 * stride] = (evenHalf - oddHalf) * (1.0 / 45);
+            dst[7 * stride] = e * 0.25;
         }
 
         // Tiles [lo, hi) of the chunk, a block at a time: transform inputs, 36 products, transform outputs.
@@ -372,6 +376,12 @@ public static partial class Conv2D
             v.Store(lanes);
             Activations.Forward(new Span<float>(lanes, 8), act);
             return Vector256.Load(lanes);
+        }
+
+        private readonly unsafe struct WeightJob(Winograd winograd, float* w, float* dst)
+        {
+            public readonly Winograd Winograd = winograd;
+            public readonly float* W = w, Dst = dst;
         }
 
         private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, float* weights, float* bias, Epilogue act, float* output, int* argmax, PoolGeometry pool, int count, float* parts)
