@@ -356,6 +356,7 @@ public static partial class Conv2D
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Take(Vector256<float> v, Vector256<int> index, ref Vector256<float> max, ref Vector256<int> at)
         {
             var greater = Vector256.GreaterThan(v, max);
@@ -363,16 +364,19 @@ public static partial class Conv2D
             at = Vector256.ConditionalSelect(greater.AsInt32(), index, at);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> Activate(Vector256<float> v, Epilogue act) =>
             act == Epilogue.Relu ? Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero) : v;
 
-        // Every activation, sigmoid and tanh through Activations' scalar code as the unfused forward applies them.
-        private static unsafe Vector256<float> Activate(Vector256<float> v, Epilogue act, float* lanes)
+        // Every activation, sigmoid and tanh through Activations' scalar code as the unfused forward applies them. Inlined,
+        // so that the common activations cost no call per vector.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe Vector256<float> Activate(Vector256<float> v, Epilogue act, float* lanes) =>
+            act is Epilogue.Sigmoid or Epilogue.Tanh ? ActivateLanes(v, act, lanes) : Activate(v, act);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static unsafe Vector256<float> ActivateLanes(Vector256<float> v, Epilogue act, float* lanes)
         {
-            if (act is not (Epilogue.Sigmoid or Epilogue.Tanh))
-            {
-                return Activate(v, act);
-            }
             v.Store(lanes);
             Activations.Forward(new Span<float>(lanes, 8), act);
             return Vector256.Load(lanes);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -50,12 +51,12 @@ public static partial class MaxPool2D
         for (var b = lo; b < hi; b++)
         {
             var sample = (long)b * windows * c;
-            for (var o = 0; o < blockWindows; o += 8)
+            switch (job.Act)
             {
-                for (var ch = 0; ch < blockChannels; ch += 8)
-                {
-                    FillBlock(job, sample, o, ch, c, windows);
-                }
+                case Epilogue.Relu: FillBlocks<ReluGradient>(job, sample, blockWindows, blockChannels); break;
+                case Epilogue.Sigmoid: FillBlocks<SigmoidGradient>(job, sample, blockWindows, blockChannels); break;
+                case Epilogue.Tanh: FillBlocks<TanhGradient>(job, sample, blockWindows, blockChannels); break;
+                default: FillBlocks<LinearGradient>(job, sample, blockWindows, blockChannels); break;
             }
             for (var o = 0; o < windows; o++)
             {
@@ -71,8 +72,22 @@ public static partial class MaxPool2D
         }
     }
 
+    // The whole 8×8 blocks of one sample, the activation's derivative a type argument so that it is inlined.
+    private static unsafe void FillBlocks<T>(in SparseJob job, long sample, int blockWindows, int blockChannels) where T : struct, IGradient
+    {
+        var (c, windows) = (job.Geometry.Channels, job.Geometry.OutH * job.Geometry.OutW);
+        for (var o = 0; o < blockWindows; o += 8)
+        {
+            for (var ch = 0; ch < blockChannels; ch += 8)
+            {
+                FillBlock<T>(job, sample, o, ch, c, windows);
+            }
+        }
+    }
+
     // Windows o .. o+7 × channels ch .. ch+7 of one sample.
-    private static unsafe void FillBlock(in SparseJob job, long sample, int o, int ch, int c, int windows)
+    [SkipLocalsInit]
+    private static unsafe void FillBlock<T>(in SparseJob job, long sample, int o, int ch, int c, int windows) where T : struct, IGradient
     {
         var values = stackalloc Vector256<float>[8];
         var pixels = stackalloc Vector256<float>[8];
@@ -83,7 +98,7 @@ public static partial class MaxPool2D
             var i = sample + (long)(o + k) * c + ch;
             var at = Vector256.Load(job.Argmax + i);
             var valid = Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero);
-            values[k] = Gradient(job.Act, Vector256.Load(job.Dy + i), Vector256.Load(job.Y + i)) & valid.AsSingle();
+            values[k] = T.Of(Vector256.Load(job.Dy + i), Vector256.Load(job.Y + i)) & valid.AsSingle();
             pixels[k] = (Vector256.ConvertToInt32(Vector256.ConvertToSingle(at - first) / channels) & valid).AsSingle();
         }
         var dst = sample + (long)ch * windows + o;
@@ -121,13 +136,31 @@ public static partial class MaxPool2D
         _ => dy,
     };
 
-    private static Vector256<float> Gradient(Epilogue act, Vector256<float> dy, Vector256<float> y) => act switch
+    private interface IGradient
     {
-        Epilogue.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), dy, Vector256<float>.Zero),
-        Epilogue.Sigmoid => dy * (y * (Vector256<float>.One - y)),
-        Epilogue.Tanh => dy * (Vector256<float>.One - y * y),
-        _ => dy,
-    };
+        static abstract Vector256<float> Of(Vector256<float> dy, Vector256<float> y);
+    }
+
+    private struct LinearGradient : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) => dy;
+    }
+
+    private struct ReluGradient : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), dy, Vector256<float>.Zero);
+    }
+
+    private struct SigmoidGradient : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) => dy * (y * (Vector256<float>.One - y));
+    }
+
+    private struct TanhGradient : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) => dy * (Vector256<float>.One - y * y);
+    }
 
     private readonly unsafe struct SparseJob(float* dy, float* y, int* argmax, Epilogue act, int* pixels, float* values, int batch, PoolGeometry geometry)
     {
