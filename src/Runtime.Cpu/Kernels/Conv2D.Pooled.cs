@@ -57,8 +57,8 @@ public static partial class Conv2D
 
     private readonly partial record struct ImplicitGemm
     {
-        /// <summary>One thread's rows of convolution output: the rows of one row of windows.</summary>
-        public int BandFloats(in PoolGeometry pool) => Aligned(pool.Pool * OutW * N);
+        /// <summary>One thread's rows of convolution output: the rows of one row of windows, and room for a last whole tile.</summary>
+        public int BandFloats(in PoolGeometry pool) => Aligned((pool.Pool * OutW + Gemm.MR - 1) * N);
 
         public unsafe void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in PoolGeometry pool, Span<float> scratch)
         {
@@ -111,7 +111,9 @@ public static partial class Conv2D
                         var nr = Math.Min(Gemm.NR, g.N - jr);
                         if (Fma.IsSupported)
                         {
-                            TileFma(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, mr, nr, job.Bias + jr, relu, tile);
+                            // A whole tile even at the band's end: the extra rows repeat the first into the band's slack,
+                            // which costs less than the edge-tile store.
+                            TileFma(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, Gemm.MR, nr, job.Bias + jr, relu, tile);
                         }
                         else
                         {
@@ -123,23 +125,10 @@ public static partial class Conv2D
                 {
                     Activations.Forward(new Span<float>(band, pixels * g.N), job.Act);
                 }
+                // The band holds rows [ohLo, ohHi) of the pool's input, exactly the ones this row of windows reads: shifted
+                // back by ohLo rows it reads like the whole sample, and argmax indexes the whole sample.
                 var o = (long)(s * pool.OutH + ph) * pool.OutW * g.N;
-                PoolBand(band, ohLo, ohHi, g.OutW, g.N, pool, ph, job.Output + o, job.Argmax + o);
-            }
-        }
-
-        // One row of windows with MaxPool2D.Forward's rule. The band holds rows [ohLo, ohHi) of the pool's input, so
-        // shifted back by ohLo rows it reads like the whole sample, and argmax indexes the whole sample.
-        private static unsafe void PoolBand(float* band, int ohLo, int ohHi, int width, int c, in PoolGeometry pool, int ph, float* y, int* argmax)
-        {
-            var sample = band - (long)ohLo * width * c;
-            var top = ph * pool.Stride - pool.PadTop;
-            var (khLo, khHi) = (ohLo - top, ohHi - top);
-            for (var pw = 0; pw < pool.OutW; pw++, y += c, argmax += c)
-            {
-                var left = pw * pool.Stride - pool.PadLeft;
-                var (kwLo, kwHi) = (Math.Max(0, -left), Math.Min(pool.Pool, width - left));
-                MaxPool2D.Window(sample, (top * width + left) * c, width * c, khLo, khHi, kwLo, kwHi, c, y, argmax);
+                MaxPool2D.Row(band - (long)ohLo * g.OutW * g.N, pool, ph, job.Output + o, job.Argmax + o);
             }
         }
 

@@ -31,35 +31,44 @@ public static partial class MaxPool2D
     {
         ref readonly var job = ref *(ForwardJob*)state;
         var g = job.Geometry;
+        var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
+        for (var b = lo; b < hi; b++)
+        {
+            for (var oh = 0; oh < g.OutH; oh++)
+            {
+                var o = (long)(b * g.OutH + oh) * g.OutW * g.Channels;
+                Row(job.X + (long)b * g.InSize, g, oh, job.Y + o, job.Argmax + o);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Output row <paramref name="oh"/> of one sample whose input starts at <paramref name="xs"/>; only the input rows
+    /// that row's windows read are touched, so xs may point before a buffer that holds just those rows.
+    /// </summary>
+    internal static unsafe void Row(float* xs, in PoolGeometry g, int oh, float* y, int* argmax)
+    {
         var c = g.Channels;
         // Columns [runLo, runHi) have windows wholly inside the row; with whole vectors of channels, the windows of
         // those columns in an unclipped row go through Inside in one run.
         var last = g.InW - g.Pool + g.PadLeft;
         var runLo = (g.PadLeft + g.Stride - 1) / g.Stride;
         var runHi = c % Vector256<float>.Count != 0 || last < 0 ? 0 : Math.Min(g.OutW, last / g.Stride + 1);
-        var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
-        for (var b = lo; b < hi; b++)
+        var ih0 = oh * g.Stride - g.PadTop;
+        var (khLo, khHi) = (Math.Max(0, -ih0), Math.Min(g.Pool, g.InH - ih0));
+        var run = khLo == 0 && khHi == g.Pool && runLo < runHi;
+        for (var ow = 0; ow < g.OutW; ow++)
         {
-            var xs = job.X + (long)b * g.InSize;
-            for (var oh = 0; oh < g.OutH; oh++)
+            var iw0 = ow * g.Stride - g.PadLeft;
+            var o = (long)ow * c;
+            if (run && ow == runLo)
             {
-                var ih0 = oh * g.Stride - g.PadTop;
-                var (khLo, khHi) = (Math.Max(0, -ih0), Math.Min(g.Pool, g.InH - ih0));
-                var run = khLo == 0 && khHi == g.Pool && runLo < runHi;
-                for (var ow = 0; ow < g.OutW; ow++)
-                {
-                    var iw0 = ow * g.Stride - g.PadLeft;
-                    var o = ((long)(b * g.OutH + oh) * g.OutW + ow) * c;
-                    if (run && ow == runLo)
-                    {
-                        Inside(xs, (ih0 * g.InW + iw0) * c, g.Stride * c, runHi - runLo, g.InW * c, g.Pool, c, job.Y + o, job.Argmax + o);
-                        ow = runHi - 1;
-                        continue;
-                    }
-                    var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
-                    Window(xs, (ih0 * g.InW + iw0) * c, g.InW * c, khLo, khHi, kwLo, kwHi, c, job.Y + o, job.Argmax + o);
-                }
+                Inside(xs, (ih0 * g.InW + iw0) * c, g.Stride * c, runHi - runLo, g.InW * c, g.Pool, c, y + o, argmax + o);
+                ow = runHi - 1;
+                continue;
             }
+            var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
+            Window(xs, (ih0 * g.InW + iw0) * c, g.InW * c, khLo, khHi, kwLo, kwHi, c, y + o, argmax + o);
         }
     }
 
