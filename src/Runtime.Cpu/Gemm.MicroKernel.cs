@@ -145,6 +145,23 @@ public static partial class Gemm
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void StorePartial(float* tile, float* c, int ldc, int mr, int nr, bool overwrite, float* bias, bool relu)
     {
+        if (nr == NR && Avx.IsSupported)
+        {
+            // Only rows missing (the last rows of C): whole rows with the vector stores, same arithmetic.
+            for (var r = 0; r < mr; r++)
+            {
+                var (lo, hi) = (Avx.LoadVector256(tile + r * NR), Avx.LoadVector256(tile + r * NR + 8));
+                if (bias == null)
+                {
+                    StoreRow(c + (long)r * ldc, lo, hi, overwrite);
+                }
+                else
+                {
+                    StoreRow(c + (long)r * ldc, lo, hi, overwrite, Avx.LoadVector256(bias), Avx.LoadVector256(bias + 8), relu);
+                }
+            }
+            return;
+        }
         for (var r = 0; r < mr; r++)
         {
             var dst = c + (long)r * ldc;
