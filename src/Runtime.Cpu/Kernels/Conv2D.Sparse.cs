@@ -127,15 +127,25 @@ public static partial class Conv2D
                     var sums = job.Rows + (long)n * g.SegmentFloats;
                     for (var s0 = 0; s0 < g.Segments; s0 += Group)
                     {
-                        WeightGroup(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, Math.Min(Group, g.Segments - s0), sums, s0 == 0 ? job.Output + n * Lanes : null);
+                        var count = Math.Min(Group, g.Segments - s0);
+                        var bias = s0 == 0 ? job.Output + n * Lanes : null;
+                        // As few accumulators as the group needs: a 5×5 kernel over one channel has five segments.
+                        switch (count)
+                        {
+                            case <= 2: WeightGroup<Two>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
+                            case <= 4: WeightGroup<Four>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
+                            case 5: WeightGroup<Five>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
+                            default: WeightGroup<Eight>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
+                        }
                     }
                 }
             }
         }
 
-        // sums[segment] += Σ_e value_e · patch_e[segment] for `count` segments from s0; unused registers re-read segment s0.
-        // With `bias`, also bias[lane] += Σ_e value_e in every lane: db in the same order, for one add per entry.
-        private static unsafe void WeightGroup(float* sample, int* table, int* offsets, int* pixels, float* values, int e0, int e1, int s0, int count, float* sums, float* bias)
+        // sums[segment] += Σ_e value_e · patch_e[segment] for `count` segments from s0, with T.Width ≥ count accumulators
+        // (a constant to the JIT; unused ones re-read segment s0). With `bias`, also bias[lane] += Σ_e value_e in every
+        // lane: db in the same order, for one add per entry.
+        private static unsafe void WeightGroup<T>(float* sample, int* table, int* offsets, int* pixels, float* values, int e0, int e1, int s0, int count, float* sums, float* bias) where T : struct, IWidth
         {
             long o0 = offsets[0], o1 = offsets[count > 1 ? 1 : 0], o2 = offsets[count > 2 ? 2 : 0], o3 = offsets[count > 3 ? 3 : 0];
             long o4 = offsets[count > 4 ? 4 : 0], o5 = offsets[count > 5 ? 5 : 0], o6 = offsets[count > 6 ? 6 : 0], o7 = offsets[count > 7 ? 7 : 0];
@@ -155,12 +165,21 @@ public static partial class Conv2D
                 var v = Vector256.Create(values[e]);
                 a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o0), v, a0);
                 a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o1), v, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o2), v, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o3), v, a3);
-                a4 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o4), v, a4);
-                a5 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o5), v, a5);
-                a6 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o6), v, a6);
-                a7 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o7), v, a7);
+                if (T.Width > 2)
+                {
+                    a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o2), v, a2);
+                    a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o3), v, a3);
+                }
+                if (T.Width > 4)
+                {
+                    a4 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o4), v, a4);
+                }
+                if (T.Width > 5)
+                {
+                    a5 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o5), v, a5);
+                    a6 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o6), v, a6);
+                    a7 = Vector256.FusedMultiplyAdd(Vector256.Load(p + o7), v, a7);
+                }
                 a8 += v;
             }
             if (bias != null) a8.Store(bias);
@@ -172,6 +191,31 @@ public static partial class Conv2D
             if (count > 5) a5.Store(acc + 5 * Lanes);
             if (count > 6) a6.Store(acc + 6 * Lanes);
             if (count > 7) a7.Store(acc + 7 * Lanes);
+        }
+
+        private interface IWidth
+        {
+            static abstract int Width { get; }
+        }
+
+        private struct Two : IWidth
+        {
+            public static int Width => 2;
+        }
+
+        private struct Four : IWidth
+        {
+            public static int Width => 4;
+        }
+
+        private struct Five : IWidth
+        {
+            public static int Width => 5;
+        }
+
+        private struct Eight : IWidth
+        {
+            public static int Width => 8;
         }
 
         // One weight-gradient call's operands: the chunk's padded x, the segment sums and the bias sums (Output); First:
