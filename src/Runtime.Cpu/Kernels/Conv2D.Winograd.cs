@@ -282,25 +282,27 @@ public static partial class Conv2D
                 var stride = (long)Tile * pointStride;
                 AT(Vector256.Load(p), Vector256.Load(p + stride), Vector256.Load(p + 2 * stride), Vector256.Load(p + 3 * stride),
                     Vector256.Load(p + 4 * stride), Vector256.Load(p + 5 * stride), Vector256.Load(p + 6 * stride), Vector256.Load(p + 7 * stride),
-                    Vector256<float>.Zero, cols + col, Tile);
+                    default, addBias: false, cols + col, Tile);
             }
             for (var i = 0; i < Out; i++)
             {
                 var r = cols + i * Tile;
-                AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, y + i * Out, 1);
+                AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, addBias: true, y + i * Out, 1);
             }
         }
 
-        // A^T·(m0..m7) + bias: the four outputs from the values at 0, ±1, ±2, ±½ and ∞.
+        // A^T·(m0..m7), + bias in the second pass: the four outputs from the values at 0, ±1, ±2, ±½ and ∞. addBias is
+        // a constant at every call, so the JIT keeps one of the two forms.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static unsafe void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
-            Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, Vector256<float>* dst, int stride)
+            Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, bool addBias, Vector256<float>* dst, int stride)
         {
             var (s1, t1, s2, t2, s3, t3) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4, m5 + m6, m5 - m6);
-            dst[0] = m0 + s1 + s2 + s3 + bias;
-            dst[stride] = Vector256.FusedMultiplyAdd(Vector256.Create(2f), t2, Vector256.FusedMultiplyAdd(Vector256.Create(0.5f), t3, t1)) + bias;
-            dst[2 * stride] = Vector256.FusedMultiplyAdd(Vector256.Create(4f), s2, Vector256.FusedMultiplyAdd(Vector256.Create(0.25f), s3, s1)) + bias;
-            dst[3 * stride] = Vector256.FusedMultiplyAdd(Vector256.Create(8f), t2, Vector256.FusedMultiplyAdd(Vector256.Create(0.125f), t3, t1)) + m7 + bias;
+            var y0 = m0 + s1 + s2 + s3;
+            var y1 = Vector256.FusedMultiplyAdd(Vector256.Create(2f), t2, Vector256.FusedMultiplyAdd(Vector256.Create(0.5f), t3, t1));
+            var y2 = Vector256.FusedMultiplyAdd(Vector256.Create(4f), s2, Vector256.FusedMultiplyAdd(Vector256.Create(0.25f), s3, s1));
+            var y3 = Vector256.FusedMultiplyAdd(Vector256.Create(8f), t2, Vector256.FusedMultiplyAdd(Vector256.Create(0.125f), t3, t1)) + m7;
+            (dst[0], dst[stride], dst[2 * stride], dst[3 * stride]) = addBias ? (y0 + bias, y1 + bias, y2 + bias, y3 + bias) : (y0, y1, y2, y3);
         }
 
         // The four pool windows over tile t's 4×4 outputs, each in MaxPool2D.Forward's order (row-major, strictly greater
