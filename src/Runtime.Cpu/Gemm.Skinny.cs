@@ -12,8 +12,8 @@ public static partial class Gemm
     private static bool IsSkinny(int m, int bCol) => m < MR && bCol == 1;
 
     // Below this many multiply-adds per part a second thread does not pay; above it, each core streams its own columns
-    // of B (which then stay in that core's L2 from one prediction to the next): one part per thread, so that the caller,
-    // first to take a part, keeps the same columns.
+    // of B (which then stay in that core's L2 from one prediction to the next): one part per thread, and the caller
+    // always runs part 0, so each core keeps its columns.
     private const long MinimumSkinnyPartMacs = 1 << 16;
 
     private static unsafe void Skinny(Job* job)

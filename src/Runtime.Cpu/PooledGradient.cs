@@ -2,9 +2,9 @@ namespace Kiln.Runtime.Cpu;
 
 /// <summary>
 /// The loss gradient of a convolution's output when a max pool reads that output. It is nonzero only at the pixel each
-/// window picked, so at least 1 − 1/(pool²) of the dense tensor would be zeros: for 2×2 windows the convolution's
-/// backward passes skip three quarters of their work by reading it as (pixel, value) lists per channel and sample, one
-/// entry per window.
+/// window picked, so with non-overlapping windows at least 1 − 1/(pool²) of the dense tensor would be zeros: for 2×2
+/// windows the convolution's backward passes skip three quarters of their work by reading it as (pixel, value) lists
+/// per channel and sample, one entry per window.
 /// </summary>
 /// <remarks>
 /// <see cref="MaxPool2D.BackwardToConvolution"/> fills it; the <see cref="Conv2D"/> overloads of BackwardWeights and

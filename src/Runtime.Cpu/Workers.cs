@@ -80,7 +80,8 @@ internal static unsafe class Workers
             s_state = state;
             s_parts = parts;
             s_failure = null;
-            Volatile.Write(ref s_next, 0);
+            // The caller runs part 0 itself, so a kernel with one part per thread keeps its parts on the same cores.
+            Volatile.Write(ref s_next, 1);
             Volatile.Write(ref s_pending, helpers);
             Interlocked.Increment(ref s_generation);
             for (var t = 0; t < helpers; t++)
@@ -91,14 +92,18 @@ internal static unsafe class Workers
                     s_helpers[t].Wake.Release();
                 }
             }
-            RunParts();
+            RunParts(0);
             // The helpers may still be running parts that read the caller's state: wait for them even after a failure.
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
-            s_failure?.Throw();
+            if (s_failure is { } failure)
+            {
+                s_failure = null;
+                failure.Throw();
+            }
         }
         finally
         {
@@ -106,12 +111,13 @@ internal static unsafe class Workers
         }
     }
 
-    // Takes parts until none is left; a failure stops the others from taking more and is rethrown by the caller.
-    private static void RunParts()
+    // Runs `part`, then takes parts until none is left; a failure stops the others from taking more and is rethrown by
+    // the caller.
+    private static void RunParts(int part)
     {
         try
         {
-            for (var part = Interlocked.Increment(ref s_next) - 1; part < s_parts; part = Interlocked.Increment(ref s_next) - 1)
+            for (; part < s_parts; part = Interlocked.Increment(ref s_next) - 1)
             {
                 s_body(s_state, part, s_parts);
             }
@@ -143,7 +149,7 @@ internal static unsafe class Workers
         while (true)
         {
             seen = WaitForCall(helper, seen);
-            RunParts();
+            RunParts(Interlocked.Increment(ref s_next) - 1);
             Interlocked.Decrement(ref s_pending);
         }
     }

@@ -7,6 +7,7 @@ namespace Kiln.Runtime.Cpu.Tests;
 /// output sizes whose last tile has one, two or three rows and columns inside, same and valid padding, several 24-tile
 /// blocks and padded chunks.
 /// </summary>
+[Collection(nameof(ThreadingTests))]
 public class Conv2DWinogradTests
 {
     public static TheoryData<string, int, Epilogue> Cases() => new()

@@ -124,6 +124,20 @@ public class PooledGradientTests
         Assert.Equal("dz", e.ParamName);
     }
 
+    [Fact]
+    public void MoreWindowsThanPixels_IsRejectedByName()
+    {
+        // A hand-made pool whose padding gives 3×3 windows over 2×2 pixels: not a Keras pool, and not supported.
+        var g = Geometries.ConvSame(2, 2, 8, 8, 3, 1);
+        var pg = new PoolGeometry(2, 2, 8, 3, 3, 2, 1, 1, 1);
+        var pooled = new float[pg.OutSize];
+        var dz = new PooledGradient(1, pg);
+        MaxPool2D.BackwardToConvolution(pooled, pooled, new int[pooled.Length], Epilogue.Relu, dz, 1, pg);
+        var e = Assert.Throws<ArgumentException>(() => Conv2D.BackwardData(dz, new float[g.PatchSize * g.OutC], new float[g.InSize], 1, g, new float[Conv2D.ScratchSize(1, g)]));
+        Assert.Equal("dz", e.ParamName);
+        Assert.Contains("9 windows per channel, more than the 4 pixels", e.Message);
+    }
+
     // A real forward pass, so argmax and the ReLU zeros are what training sees; every fifth dy is exactly zero.
     private static (float[] X, float[] W, float[] Y, float[] Pooled, int[] Argmax, float[] Dy) Forward(ConvGeometry g, PoolGeometry pg, int batch, Epilogue act)
     {

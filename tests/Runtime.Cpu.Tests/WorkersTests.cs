@@ -1,22 +1,26 @@
 namespace Kiln.Runtime.Cpu.Tests;
 
-/// <summary>The pool hands out parts dynamically: each runs exactly once, on a thread with a valid scratch slot.</summary>
+/// <summary>
+/// The pool hands out parts dynamically: each runs exactly once, no two parts running at the same time share a
+/// thread's scratch slot, and a failure is rethrown only once every part that started has finished.
+/// </summary>
 [Collection(nameof(ThreadingTests))]
 public unsafe class WorkersTests
 {
     [Fact]
-    public void ManyParts_EachRunOnce_OnAThreadSlot()
+    public void ManyParts_EachRunOnce_NeverTwoAtOnceOnASlot()
     {
         const int parts = 37;
         var runs = new int[parts];
-        var threads = new int[parts];
-        fixed (int* pr = runs, pt = threads)
+        var busy = new int[Workers.Count];
+        var clashes = new int[1];
+        fixed (int* pr = runs, pb = busy, pc = clashes)
         {
-            var state = new Record(pr, pt);
+            var state = new Record(pr, pb, pc, null);
             Workers.Run(&RecordPart, &state, parts);
         }
         Assert.All(runs, count => Assert.Equal(1, count));
-        Assert.All(threads, thread => Assert.InRange(thread, 0, Workers.Count - 1));
+        Assert.Equal(0, clashes[0]);
     }
 
     [Fact]
@@ -24,10 +28,11 @@ public unsafe class WorkersTests
     {
         const int parts = 16;
         var runs = new int[parts];
+        var finished = new int[parts];
         InvalidOperationException? failure = null;
-        fixed (int* pr = runs)
+        fixed (int* pr = runs, pf = finished)
         {
-            var state = new Record(pr, null);
+            var state = new Record(pr, null, null, pf);
             try
             {
                 Workers.Run(&FailAtThree, &state, parts);
@@ -38,10 +43,14 @@ public unsafe class WorkersTests
             }
         }
         Assert.Equal("part 3", failure?.Message);
-        // Parts after the failure may be skipped; none may still be running or run twice.
+        // Parts after the failure may be skipped; every part that started ran once and had finished before Run returned.
         Assert.All(runs, count => Assert.InRange(count, 0, 1));
         Assert.Equal(1, runs[3]);
-        ManyParts_EachRunOnce_OnAThreadSlot();
+        for (var part = 0; part < parts; part++)
+        {
+            Assert.Equal(part == 3 ? 0 : runs[part], finished[part]);
+        }
+        ManyParts_EachRunOnce_NeverTwoAtOnceOnASlot();
     }
 
     [Fact]
@@ -56,22 +65,30 @@ public unsafe class WorkersTests
     {
         var record = (Record*)state;
         Interlocked.Increment(ref record->Runs[part]);
-        record->Threads[part] = Workers.Thread;
-        Thread.SpinWait(2000);
+        var slot = Workers.Thread;
+        if (Interlocked.Exchange(ref record->Busy[slot], 1) != 0)
+        {
+            Interlocked.Increment(ref record->Clashes[0]);
+        }
+        // Long enough (tens of microseconds) that a sleeping helper wakes and takes parts while the caller still runs.
+        Thread.SpinWait(20000);
+        Volatile.Write(ref record->Busy[slot], 0);
     }
 
     private static void FailAtThree(void* state, int part, int parts)
     {
-        Interlocked.Increment(ref ((Record*)state)->Runs[part]);
-        Thread.SpinWait(2000);
+        var record = (Record*)state;
+        Interlocked.Increment(ref record->Runs[part]);
+        Thread.SpinWait(20000);
         if (part == 3)
         {
             throw new InvalidOperationException("part 3");
         }
+        Volatile.Write(ref record->Finished[part], 1);
     }
 
-    private readonly struct Record(int* runs, int* threads)
+    private readonly struct Record(int* runs, int* busy, int* clashes, int* finished)
     {
-        public readonly int* Runs = runs, Threads = threads;
+        public readonly int* Runs = runs, Busy = busy, Clashes = clashes, Finished = finished;
     }
 }

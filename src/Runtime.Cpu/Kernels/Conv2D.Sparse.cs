@@ -30,6 +30,11 @@ public static partial class Conv2D
         ArgumentNullException.ThrowIfNull(dz);
         CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), batch * g.OutSize, nameof(dz), scratch.Length);
         dz.CheckFor(batch, g.OutH, g.OutW, g.OutC, nameof(dz));
+        // Keras' same and valid pools never have more windows than pixels; the per-sample lists are sized on that.
+        if (dz.Windows > g.OutH * g.OutW)
+        {
+            throw new ArgumentException($"dz's pool has {dz.Windows} windows per channel, more than the {g.OutH * g.OutW} pixels they read; the sparse data gradient needs at most one window per pixel.", nameof(dz));
+        }
         ImplicitGemm.ForForward(g).SparseDataGradient(dz, w, dx, batch, scratch);
     }
 

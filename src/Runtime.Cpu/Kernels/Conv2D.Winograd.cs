@@ -47,7 +47,7 @@ public static partial class Conv2D
         private int N => _plan.N;
         private int Panels => (N + Gemm.NR - 1) / Gemm.NR * Gemm.NR;
         private int Transformed => ImplicitGemm.Aligned(Points * C * Panels);
-        // A point's block of inputs or products, plus a cache line: the 36 points of one tile then fall in different L1
+        // A point's block of inputs or products, plus a cache line: the 64 points of one tile then fall in different L1
         // sets rather than in the two or four that a stride of a multiple of 1 KiB would give them.
         private int InputStride => Block * C + ImplicitGemm.Alignment;
         private int ProductStride => Block * N + ImplicitGemm.Alignment;
@@ -147,7 +147,7 @@ public static partial class Conv2D
             dst[7 * stride] = e * 0.25;
         }
 
-        // Tiles [lo, hi) of the chunk, a block at a time: transform inputs, 36 products, transform outputs.
+        // Tiles [lo, hi) of the chunk, a block at a time: transform inputs, 64 products, transform outputs.
         private static unsafe void Part(void* state, int part, int parts)
         {
             ref readonly var job = ref *(Job*)state;
