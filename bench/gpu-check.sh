@@ -31,6 +31,10 @@ exec > >(tee "$log") 2>&1
 echo "== host: $(uname -srm); $(ldd --version 2>&1 | head -n 1) (the NativeAOT GpuCheck needs glibc 2.34 or later)"
 echo; echo "== nvidia-smi"
 nvidia-smi 2>&1
+echo; echo "== libcuda"
+ls -l /usr/local/nvidia/lib64/libcuda.so* /usr/lib/x86_64-linux-gnu/libcuda.so* /usr/lib64/libcuda.so* 2>/dev/null
+# The driver may live outside the loader's cache (a read-only /usr/local/nvidia mount on some machines).
+[[ -e /usr/local/nvidia/lib64/libcuda.so.1 ]] && export LD_LIBRARY_PATH="/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 driver_cuda=$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9]*\)\..*/\1/p' | head -n 1)
 
 echo; echo "== NVRTC candidates (driver supports CUDA ${driver_cuda:-unknown})"
@@ -54,12 +58,12 @@ fi
 
 echo; echo "== PyTorch peer (--device cuda)"
 peer=$(mktemp)
-timeout 180 python3 bench/pytorch_peer.py mnist data/mnist-10k --images 60000 --device cuda 2>&1 | tee -a "$peer"
-timeout 120 python3 bench/pytorch_peer.py iris --device cuda 2>&1 | tee -a "$peer"
+timeout 90 python3 bench/pytorch_peer.py mnist data/mnist-10k --images 60000 --device cuda 2>&1 | tee -a "$peer"
+timeout 45 python3 bench/pytorch_peer.py iris --device cuda 2>&1 | tee -a "$peer"
 
 echo; echo "== GpuCheck"
 chmod +x "$dir/GpuCheck"
-timeout 420 "$dir/GpuCheck" --peer "$peer"
+timeout "${GPUCHECK_TIMEOUT:-240}" "$dir/GpuCheck" --peer "$peer"
 rc=$?
 echo; echo "gpu-check: GpuCheck exited $rc; log in $log"
 exit $rc

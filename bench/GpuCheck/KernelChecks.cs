@@ -21,6 +21,9 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
     [
         (new(28, 28, 1, 28, 28, 16, 5, 1, 2, 2), 1, 8),   // MNIST conv2d
         (new(14, 14, 16, 14, 14, 32, 5, 1, 2, 2), 1, 4),  // MNIST conv2d_1
+        (new(28, 28, 1, 28, 28, 16, 5, 1, 2, 2), 1, 128), // the training batch: conv2d's weight gradient in 256 splits
+        (new(14, 14, 16, 14, 14, 32, 5, 1, 2, 2), 1, 129), // 99 splits, the last one partly filled
+        (new(14, 14, 16, 14, 14, 32, 5, 1, 2, 2), 1, 1),  // one split
         (new(9, 11, 3, 4, 5, 4, 3, 2, 0, 0), 3, 5),       // StridedValid: valid, stride 2, tanh
         (new(9, 11, 3, 5, 6, 4, 3, 2, 1, 1), 0, 2),       // same, stride 2: padding split 1 + 1
         (new(7, 7, 2, 7, 7, 3, 3, 1, 1, 1), 2, 3),        // OddPooling: same, sigmoid
@@ -57,6 +60,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
             yield return $"kiln::conv2d_forward<{Shape(g)}, {act}>";
             yield return $"kiln::conv2d_backward_data<{Shape(g)}>";
             yield return $"kiln::conv2d_backward_weights<{Shape(g)}>";
+            yield return $"kiln::conv2d_weight_grad_reduce<{g.PatchSize * g.OutC}, {g.OutC}>";
         }
         foreach (var (g, _) in PoolCases)
         {
@@ -235,10 +239,15 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         using var dwOut = gpu.Poisoned<float>(w.Length);
         using var dbOut = gpu.Poisoned<float>(g.OutC);
         var weights = $"kiln::conv2d_backward_weights<{Shape(g)}>";
-        gpu.Run(weights, KernelGeometry.Conv2DBackwardWeights(g.Kernel, g.InC, g.OutC), dx, ddz, dwOut, dbOut, batch);
+        var reduce = $"kiln::conv2d_weight_grad_reduce<{w.Length}, {g.OutC}>";
+        var splits = KernelGeometry.WeightSplits(batch, g.OutH, g.OutW);
+        using var workspace = gpu.Poisoned<float>(KernelGeometry.Conv2DWeightWorkspace(batch, g.OutH, g.OutW, g.Kernel, g.InC, g.OutC));
+        gpu.Run(weights, KernelGeometry.Conv2DBackwardWeights(batch, g.OutH, g.OutW, g.Kernel, g.InC, g.OutC), dx, ddz, workspace, batch);
+        gpu.Run(reduce, KernelGeometry.Conv2DWeightGradReduce(g.Kernel, g.InC, g.OutC), workspace, dwOut, dbOut, splits);
         var terms = (long)batch * g.OutH * g.OutW;
-        Check("conv2d_backward_weights", $"{weights} {at} dw", dwOut.ToArray(), dwRef, Tolerance.Reduction(terms), dwMag);
-        Check("conv2d_backward_weights", $"{weights} {at} db", dbOut.ToArray(), dbRef, Tolerance.Reduction(terms), dbMag);
+        // Each output needs both launches; the weights are reported under the first kernel, the biases under the second.
+        Check("conv2d_backward_weights", $"{weights} then reduce, {at}, {splits} splits, dw", dwOut.ToArray(), dwRef, Tolerance.Reduction(terms), dwMag);
+        Check("conv2d_weight_grad_reduce", $"{weights} then reduce, {at}, {splits} splits, db", dbOut.ToArray(), dbRef, Tolerance.Reduction(terms), dbMag);
     }
 
     private void Pool(PoolGeometry g, int batch, int seed)
@@ -302,12 +311,13 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         Dropout.Backward(x, dx, rate, layerSeed, step);
         using var dIn = gpu.Upload<float>(x);
         using var dOut = gpu.Poisoned<float>(n);
+        using var dStep = gpu.Upload<int>([(int)step]);
         var forward = $"kiln::dropout_forward<{features}>";
-        gpu.Run(forward, KernelGeometry.Elementwise(n), dIn, dOut, batch, layerSeed, step, rate);
+        gpu.Run(forward, KernelGeometry.Elementwise(n), dIn, dOut, batch, layerSeed, dStep, rate);
         Check("dropout_forward", $"{forward} batch {batch} rate {rate} y", dOut.ToArray(), y, Tolerance.Elementwise);
         dOut.Fill32(KernelRunner.NaNBits);
         var backward = $"kiln::dropout_backward<{features}>";
-        gpu.Run(backward, KernelGeometry.Elementwise(n), dIn, dOut, batch, layerSeed, step, rate);
+        gpu.Run(backward, KernelGeometry.Elementwise(n), dIn, dOut, batch, layerSeed, dStep, rate);
         Check("dropout_backward", $"{backward} batch {batch} rate {rate} dx", dOut.ToArray(), dx, Tolerance.Elementwise);
     }
 

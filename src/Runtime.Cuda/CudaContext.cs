@@ -44,6 +44,9 @@ public sealed class CudaContext : IDisposable
 
     public CudaStream CreateStream() => new(this);
 
+    /// <summary>A new event; <paramref name="timing"/> events can be timed against each other, the others only waited for.</summary>
+    public CudaEvent CreateEvent(bool timing = false) => new(this, timing);
+
     public CudaModule LoadModule(CompiledProgram program) => new(this, program);
 
     /// <summary>

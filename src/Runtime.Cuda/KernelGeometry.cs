@@ -18,11 +18,23 @@ public static class KernelGeometry
     /// <summary>ROWS_PER_BLOCK in 00_common.cu: row kernels run one warp per row, 4 rows per block.</summary>
     public const int RowsPerBlock = 4;
 
+    /// <summary>ROW_TILE in 00_common.cu: convolution blocks cover 64 rows (four per thread) and 16 columns.</summary>
+    public const int RowTile = 64;
+
+    /// <summary>MAX_SPLITS in 00_common.cu: the most ranges a weight gradient's sum is split into.</summary>
+    public const int MaxSplits = 256;
+
+    /// <summary>The fewest rows (examples × output pixels) one split of a weight gradient sums, unless there is only one.</summary>
+    public const int RowsPerSplit = 256;
+
     /// <summary>One thread per output element of a rows × cols matrix (grid.x tiles rows, grid.y columns).</summary>
     public static LaunchShape Gemm(long rows, int cols) => new((Dim3.CeilDiv(rows, Tile), Dim3.CeilDiv(cols, Tile)), (Tile, Tile));
 
     /// <summary>As <see cref="Gemm"/> plus one block along x for the bias gradient.</summary>
     public static LaunchShape GemmWithBias(long rows, int cols) => new((Dim3.CeilDiv(rows, Tile) + 1, Dim3.CeilDiv(cols, Tile)), (Tile, Tile));
+
+    /// <summary>Four output rows per thread: 64 rows × 16 columns per (16, 16) block (tile_gemm_rows4).</summary>
+    public static LaunchShape Rows4(long rows, int cols) => new((Dim3.CeilDiv(rows, RowTile), Dim3.CeilDiv(cols, Tile)), (Tile, Tile));
 
     /// <summary>One thread per element: activations, dropout, max-pool, adam, sgd.</summary>
     public static LaunchShape Elementwise(long count) => new(Dim3.CeilDiv(count, Threads), Threads);
@@ -39,11 +51,31 @@ public static class KernelGeometry
 
     public static LaunchShape DenseBackwardWeights(int batch, int inFeatures, int outFeatures) => GemmWithBias(inFeatures, outFeatures);
 
-    public static LaunchShape Conv2DForward(int batch, int outH, int outW, int outC) => Gemm((long)batch * outH * outW, outC);
+    public static LaunchShape Conv2DForward(int batch, int outH, int outW, int outC) => Rows4((long)batch * outH * outW, outC);
 
-    public static LaunchShape Conv2DBackwardData(int batch, int inH, int inW, int inC) => Gemm((long)batch * inH * inW, inC);
+    public static LaunchShape Conv2DBackwardData(int batch, int inH, int inW, int inC) => Rows4((long)batch * inH * inW, inC);
 
-    public static LaunchShape Conv2DBackwardWeights(int kernel, int inC, int outC) => GemmWithBias((long)kernel * kernel * inC, outC);
+    /// <summary>
+    /// conv2d_backward_weights: (kh, kw, ic) rows in 64-row tiles plus one block for the bias, output channels in
+    /// 16s, and <see cref="WeightSplits"/> ranges of the batch's output pixels along z.
+    /// </summary>
+    public static LaunchShape Conv2DBackwardWeights(int batch, int outH, int outW, int kernel, int inC, int outC) =>
+        new((Dim3.CeilDiv((long)kernel * kernel * inC, RowTile) + 1, Dim3.CeilDiv(outC, Tile), WeightSplits(batch, outH, outW)), (Tile, Tile));
+
+    /// <summary>
+    /// How many partial sums the weight gradient of a convolution with <paramref name="outH"/> × <paramref name="outW"/>
+    /// outputs splits into at this batch: one per <see cref="RowsPerSplit"/> output pixels, at most <see cref="MaxSplits"/>.
+    /// Enough blocks to fill a large GPU, few enough that the reduction stays small.
+    /// </summary>
+    public static int WeightSplits(int batch, int outH, int outW) =>
+        (int)Math.Clamp(((long)batch * outH * outW + RowsPerSplit - 1) / RowsPerSplit, 1, MaxSplits);
+
+    /// <summary>Floats of the partial-sum workspace conv2d_backward_weights needs at this batch.</summary>
+    public static long Conv2DWeightWorkspace(int batch, int outH, int outW, int kernel, int inC, int outC) =>
+        (long)WeightSplits(batch, outH, outW) * ((long)kernel * kernel * inC * outC + outC);
+
+    /// <summary>conv2d_weight_grad_reduce: one thread per weight and bias.</summary>
+    public static LaunchShape Conv2DWeightGradReduce(int kernel, int inC, int outC) => Elementwise((long)kernel * kernel * inC * outC + outC);
 
     public static LaunchShape MaxPool2DForward(int batch, int outH, int outW, int channels) => Elementwise((long)batch * outH * outW * channels);
 

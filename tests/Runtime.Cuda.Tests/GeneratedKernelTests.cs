@@ -97,7 +97,7 @@ public sealed partial class GeneratedKernelTests
         {
             var kernel = names[int.Parse(launch.Groups[1].Value, CultureInfo.InvariantCulture)];
             var expected = parameters[program.GetLoweredName(kernel)];
-            var arguments = launch.Groups[2].Value.Split(", ");
+            var arguments = TopLevelArguments(launch.Groups[2].Value);
             Assert.True(expected.Length == arguments.Length, $"{kernel} takes {expected.Length} parameters, but the launch passes {arguments.Length}: {launch.Value}");
             for (var i = 0; i < arguments.Length; i++)
             {
@@ -109,7 +109,28 @@ public sealed partial class GeneratedKernelTests
 
     // What the generated code passes as an int, a uint or a float; everything else is a device address.
     private static bool IsFourByteArgument(string argument) =>
-        argument is "batch" or "Step" || argument.StartsWith("LayerSeed(", StringComparison.Ordinal) || FloatLiteral().IsMatch(argument);
+        argument is "batch"
+        || argument.StartsWith("LayerSeed(", StringComparison.Ordinal)
+        || argument.StartsWith("global::Kiln.Runtime.Cuda.KernelGeometry.WeightSplits(", StringComparison.Ordinal)
+        || FloatLiteral().IsMatch(argument);
+
+    // "a, f(b, c), d" → ["a", "f(b, c)", "d"].
+    private static string[] TopLevelArguments(string list)
+    {
+        var arguments = new List<string>();
+        var (depth, start) = (0, 0);
+        for (var i = 0; i < list.Length; i++)
+        {
+            depth += list[i] switch { '(' => 1, ')' => -1, _ => 0 };
+            if (depth == 0 && list[i] == ',')
+            {
+                arguments.Add(list[start..i].Trim());
+                start = i + 1;
+            }
+        }
+        arguments.Add(list[start..].Trim());
+        return [.. arguments];
+    }
 
     private static string Snapshot(string net)
     {

@@ -81,13 +81,20 @@ public sealed class GpuKernelTests
 
             using var dwOut = Gpu.Poisoned<float>(c.Weights);
             using var dbOut = Gpu.Poisoned<float>(c.OutC);
-            Gpu.Run($"kiln::conv2d_backward_weights<{c.Template}>", KernelGeometry.Conv2DBackwardWeights(c.K, c.InC, c.OutC), dx, dg, dwOut, dbOut, batch);
+            using var workspace = Gpu.Poisoned<float>(KernelGeometry.Conv2DWeightWorkspace(batch, c.OutH, c.OutW, c.K, c.InC, c.OutC));
+            void WeightGradient()
+            {
+                Gpu.Run($"kiln::conv2d_backward_weights<{c.Template}>", KernelGeometry.Conv2DBackwardWeights(batch, c.OutH, c.OutW, c.K, c.InC, c.OutC), dx, dg, workspace, batch);
+                Gpu.Run($"kiln::conv2d_weight_grad_reduce<{c.Weights},{c.OutC}>", KernelGeometry.Conv2DWeightGradReduce(c.K, c.InC, c.OutC), workspace, dwOut, dbOut,
+                    KernelGeometry.WeightSplits(batch, c.OutH, c.OutW));
+            }
+            WeightGradient();
             Validate($"conv2d_backward_weights dw {c}", dwOut.ToArray(), dwRef, 1e-3, 1e-3);
             Validate($"conv2d_backward_weights db {c}", dbOut.ToArray(), dbRef, 1e-3, 1e-3);
 
-            // Deterministic: the same launch gives the same bits.
+            // Deterministic: the same launches give the same bits.
             var first = dwOut.ToArray();
-            Gpu.Run($"kiln::conv2d_backward_weights<{c.Template}>", KernelGeometry.Conv2DBackwardWeights(c.K, c.InC, c.OutC), dx, dg, dwOut, dbOut, batch);
+            WeightGradient();
             Exact("conv2d_backward_weights rerun", dwOut.ToArray(), first);
         }
     }
@@ -197,14 +204,15 @@ public sealed class GpuKernelTests
         var x = Random(batch * features, 50);
         using var dx = Gpu.Upload(x);
         using var y = Gpu.Poisoned<float>(x.Length);
-        Gpu.Run($"kiln::dropout_forward<{features}>", KernelGeometry.Elementwise(x.Length), dx, y, batch, seed, step, rate);
+        using var dStep = Gpu.Upload(new[] { (int)step });
+        Gpu.Run($"kiln::dropout_forward<{features}>", KernelGeometry.Elementwise(x.Length), dx, y, batch, seed, dStep, rate);
         var expected = x.Select((v, i) => Reference.Keep(seed, step, (uint)i, rate) ? v / (1f - rate) : 0f).ToArray();
         Exact("dropout_forward", y.ToArray(), expected);
         int kept = expected.Count(v => v != 0);
         Assert.InRange(kept, x.Length * 0.55, x.Length * 0.85);
 
         using var dxOut = Gpu.Poisoned<float>(x.Length);
-        Gpu.Run($"kiln::dropout_backward<{features}>", KernelGeometry.Elementwise(x.Length), dx, dxOut, batch, seed, step, rate);
+        Gpu.Run($"kiln::dropout_backward<{features}>", KernelGeometry.Elementwise(x.Length), dx, dxOut, batch, seed, dStep, rate);
         Exact("dropout_backward", dxOut.ToArray(), expected);
     }
 

@@ -19,6 +19,7 @@ internal static class Networks
             $"kiln::conv2d_forward<{shape},{act}>",
             $"kiln::conv2d_backward_data<{shape}>",
             $"kiln::conv2d_backward_weights<{shape}>",
+            $"kiln::conv2d_weight_grad_reduce<{k * k * inC * outC},{outC}>",
             $"kiln::activation_backward<{outH * outW * outC},{act}>",
         ];
     }

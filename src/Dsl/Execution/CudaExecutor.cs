@@ -33,9 +33,13 @@ public abstract unsafe class CudaExecutor : IExecutor
     private DeviceBuffer<float>? _targets;
     private DeviceBuffer<float>? _rowLoss;
     private DeviceBuffer<int>? _rowCorrect;
-    private PinnedBuffer<float>? _stagingFeatures;
-    private PinnedBuffer<int>? _stagingLabels;
-    private PinnedBuffer<float>? _stagingTargets;
+    private readonly DeviceBuffer<uint> _stepCounter;
+    // Two sets of pinned staging buffers, used in turn: the host fills one while the copy from the other may still
+    // be queued. Each set's event completes when its last upload has landed.
+    private readonly Staging[] _staging = new Staging[2];
+    private int _nextStaging;
+    private readonly CudaGraphs? _graphs;
+    private readonly KernelProfile? _profile;
     private Optimizer? _optimizer;
     private long _optimizerSteps;
     private long _count;
@@ -59,6 +63,9 @@ public abstract unsafe class CudaExecutor : IExecutor
         _moment2 = _context.Allocate<float>(Info.ParameterCount);
         _lossSum = _context.Allocate<double>(1);
         _correctSum = _context.Allocate<int>(1);
+        _stepCounter = _context.Allocate<uint>(1);
+        _profile = KernelProfile.FromEnvironment(_context, names);
+        _graphs = _profile is null && CudaGraphs.Enabled ? new CudaGraphs() : null;
         ResetMetrics();
     }
 
@@ -66,7 +73,12 @@ public abstract unsafe class CudaExecutor : IExecutor
     public string DeviceName => $"CUDA {_context.Device}";
 
     protected uint Seed { get; }
+
+    /// <summary>Training steps so far; dropout hashes it with the seed, so CPU and GPU masks agree.</summary>
     protected uint Step { get; private set; }
+
+    /// <summary>Device address of <see cref="Step"/>'s copy for this step, which dropout kernels read (graphs replay with the current value).</summary>
+    protected ulong StepCounter => _stepCounter.Pointer;
     protected CudaContext Context => _context;
 
     /// <summary>Device address of the parameter at flat offset <paramref name="offset"/>.</summary>
@@ -112,7 +124,9 @@ public abstract unsafe class CudaExecutor : IExecutor
             values[i] = arguments[i].Bits;
             pointers[i] = values + i;
         }
+        _profile?.Before(kernel, _stream);
         _module.Launch(_functions[kernel], shape.Grid, shape.Block, 0, _stream, pointers);
+        _profile?.After(kernel, _stream);
     }
 
     public void WriteParameters(ReadOnlySpan<float> values)
@@ -149,18 +163,20 @@ public abstract unsafe class CudaExecutor : IExecutor
     public void TrainStep(Batch batch)
     {
         var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
-        Upload(batch);
         Step++;
-        Forward(batch.Count, training: true);
-        Loss(batch.Count);
-        Backward(batch.Count);
+        Upload(batch);
+        var count = batch.Count;
+        if (_graphs is null || !_graphs.TryLaunch(count, _stream, () => QueueTrainStep(count)))
+        {
+            QueueTrainStep(count);
+        }
+        // The optimizer stays outside the graph: its step size changes every step.
         _optimizerSteps++;
         var n = Info.ParameterCount;
         switch (optimizer)
         {
             case Adam adam:
-                var t = _optimizerSteps;
-                var alpha = Runtime.Cpu.Adam.Alpha(adam.LearningRate, adam.Beta1, adam.Beta2, t);
+                var alpha = Runtime.Cpu.Adam.Alpha(adam.LearningRate, adam.Beta1, adam.Beta2, _optimizerSteps);
                 Launch(_firstShared, KernelGeometry.Elementwise(n), _parameters.Pointer, _gradients.Pointer, _moment1.Pointer, _moment2.Pointer,
                     n, alpha, adam.Beta1, adam.Beta2, adam.Epsilon);
                 break;
@@ -169,7 +185,17 @@ public abstract unsafe class CudaExecutor : IExecutor
                     n, sgd.LearningRate, sgd.Momentum, sgd.Nesterov ? 1 : 0);
                 break;
         }
-        Accumulate(batch.Count);
+        _count += count;
+        _profile?.Collect(_stream);
+    }
+
+    // Device work only, with fixed arguments for a given batch size: this is what a graph records.
+    private void QueueTrainStep(int count)
+    {
+        Forward(count, training: true);
+        Loss(count);
+        Backward(count);
+        QueueAccumulate(count);
     }
 
     public void EvaluateStep(Batch batch)
@@ -177,7 +203,8 @@ public abstract unsafe class CudaExecutor : IExecutor
         Upload(batch);
         Forward(batch.Count, training: false);
         Loss(batch.Count);
-        Accumulate(batch.Count);
+        QueueAccumulate(batch.Count);
+        _count += batch.Count;
     }
 
     public Metrics ReadMetrics()
@@ -209,8 +236,9 @@ public abstract unsafe class CudaExecutor : IExecutor
             var n = Math.Min(chunk, count - start);
             EnsureCapacity(n);
             _stream.Synchronize();
-            features.Slice(start * Info.InputSize, n * Info.InputSize).CopyTo(_stagingFeatures!.AsSpan());
-            _input!.UploadAsync(_stagingFeatures!, _stream, n * Info.InputSize);
+            var staging = _staging[0];
+            features.Slice(start * Info.InputSize, n * Info.InputSize).CopyTo(staging.Features.AsSpan());
+            _input!.UploadAsync(staging.Features, _stream, n * Info.InputSize);
             Forward(n, training: false);
             var result = Outputs(n);
             _stream.Synchronize();
@@ -222,40 +250,43 @@ public abstract unsafe class CudaExecutor : IExecutor
     {
         _context.MakeCurrent();
         _stream.Synchronize();
+        _profile?.Report(Info.Name);
         ReleaseBatchBuffers();
-        foreach (var d in new IDisposable[] { _parameters, _gradients, _moment1, _moment2, _lossSum, _correctSum, _stream, _module, _context })
+        foreach (var d in new IDisposable?[] { _graphs, _profile, _parameters, _gradients, _moment1, _moment2, _lossSum, _correctSum, _stepCounter, _stream, _module, _context })
         {
-            d.Dispose();
+            d?.Dispose();
         }
         GC.SuppressFinalize(this);
     }
 
-    private void Accumulate(int batch)
-    {
+    private void QueueAccumulate(int batch) =>
         Launch(_firstShared + 2, KernelGeometry.Accumulate, RowLoss, RowCorrect, _lossSum.Pointer, _correctSum.Pointer, batch);
-        _count += batch;
-    }
 
     private void Upload(Batch batch)
     {
         _context.MakeCurrent();
         EnsureCapacity(batch.Count);
-        // The previous step may still read the staging buffers.
-        _stream.Synchronize();
+        var staging = _staging[_nextStaging];
+        _nextStaging ^= 1;
+        // This set's previous upload (two batches ago) may still be queued behind the step before this one.
+        staging.Uploaded.Synchronize();
         var features = batch.Count * Info.InputSize;
-        batch.Features.AsSpan(0, features).CopyTo(_stagingFeatures!.AsSpan());
-        _input!.UploadAsync(_stagingFeatures!, _stream, features);
+        batch.Features.AsSpan(0, features).CopyTo(staging.Features.AsSpan());
+        _input!.UploadAsync(staging.Features, _stream, features);
         if (Info.Loss == Kiln.Loss.SparseCategoricalCrossentropy)
         {
-            batch.Labels.AsSpan(0, batch.Count).CopyTo(_stagingLabels!.AsSpan());
-            _labels!.UploadAsync(_stagingLabels!, _stream, batch.Count);
+            batch.Labels.AsSpan(0, batch.Count).CopyTo(staging.Labels.AsSpan());
+            _labels!.UploadAsync(staging.Labels, _stream, batch.Count);
         }
         else
         {
             var targets = batch.Count * Info.OutputSize;
-            batch.Targets.AsSpan(0, targets).CopyTo(_stagingTargets!.AsSpan());
-            _targets!.UploadAsync(_stagingTargets!, _stream, targets);
+            batch.Targets.AsSpan(0, targets).CopyTo(staging.Targets.AsSpan());
+            _targets!.UploadAsync(staging.Targets, _stream, targets);
         }
+        staging.Step.AsSpan()[0] = Step;
+        _stepCounter.UploadAsync(staging.Step, _stream, 1);
+        staging.Uploaded.Record(_stream);
     }
 
     private void EnsureCapacity(int batch)
@@ -273,10 +304,13 @@ public abstract unsafe class CudaExecutor : IExecutor
         _rowLoss = AllocateBatch<float>(batch);
         _rowCorrect = AllocateBatch<int>(batch);
         _rowCorrect.Clear();
-        _stagingFeatures = Track(_context.AllocatePinned<float>((long)batch * Info.InputSize));
-        _stagingLabels = Track(_context.AllocatePinned<int>(batch));
-        _stagingTargets = Track(_context.AllocatePinned<float>((long)batch * Info.OutputSize));
+        for (var i = 0; i < _staging.Length; i++)
+        {
+            _staging[i] = Track(new Staging(_context, batch, Info));
+        }
         Allocate(batch);
+        // Graphs hold the addresses of the buffers just freed.
+        _graphs?.Clear();
         _context.Synchronize();
         _capacity = batch;
     }
@@ -294,6 +328,25 @@ public abstract unsafe class CudaExecutor : IExecutor
             buffer.Dispose();
         }
         _batchBuffers.Clear();
+    }
+}
+
+/// <summary>One set of pinned host buffers that batches pass through on their way to the device.</summary>
+internal sealed class Staging(CudaContext context, int batch, NetworkInfo info) : IDisposable
+{
+    public PinnedBuffer<float> Features { get; } = context.AllocatePinned<float>((long)batch * info.InputSize);
+    public PinnedBuffer<int> Labels { get; } = context.AllocatePinned<int>(batch);
+    public PinnedBuffer<float> Targets { get; } = context.AllocatePinned<float>((long)batch * info.OutputSize);
+    public PinnedBuffer<uint> Step { get; } = context.AllocatePinned<uint>(1);
+    public CudaEvent Uploaded { get; } = context.CreateEvent();
+
+    public void Dispose()
+    {
+        Uploaded.Synchronize();
+        foreach (var d in new IDisposable[] { Uploaded, Features, Labels, Targets, Step })
+        {
+            d.Dispose();
+        }
     }
 }
 

@@ -52,6 +52,12 @@ internal static class CudaEmitter
                 w.Line($"private global::Kiln.Runtime.Cuda.DeviceBuffer<{buffer.Type}> {buffer.Field} = null!;");
             }
         }
+        var workspace = WorkspaceSize(model);
+        if (workspace is not null)
+        {
+            w.Line("// Partial sums of the convolutions' weight gradients, shared: the layers run one after another on one stream.");
+            w.Line("private global::Kiln.Runtime.Cuda.DeviceBuffer<float> _workspace = null!;");
+        }
         w.Line();
         w.Open("protected override void Allocate(int batch)");
         foreach (var buffer in plan.Buffers)
@@ -60,6 +66,10 @@ internal static class CudaEmitter
             {
                 w.Line($"{buffer.Field} = AllocateBatch<{buffer.Type}>((long){buffer.SizeExpression});");
             }
+        }
+        if (workspace is not null)
+        {
+            w.Line($"_workspace = AllocateBatch<float>({workspace});");
         }
         w.Close();
         w.Line();
@@ -71,6 +81,21 @@ internal static class CudaEmitter
         w.Close();
         w.Close();
         return w.ToString();
+    }
+
+    /// <summary>The workspace's size in floats as a C# expression of batch (the largest conv layer's), or null without conv layers.</summary>
+    private static string? WorkspaceSize(NetworkModel model)
+    {
+        string? size = null;
+        foreach (var layer in model.Layers)
+        {
+            if (layer.Kind == LayerKind.Conv2D)
+            {
+                var one = $"{Geometry}.Conv2DWeightWorkspace(batch, {layer.Output.Height}, {layer.Output.Width}, {layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels})";
+                size = size is null ? one : $"global::System.Math.Max({size}, {one})";
+            }
+        }
+        return size;
     }
 
     private static void EmitForward(IndentedWriter w, NetworkModel model, BufferPlan plan, KernelTable kernels)
@@ -102,7 +127,7 @@ internal static class CudaEmitter
                 case LayerKind.Dropout:
                     w.Line($"var {output} = training ? _{output}.Pointer : {input};");
                     w.Open("if (training)");
-                    w.Line($"Launch({kernels.Get($"kiln::dropout_forward<{layer.Output.Size}>")}, {Geometry}.Elementwise(batch * {layer.Output.Size}L), {input}, {output}, batch, LayerSeed({layer.Index}), Step, {Float(layer.Rate)});");
+                    w.Line($"Launch({kernels.Get($"kiln::dropout_forward<{layer.Output.Size}>")}, {Geometry}.Elementwise(batch * {layer.Output.Size}L), {input}, {output}, batch, LayerSeed({layer.Index}), StepCounter, {Float(layer.Rate)});");
                     w.Close();
                     break;
             }
@@ -205,7 +230,9 @@ internal static class CudaEmitter
                     }
                     break;
                 case LayerKind.Conv2D:
-                    body.Line($"Launch({kernels.Get($"kiln::conv2d_backward_weights<{ConvArgs(layer)}>")}, {Geometry}.Conv2DBackwardWeights({layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels}), {x}, {dy}, Gradients({layer.KernelOffset}), Gradients({layer.BiasOffset}), batch);");
+                    var weights = layer.KernelSize * layer.KernelSize * layer.Input.Channels * layer.Output.Channels;
+                    body.Line($"Launch({kernels.Get($"kiln::conv2d_backward_weights<{ConvArgs(layer)}>")}, {Geometry}.Conv2DBackwardWeights(batch, {layer.Output.Height}, {layer.Output.Width}, {layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels}), {x}, {dy}, _workspace.Pointer, batch);");
+                    body.Line($"Launch({kernels.Get($"kiln::conv2d_weight_grad_reduce<{weights}, {layer.Output.Channels}>")}, {Geometry}.Conv2DWeightGradReduce({layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels}), _workspace.Pointer, Gradients({layer.KernelOffset}), Gradients({layer.BiasOffset}), {Geometry}.WeightSplits(batch, {layer.Output.Height}, {layer.Output.Width}));");
                     if (dx is not null)
                     {
                         body.Line($"Launch({kernels.Get($"kiln::conv2d_backward_data<{ConvArgs(layer)}>")}, {Geometry}.Conv2DBackwardData(batch, {layer.Input.Height}, {layer.Input.Width}, {layer.Input.Channels}), {dy}, Parameters({layer.KernelOffset}), {dx}, batch);");
@@ -215,7 +242,7 @@ internal static class CudaEmitter
                     body.Line($"Launch({kernels.Get($"kiln::maxpool2d_backward<{PoolArgs(layer)}>")}, {Geometry}.MaxPool2DBackward(batch, {layer.Input.Height}, {layer.Input.Width}, {layer.Input.Channels}), {dy}, _{plan.Output(layer)}_argmax.Pointer, {dx}, batch);");
                     break;
                 case LayerKind.Dropout when dx is not null:
-                    body.Line($"Launch({kernels.Get($"kiln::dropout_backward<{layer.Output.Size}>")}, {Geometry}.Elementwise(batch * {layer.Output.Size}L), {dy}, {dx}, batch, LayerSeed({layer.Index}), Step, {Float(layer.Rate)});");
+                    body.Line($"Launch({kernels.Get($"kiln::dropout_backward<{layer.Output.Size}>")}, {Geometry}.Elementwise(batch * {layer.Output.Size}L), {dy}, {dx}, batch, LayerSeed({layer.Index}), StepCounter, {Float(layer.Rate)});");
                     break;
                 case LayerKind.Flatten:
                     body.Line("// a view: its gradient is its input's gradient");

@@ -13,6 +13,8 @@ internal sealed unsafe class DriverApi
     public const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     public const int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
     public const uint CU_STREAM_NON_BLOCKING = 1;
+    public const uint CU_EVENT_DEFAULT = 0;
+    public const uint CU_EVENT_DISABLE_TIMING = 2;
     public const int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
     private static readonly Lazy<(DriverApi? Api, string Error)> s_instance = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -46,6 +48,11 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<IntPtr, int> cuStreamSynchronize;
     public readonly delegate* unmanaged<IntPtr, int> cuStreamDestroy_v2;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorName;
+    public readonly delegate* unmanaged<IntPtr*, uint, int> cuEventCreate;
+    public readonly delegate* unmanaged<IntPtr, IntPtr, int> cuEventRecord;
+    public readonly delegate* unmanaged<IntPtr, int> cuEventSynchronize;
+    public readonly delegate* unmanaged<float*, IntPtr, IntPtr, int> cuEventElapsedTime;
+    public readonly delegate* unmanaged<IntPtr, int> cuEventDestroy_v2;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
 
     // CUDA graphs: optional so an old driver still runs everything else; CudaGraph checks them.
@@ -86,6 +93,11 @@ internal sealed unsafe class DriverApi
         cuStreamSynchronize = (delegate* unmanaged<IntPtr, int>)NativeLibraryProbe.Export(lib, "cuStreamSynchronize", L);
         cuStreamDestroy_v2 = (delegate* unmanaged<IntPtr, int>)NativeLibraryProbe.Export(lib, "cuStreamDestroy_v2", L);
         cuGetErrorName = (delegate* unmanaged<int, byte**, int>)NativeLibraryProbe.Export(lib, "cuGetErrorName", L);
+        cuEventCreate = (delegate* unmanaged<IntPtr*, uint, int>)NativeLibraryProbe.Export(lib, "cuEventCreate", L);
+        cuEventRecord = (delegate* unmanaged<IntPtr, IntPtr, int>)NativeLibraryProbe.Export(lib, "cuEventRecord", L);
+        cuEventSynchronize = (delegate* unmanaged<IntPtr, int>)NativeLibraryProbe.Export(lib, "cuEventSynchronize", L);
+        cuEventElapsedTime = (delegate* unmanaged<float*, IntPtr, IntPtr, int>)NativeLibraryProbe.Export(lib, "cuEventElapsedTime", L);
+        cuEventDestroy_v2 = (delegate* unmanaged<IntPtr, int>)NativeLibraryProbe.Export(lib, "cuEventDestroy_v2", L);
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)NativeLibraryProbe.Export(lib, "cuGetErrorString", L);
 
         cuStreamBeginCapture_v2 = (delegate* unmanaged<IntPtr, int, int>)NativeLibraryProbe.OptionalExport(lib, "cuStreamBeginCapture_v2");

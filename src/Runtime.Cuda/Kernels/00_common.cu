@@ -11,6 +11,8 @@
 //      GEMM-style kernels  block (TILE, TILE); grid.x tiles the output rows, grid.y the output columns;
 //                          row = blockIdx.x*TILE + threadIdx.y, col = blockIdx.y*TILE + threadIdx.x.
 //                          *_backward_weights add one more block along x that computes the bias gradient.
+//      convolutions        block (TILE, TILE) over ROW_TILE (64) rows x TILE columns, four rows per thread;
+//                          the weight gradient also splits its sum over grid.z (see split_range).
 //      elementwise kernels block THREADS; grid ceil(n / THREADS).
 //      row kernels         one warp per row: block 32*ROWS_PER_BLOCK; grid ceil(batch / ROWS_PER_BLOCK).
 
@@ -22,7 +24,7 @@ enum : int { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3 };
 
 // Enumerators, not constexpr variables: a namespace-scope variable would become an internal symbol whose mangled
 // name NVRTC salts per compilation, and the image would differ from run to run.
-enum : int { TILE = 16, THREADS = 256, ROWS_PER_BLOCK = 4 };
+enum : int { TILE = 16, THREADS = 256, ROWS_PER_BLOCK = 4, ROW_TILE = 64, MAX_SPLITS = 256 };
 
 // No <math.h> / <cmath> under NVRTC here: spell the special values out.
 __device__ __forceinline__ float neg_infinity() { return __int_as_float(0xFF800000); }
@@ -111,11 +113,11 @@ __device__ __forceinline__ float tile_gemm(int row, int col, int M, int N, int K
     return acc;
 }
 
-// db[c] = sum over r < rows of dy[r * Cols + c], for c = blockIdx.y * TILE + threadIdx.x. Thread row ty sums
-// r = ty, ty + TILE, ... in order; then thread row 0 adds the TILE partial sums in order ty = 0 .. TILE-1.
-// Every thread of the block must call it.
+// out[c] = sum over r in [begin, end) of dy[r * Cols + c], for c = blockIdx.y * TILE + threadIdx.x. Thread row ty
+// sums r = begin + ty, begin + ty + TILE, ... in order; then thread row 0 adds the TILE partial sums in order
+// ty = 0 .. TILE-1. Every thread of the block must call it.
 template <int Cols>
-__device__ __forceinline__ void bias_grad_tile(const float* __restrict__ dy, float* __restrict__ db, int rows)
+__device__ __forceinline__ void bias_grad_tile(const float* __restrict__ dy, float* __restrict__ out, int begin, int end)
 {
     __shared__ float part[TILE][TILE + 1];
     const int tx = threadIdx.x;
@@ -123,7 +125,7 @@ __device__ __forceinline__ void bias_grad_tile(const float* __restrict__ dy, flo
     const int c = blockIdx.y * TILE + tx;
     float s = 0.0f;
     if (c < Cols) {
-        for (int r = ty; r < rows; r += TILE) {
+        for (int r = begin + ty; r < end; r += TILE) {
             s += dy[(size_t)r * Cols + c];
         }
     }
@@ -134,8 +136,63 @@ __device__ __forceinline__ void bias_grad_tile(const float* __restrict__ dy, flo
         for (int i = 0; i < TILE; ++i) {
             t += part[i][tx];
         }
-        db[c] = t;
+        out[c] = t;
     }
+}
+
+// C[row0 + 4*ty + i, col] (i < 4) = sum over k in [kbegin, kend), ascending, of A(row, k) * B(k, col), for a
+// (TILE, TILE) block that covers ROW_TILE rows and TILE columns (col = blockIdx.y * TILE + threadIdx.x). Four rows
+// per thread read one float4 of A per k from shared memory, so the loop is FMA-bound rather than bound by shared
+// loads as tile_gemm's one output per thread is. RowFast picks which index the 256 threads' global loads of A
+// walk fastest: true for rows (consecutive rows adjacent in memory), false for k. Every thread must call it;
+// rows >= M or columns >= N compute values the caller does not store.
+template <bool RowFast, class LoadA, class LoadB>
+__device__ __forceinline__ void tile_gemm_rows4(int row0, int col, int M, int N, int kbegin, int kend, LoadA loadA,
+                                                LoadB loadB, float (&acc)[4])
+{
+    __shared__ __align__(16) float As[TILE][ROW_TILE + 4];  // [k][row]
+    __shared__ float Bs[TILE][TILE + 1];
+    const int tx = threadIdx.x;
+    const int ty = threadIdx.y;
+    const int t = ty * TILE + tx;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        acc[i] = 0.0f;
+    }
+    for (int k0 = kbegin; k0 < kend; k0 += TILE) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int e = t + j * (TILE * TILE);
+            const int r = RowFast ? e % ROW_TILE : e / TILE;
+            const int k = RowFast ? e / ROW_TILE : e % TILE;
+            const int row = row0 + r;
+            const int ka = k0 + k;
+            As[k][r] = (row < M && ka < kend) ? loadA(row, ka) : 0.0f;
+        }
+        const int kb = k0 + ty;
+        Bs[ty][tx] = (kb < kend && col < N) ? loadB(kb, col) : 0.0f;
+        __syncthreads();
+        // Past kend both tiles hold zeros, so the full unrolled loop adds exact zeros.
+#pragma unroll
+        for (int kk = 0; kk < TILE; ++kk) {
+            const float4 a = *reinterpret_cast<const float4*>(&As[kk][4 * ty]);
+            const float b = Bs[kk][tx];
+            acc[0] += a.x * b;
+            acc[1] += a.y * b;
+            acc[2] += a.z * b;
+            acc[3] += a.w * b;
+        }
+        __syncthreads();
+    }
+}
+
+// The z-th of `splits` ranges of [0, total): each holds a whole number of TILE steps, and the last ones may be empty.
+// KernelGeometry.WeightSplits chooses `splits` on the host.
+__device__ __forceinline__ void split_range(int total, int splits, int z, int& begin, int& end)
+{
+    const int chunk = ((total + splits - 1) / splits + TILE - 1) / TILE * TILE;
+    begin = min(total, z * chunk);
+    end = min(total, begin + chunk);
 }
 
 // Butterfly reductions over a full warp: every lane ends with the same bits (each level adds the same pair).

@@ -43,7 +43,7 @@ __global__ void dense_backward_weights(const float* __restrict__ x, const float*
                                        float* __restrict__ db, int batch)
 {
     if (blockIdx.x == gridDim.x - 1) {
-        bias_grad_tile<OutF>(dy, db, batch);
+        bias_grad_tile<OutF>(dy, db, 0, batch);
         return;
     }
     const int row = blockIdx.x * TILE + threadIdx.y;
