@@ -39,6 +39,8 @@ public abstract unsafe class CudaExecutor : IExecutor
     private readonly Staging[] _staging = new Staging[2];
     private int _nextStaging;
     private readonly CudaGraphs? _graphs;
+    // Cached, so a step allocates no delegate.
+    private readonly Action<int> _queueTrainStep;
     private readonly KernelProfile? _profile;
     private Optimizer? _optimizer;
     private long _optimizerSteps;
@@ -66,6 +68,7 @@ public abstract unsafe class CudaExecutor : IExecutor
         _stepCounter = _context.Allocate<uint>(1);
         _profile = KernelProfile.FromEnvironment(_context, names);
         _graphs = _profile is null && CudaGraphs.Enabled ? new CudaGraphs() : null;
+        _queueTrainStep = QueueTrainStep;
         ResetMetrics();
     }
 
@@ -166,7 +169,7 @@ public abstract unsafe class CudaExecutor : IExecutor
         Step++;
         Upload(batch);
         var count = batch.Count;
-        if (_graphs is null || !_graphs.TryLaunch(count, _stream, () => QueueTrainStep(count)))
+        if (_graphs is null || !_graphs.TryLaunch(count, _stream, _queueTrainStep))
         {
             QueueTrainStep(count);
         }

@@ -17,10 +17,10 @@ internal sealed class CudaGraphs : IDisposable
     public static bool Enabled => CudaGraph.IsSupported && Environment.GetEnvironmentVariable("KILN_CUDA_GRAPHS") != "0";
 
     /// <summary>
-    /// Replays the graph for <paramref name="batch"/>, recording what <paramref name="record"/> queues first if there
-    /// is none; false when graphs cannot be used and the caller must queue the work itself.
+    /// Replays the graph for <paramref name="batch"/>, recording what <paramref name="record"/>(batch) queues first if
+    /// there is none; false when graphs cannot be used and the caller must queue the work itself.
     /// </summary>
-    public bool TryLaunch(int batch, CudaStream stream, Action record)
+    public bool TryLaunch(int batch, CudaStream stream, Action<int> record)
     {
         if (_failed)
         {
@@ -34,7 +34,7 @@ internal sealed class CudaGraphs : IDisposable
             }
             try
             {
-                graph = CudaGraph.Capture(stream, record);
+                graph = CudaGraph.Capture(stream, () => record(batch));
             }
             catch (CudaException e)
             {
