@@ -7,10 +7,10 @@ public class Conv2DPooledTests
     public static TheoryData<string, int, Epilogue> Cases() => new()
     {
         { "mnist conv1 + pool 2", 3, Epilogue.Relu },
-        { "mnist conv2 + pool 2 (Winograd)", 129, Epilogue.Relu },
-        { "mnist conv2 + pool 2 (implicit GEMM)", 3, Epilogue.Relu },
-        { "9x11x8→16 k5 + odd same pool 2 (Winograd)", 17, Epilogue.Linear },
-        { "9x11x8→16 k5 + odd valid pool 2 (Winograd)", 16, Epilogue.Relu },
+        { "mnist conv2 + pool 2", 129, Epilogue.Relu },
+        { "mnist conv2 + pool 2", 1, Epilogue.Relu },
+        { "9x11x8→16 k5 + odd same pool 2", 17, Epilogue.Linear },
+        { "9x11x8→16 k5 + odd valid pool 2", 16, Epilogue.Relu },
         { "9x11x8→16 k5 + odd same pool 2, tanh", 16, Epilogue.Tanh },
         { "13x11x3→5 k5 + odd same pool 2", 3, Epilogue.Tanh },
         { "11x7x11→6 k3 s2 + valid pool 2", 2, Epilogue.Sigmoid },
@@ -20,9 +20,9 @@ public class Conv2DPooledTests
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
     {
         "mnist conv1 + pool 2" => (Geometries.ConvSame(28, 28, 1, 16, 5, 1), Geometries.PoolSame(28, 28, 16, 2, 2)),
-        "mnist conv2 + pool 2 (Winograd)" or "mnist conv2 + pool 2 (implicit GEMM)" => (Geometries.ConvSame(14, 14, 16, 32, 5, 1), Geometries.PoolSame(14, 14, 32, 2, 2)),
-        "9x11x8→16 k5 + odd same pool 2 (Winograd)" or "9x11x8→16 k5 + odd same pool 2, tanh" => (Geometries.ConvSame(9, 11, 8, 16, 5, 1), Geometries.PoolSame(9, 11, 16, 2, 2)),
-        "9x11x8→16 k5 + odd valid pool 2 (Winograd)" => (Geometries.ConvSame(9, 11, 8, 16, 5, 1), Geometries.PoolValid(9, 11, 16, 2, 2)),
+        "mnist conv2 + pool 2" => (Geometries.ConvSame(14, 14, 16, 32, 5, 1), Geometries.PoolSame(14, 14, 32, 2, 2)),
+        "9x11x8→16 k5 + odd same pool 2" or "9x11x8→16 k5 + odd same pool 2, tanh" => (Geometries.ConvSame(9, 11, 8, 16, 5, 1), Geometries.PoolSame(9, 11, 16, 2, 2)),
+        "9x11x8→16 k5 + odd valid pool 2" => (Geometries.ConvSame(9, 11, 8, 16, 5, 1), Geometries.PoolValid(9, 11, 16, 2, 2)),
         "13x11x3→5 k5 + odd same pool 2" => (Geometries.ConvSame(13, 11, 3, 5, 5, 1), Geometries.PoolSame(13, 11, 5, 2, 2)),
         "11x7x11→6 k3 s2 + valid pool 2" => (Geometries.ConvSame(11, 7, 11, 6, 3, 2), Geometries.PoolValid(6, 4, 6, 2, 2)),
         "9x9x19→21 k3 + same pool 3" => (Geometries.ConvSame(9, 9, 19, 21, 3, 1), Geometries.PoolSame(9, 9, 21, 3, 3)),
@@ -63,10 +63,27 @@ public class Conv2DPooledTests
         }
     }
 
+    // The implicit GEMM's fused pool on a geometry that otherwise runs as Winograd.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ImplicitGemmPooled_EqualsForwardThenPool_Bitwise(int batch)
+    {
+        Conv2D.NoWinograd = true;
+        try
+        {
+            ForwardPooled_EqualsForwardThenPool_Bitwise("mnist conv2 + pool 2", batch, Epilogue.Relu);
+        }
+        finally
+        {
+            Conv2D.NoWinograd = false;
+        }
+    }
+
     [Fact]
     public void OverlappingOrMismatchedPool_IsRejected()
     {
-        var (g, _) = Geometry("mnist conv2 + pool 2 (Winograd)");
+        var (g, _) = Geometry("mnist conv2 + pool 2");
         var e = Assert.Throws<ArgumentException>(() => Conv2D.ScratchSize(1, g, Geometries.PoolValid(14, 14, 32, 3, 2)));
         Assert.Equal("pool", e.ParamName);
         Assert.Contains("non-overlapping", e.Message);

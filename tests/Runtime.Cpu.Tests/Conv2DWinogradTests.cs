@@ -3,15 +3,17 @@ using Kiln.Runtime.Cpu.Tests.Reference;
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>
-/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(4×4, 5×5) path from batch 16:
-/// output sizes whose last tile has one, two or three rows and columns inside, same and valid padding, several 24-tile
-/// blocks and padded chunks.
+/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(4×4, 5×5) path at every batch:
+/// output sizes whose last tile has one, two or three rows and columns inside, same and valid padding, a part of one
+/// 24-tile block, several blocks and padded chunks.
 /// </summary>
 [Collection(nameof(ThreadingTests))]
 public class Conv2DWinogradTests
 {
     public static TheoryData<string, int, Epilogue> Cases() => new()
     {
+        { "mnist conv2 14x14x16→32 same", 1, Epilogue.Relu },
+        { "mnist conv2 14x14x16→32 same", 3, Epilogue.Relu },
         { "mnist conv2 14x14x16→32 same", 16, Epilogue.Relu },
         { "mnist conv2 14x14x16→32 same", 129, Epilogue.Relu },
         { "13x11x8→16 valid", 17, Epilogue.Linear },
@@ -41,6 +43,89 @@ public class Conv2DWinogradTests
         var expected = Conv2DReference.Forward(TestData.ToDouble(x), TestData.ToDouble(w), TestData.ToDouble(bias), batch, g, act);
         // Up to 25·InC terms; the transforms add a few roundings of values up to 5× the inputs.
         Approx.Equal(expected, y, $"{name} y", atol: 1e-4, rtol: 1e-4);
+    }
+
+    /// <summary>
+    /// Where an output's whole window is zero (blank borders, all-zero channels after ReLU), the implicit GEMM gives exactly
+    /// the bias, and so must Winograd: a rounding residue there would decide ReLU's gradient at a zero bias.
+    /// </summary>
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.25f)]
+    public void ZeroWindows_GiveExactlyTheBias_AsTheImplicitGemm(float biasValue)
+    {
+        var g = Geometry("mnist conv2 14x14x16→32 same");
+        const int batch = 5;
+        // A blob in the middle of each sample, zeros around it, and one sample all zero: windows of every kind.
+        var x = TestData.Random(batch * g.InSize, seed: 47);
+        for (var i = 0; i < x.Length; i++)
+        {
+            var (sample, rest) = Math.DivRem(i, g.InSize);
+            var (row, col) = (rest / (g.InW * g.InC), rest / g.InC % g.InW);
+            if (sample == 3 || row is < 5 or > 8 || col is < 4 or > 10 || x[i] < 0)
+            {
+                x[i] = 0f;
+            }
+        }
+        var w = TestData.Random(g.PatchSize * g.OutC, seed: 48, scale: 0.2f);
+        var bias = Enumerable.Repeat(biasValue, g.OutC).ToArray();
+        var scratch = new float[Conv2D.ScratchSize(batch, g)];
+        var winograd = new float[batch * g.OutSize];
+        Conv2D.Forward(x, w, bias, winograd, batch, g, Epilogue.Linear, scratch);
+        var direct = new float[winograd.Length];
+        Conv2D.NoWinograd = true;
+        try
+        {
+            Conv2D.Forward(x, w, bias, direct, batch, g, Epilogue.Linear, scratch);
+        }
+        finally
+        {
+            Conv2D.NoWinograd = false;
+        }
+        var exact = 0;
+        for (var i = 0; i < direct.Length; i++)
+        {
+            if (direct[i] == biasValue)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(winograd[i]) == BitConverter.SingleToInt32Bits(biasValue), $"output {i}: the implicit GEMM gives exactly the bias {biasValue}, Winograd {winograd[i]:R}");
+                exact++;
+            }
+        }
+        // Whole samples and the blob's surroundings: most outputs, so the check above is not vacuous.
+        Assert.InRange(exact, direct.Length / 2, direct.Length);
+        Approx.Equal(TestData.ToDouble(direct), winograd, "Winograd against the implicit GEMM", atol: 1e-4, rtol: 1e-4);
+    }
+
+    /// <summary>
+    /// A TransformedKernel serves the same kernel again without transforming it (proved by poisoning what it keeps) and
+    /// transforms any changed kernel afresh, even one changed in its last element.
+    /// </summary>
+    [Fact]
+    public unsafe void TransformedKernel_IsReusedForTheSameKernelOnly()
+    {
+        var g = Geometry("mnist conv2 14x14x16→32 same");
+        const int batch = 2;
+        var x = TestData.Random(batch * g.InSize, seed: 51);
+        var w = TestData.Random(g.PatchSize * g.OutC, seed: 52, scale: 0.2f);
+        var bias = TestData.Random(g.OutC, seed: 53);
+        var scratch = new float[Conv2D.ScratchSize(batch, g)];
+        float[] Run(TransformedKernel? kept)
+        {
+            var y = TestData.Poisoned(batch * g.OutSize);
+            Conv2D.Forward(x, w, bias, y, batch, g, Epilogue.Linear, scratch, kept);
+            return y;
+        }
+        var kept = new TransformedKernel();
+        TestData.BitwiseEqual(Run(null), Run(kept), "first call with a TransformedKernel");
+        TestData.BitwiseEqual(Run(null), Run(kept), "second call");
+
+        // Reused: what it keeps is what the next call multiplies by.
+        new Span<float>(kept.Transformed, 64 * g.InC * g.OutC).Fill(float.NaN);
+        Assert.All(Run(kept), v => Assert.True(float.IsNaN(v)));
+
+        // Changed in its last element: transformed again, so the poison is gone and the result is the new kernel's.
+        w[^1] += 0.5f;
+        TestData.BitwiseEqual(Run(null), Run(kept), "changed kernel");
     }
 
     [Fact]

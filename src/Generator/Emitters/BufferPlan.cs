@@ -107,6 +107,9 @@ internal sealed class BufferPlan
     /// <summary>The field holding the sparse output gradient of the convolution at <paramref name="index"/>.</summary>
     public string PooledGradient(int index) => $"_d_{_ids[index]}_pooled";
 
+    /// <summary>The field keeping the Conv2D at <paramref name="layer"/>'s Winograd-transformed kernel between calls.</summary>
+    public string TransformedKernel(LayerModel layer) => $"_{_ids[layer.Index]}_transformed";
+
     /// <summary>The local that names a layer's output.</summary>
     public string Output(LayerModel layer) => _ids[layer.Index];
 

@@ -113,6 +113,15 @@ internal static class NetworkEmitter
                 w.Line($"private static readonly {Cpu}.PoolGeometry {Geometry(layer)} = new({layer.Input.Height}, {layer.Input.Width}, {layer.Input.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.PoolSize}, {layer.Stride}, {layer.PadTop}, {layer.PadLeft});");
             }
         }
+        if (model.Layers.Any(l => l.Kind == LayerKind.Conv2D))
+        {
+            w.Line();
+            w.Line("// Each convolution's kernel as Winograd transforms it, reused while the kernel is unchanged (predictions, evaluation).");
+            foreach (var layer in model.Layers.Where(l => l.Kind == LayerKind.Conv2D))
+            {
+                w.Line($"private readonly {Cpu}.TransformedKernel {plan.TransformedKernel(layer)} = new();");
+            }
+        }
         w.Line();
         w.Line("// Layer outputs and their gradients, sized for the largest batch seen so far.");
         foreach (var buffer in plan.Buffers)
@@ -171,12 +180,12 @@ internal static class NetworkEmitter
                     break;
                 case LayerKind.Conv2D:
                     w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.Conv2D.Forward({input}, {Kernel(layer, "p")}, {Bias(layer, "p")}, {output}, batch, in {Geometry(layer)}, {act}, {BufferPlan.ScratchField});");
+                    w.Line($"{Cpu}.Conv2D.Forward({input}, {Kernel(layer, "p")}, {Bias(layer, "p")}, {output}, batch, in {Geometry(layer)}, {act}, {BufferPlan.ScratchField}, {plan.TransformedKernel(layer)});");
                     break;
                 case LayerKind.MaxPool2D when plan.PoolsInForward(layer.Index - 1):
                     var conv = model.Layers[layer.Index - 1];
                     w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.Conv2D.ForwardPooled({input}, {Kernel(conv, "p")}, {Bias(conv, "p")}, {output}, {plan.ArgmaxSpan(layer)}, batch, in {Geometry(conv)}, {Epilogue(conv.Activation)}, in {Geometry(layer)}, {BufferPlan.ScratchField});");
+                    w.Line($"{Cpu}.Conv2D.ForwardPooled({input}, {Kernel(conv, "p")}, {Bias(conv, "p")}, {output}, {plan.ArgmaxSpan(layer)}, batch, in {Geometry(conv)}, {Epilogue(conv.Activation)}, in {Geometry(layer)}, {BufferPlan.ScratchField}, {plan.TransformedKernel(conv)});");
                     break;
                 case LayerKind.MaxPool2D:
                     w.Line($"var {output} = {plan.Span(layer)};");

@@ -13,7 +13,8 @@ public static partial class Conv2D
     /// with 2×2 windows on the tile grid, pools each tile's 4×4 outputs, four windows, as they are transformed). For non-overlapping
     /// windows (stride = pool size), every Keras pool with the default stride.
     /// </summary>
-    public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, Epilogue act, in PoolGeometry pool, Span<float> scratch)
+    /// <remarks><paramref name="transformed"/>, where given, keeps the Winograd transform of w between calls.</remarks>
+    public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, Epilogue act, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed = null)
     {
         CheckShapes(batch, g, x.Length, nameof(x), w.Length, nameof(w), batch * g.OutSize, nameof(y), scratch.Length);
         Check.Length(bias.Length, g.OutC, nameof(bias));
@@ -25,9 +26,9 @@ public static partial class Conv2D
         {
             throw new ArgumentOutOfRangeException(nameof(act), act, "Unknown activation.");
         }
-        if (Winograd.For(g, batch) is { } winograd && Winograd.Pools(pool))
+        if (Winograd.For(g) is { } winograd && Winograd.Pools(pool))
         {
-            winograd.ConvolvePooled(x, w, bias, act, y, argmax, batch, g, pool, scratch);
+            winograd.ConvolvePooled(x, w, bias, act, y, argmax, batch, g, pool, scratch, transformed);
             return;
         }
         ImplicitGemm.ForForward(g).ConvolvePooled(x, w, bias, act, y, argmax, batch, pool, scratch);

@@ -6,12 +6,24 @@ namespace Kiln.Runtime.Cpu;
 
 public static partial class Conv2D
 {
+    [ThreadStatic] private static bool t_noWinograd;
+
+    /// <summary>While true on this thread, convolutions that would run as Winograd take the implicit GEMM (tests compare the two).</summary>
+    internal static bool NoWinograd
+    {
+        get => t_noWinograd;
+        set => t_noWinograd = value;
+    }
+
     /// <summary>
     /// The forward pass of a 5×5 stride-1 convolution as Winograd F(4×4, 5×5) (Lavin &amp; Gray, 2016): each 4×4 block of
     /// output is A^T[(G w G^T) ⊙ (B^T d B)]A from its 8×8 input tile d, so the multiplies are 64 per (tile, in channel,
     /// out channel) instead of 400, done as 64 small GEMMs. The interpolation points 0, ±1, ±2, ±½, ∞ keep B^T small
     /// integers, A^T powers of two and G one fraction per row; float32 outputs stay within about 1e-5 of the float64
     /// product relative to the largest output (F(2×2, 5×5), with 2.25× the multiplies, is at about 7e-6).
+    /// <para>An output whose whole window of input is zero is set to exactly the bias, as the direct convolution gives
+    /// it: the transforms would leave a rounding residue of about 1e-10 there, whose sign then decides ReLU's gradient
+    /// (with Keras' zero biases, on every blank border of an image).</para>
     /// </summary>
     /// <remarks>
     /// Tiles are processed in blocks whose transformed inputs and products stay in L2; parts own whole blocks, and every
@@ -36,12 +48,9 @@ public static partial class Conv2D
             _plan = forward with { Hp = Out * _tilesH + 4, Wp = Out * _tilesW + 4 };
         }
 
-        // Below this batch the weight transform, redone every call, costs more than the multiplies it saves.
-        private const int MinimumBatch = 16;
-
-        /// <summary>Supported and worth it: 5×5, stride 1, channel counts in whole vectors, and a batch that amortises the weight transform.</summary>
-        public static Winograd? For(in ConvGeometry g, int batch) =>
-            g.Kernel == 5 && g.Stride == 1 && g.InC % 8 == 0 && g.OutC % 8 == 0 && batch >= MinimumBatch && Fma.IsSupported ? new Winograd(g) : null;
+        /// <summary>Supported: 5×5, stride 1, channel counts in whole vectors. From one image up it beats the implicit GEMM (the weight transform takes microseconds).</summary>
+        public static Winograd? For(in ConvGeometry g) =>
+            g.Kernel == 5 && g.Stride == 1 && g.InC % 8 == 0 && g.OutC % 8 == 0 && Fma.IsSupported && !t_noWinograd ? new Winograd(g) : null;
 
         private int C => _plan.C;
         private int N => _plan.N;
@@ -53,38 +62,49 @@ public static partial class Conv2D
         private int ProductStride => Block * N + ImplicitGemm.Alignment;
         private int PartFloats => Points * (InputStride + ProductStride);
 
-        /// <summary>Transformed weights, the padded chunk, then each thread's block of transformed inputs and products.</summary>
+        // One byte per padded pixel of the chunk, 1 where any channel is nonzero, and a word of room for ZeroWindows' reads.
+        private int FlagFloats(int chunk) => ImplicitGemm.Aligned((chunk * _plan.PaddedSample / C + sizeof(ulong)) / sizeof(float) + 1);
+
+        /// <summary>Transformed weights, the padded chunk, the chunk's pixel flags, then each thread's block of transformed inputs and products.</summary>
         public int ScratchSize(int batch) =>
-            Transformed + _plan.ScratchSize(batch) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
+            Transformed + _plan.ScratchSize(batch) + FlagFloats(_plan.ChunkSamples(batch)) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
 
         /// <summary>Whether <see cref="ConvolvePooled"/> serves this pool: 2×2 windows on the tile grid, four to a tile.</summary>
         public static bool Pools(in PoolGeometry pool) => pool is { Pool: 2, Stride: 2, PadTop: 0, PadLeft: 0 };
 
-        public void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch) =>
-            Run(src, w, bias, act, y, default, batch, g, default, scratch);
+        public void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch, TransformedKernel? transformed) =>
+            Run(src, w, bias, act, y, default, batch, g, default, scratch, transformed);
 
         /// <summary>Each tile's 4×4 outputs are four pooling windows: the tile is pooled as it is transformed.</summary>
-        public void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch) =>
-            Run(src, w, bias, act, y, argmax, batch, g, pool, scratch);
+        public void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed) =>
+            Run(src, w, bias, act, y, argmax, batch, g, pool, scratch, transformed);
 
         // Pooled when argmax is given: y and argmax are then the pool's.
-        private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
+        // The weight transform goes to `transformed` when given (and is skipped when it already holds it), else to scratch.
+        private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed)
         {
+            var cached = transformed?.Lookup(w, Transformed) ?? false;
             var chunk = _plan.ChunkSamples(batch);
             var outSize = argmax.IsEmpty ? g.OutSize : pool.OutSize;
             fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
             fixed (int* pargmax = argmax)
             {
-                var weights = ImplicitGemm.Align(pscratch);
-                var padded = weights + Transformed;
-                var parts = padded + (long)chunk * _plan.PaddedSample + Gemm.PackSlack;
-                var transform = new WeightJob(this, pw, weights);
-                Workers.Run(&TransformWeights, &transform, Workers.PartsFor(C, 1));
+                var padded = ImplicitGemm.Align(pscratch) + Transformed;
+                var weights = transformed is null ? padded - Transformed : transformed.Transformed;
+                var flags = (byte*)ImplicitGemm.Align(padded + (long)chunk * _plan.PaddedSample + Gemm.PackSlack);
+                var parts = (float*)flags + FlagFloats(chunk);
+                if (!cached)
+                {
+                    var transform = new WeightJob(this, pw, weights);
+                    Workers.Run(&TransformWeights, &transform, Workers.PartsFor((long)C * N * Points, 1 << 16));
+                    transformed?.Commit();
+                }
                 for (var s0 = 0; s0 < batch; s0 += chunk)
                 {
                     var count = Math.Min(chunk, batch - s0);
                     _plan.Pad(ps + (long)s0 * _plan.SrcSample, padded, count);
-                    var job = new Job(this, g, padded, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pool, count, ImplicitGemm.Align(parts));
+                    var job = new Job(this, g, padded, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pool, count, ImplicitGemm.Align(parts));
+                    Workers.Run(&FlagPart, &job, Workers.PartsFor(count, 4));
                     var tiles = count * _tilesH * _tilesW;
                     Workers.Run(&Part, &job, Workers.PartsFor((long)tiles * Points * C * N, 1 << 18));
                 }
@@ -92,29 +112,38 @@ public static partial class Conv2D
         }
 
         // U = G w G^T for the (in, out) channel pairs of a range of in channels, stored per point as Gemm's NR-wide panels
-        // of [C × N] (the lanes past N zero). Once per call and small, so in float64: U is then the rounding of a transform
-        // as good as exact.
+        // of [C × N] (the lanes past N zero). In float64, four out channels at a time: U is then the rounding of a
+        // transform as good as exact, and the whole kernel takes microseconds.
         private static unsafe void TransformWeights(void* state, int part, int parts)
         {
             ref readonly var job = ref *(WeightJob*)state;
             float* w = job.W, dst = job.Dst;
             var (c, n, panels) = (job.Winograd.C, job.Winograd.N, job.Winograd.Panels);
-            var g = stackalloc double[25];
-            var t = stackalloc double[Tile * 5];
-            var u = stackalloc double[Tile];
+            var t = stackalloc Vector256<double>[Tile * 5];
+            var u = stackalloc Vector256<double>[Tile];
             var (lo, hi) = Gemm.Range(c, 1, part, parts);
             for (var ic = lo; ic < hi; ic++)
             {
-                for (var oc = 0; oc < panels; oc++)
+                for (var oc = 0; oc < panels; oc += 4)
                 {
-                    for (var k = 0; k < 25; k++)
+                    // Panel oc / NR of each point's [C × N] matrix, row ic, lanes oc % NR .. + 3.
+                    var at = dst + (long)(oc / Gemm.NR * Gemm.NR) * c + (long)ic * Gemm.NR + oc % Gemm.NR;
+                    var pointStride = (long)c * panels;
+                    if (oc >= n)
                     {
-                        g[k] = oc < n ? w[((long)k * c + ic) * n + oc] : 0;
+                        for (var point = 0; point < Points; point++)
+                        {
+                            Vector128<float>.Zero.Store(at + point * pointStride);
+                        }
+                        continue;
                     }
+                    var g = w + (long)ic * n + oc;
+                    var kStride = (long)c * n;
                     // t = G·g (8×5), then U = t·G^T (8×8).
                     for (var col = 0; col < 5; col++)
                     {
-                        TransformFilter(g[col], g[5 + col], g[10 + col], g[15 + col], g[20 + col], t + col, 5);
+                        TransformFilter(Widen(g + col * kStride), Widen(g + (5 + col) * kStride), Widen(g + (10 + col) * kStride),
+                            Widen(g + (15 + col) * kStride), Widen(g + (20 + col) * kStride), t + col, 5);
                     }
                     for (var row = 0; row < Tile; row++)
                     {
@@ -122,29 +151,30 @@ public static partial class Conv2D
                         TransformFilter(r[0], r[1], r[2], r[3], r[4], u, 1);
                         for (var col = 0; col < Tile; col++)
                         {
-                            var point = row * Tile + col;
-                            // Panel oc / NR of point's [C × N] matrix, row ic.
-                            dst[(long)point * c * panels + (long)(oc / Gemm.NR * Gemm.NR) * c + (long)ic * Gemm.NR + oc % Gemm.NR] = (float)u[col];
+                            Avx.ConvertToVector128Single(u[col]).Store(at + (row * Tile + col) * pointStride);
                         }
                     }
                 }
             }
         }
 
+        private static unsafe Vector256<double> Widen(float* four) => Avx.ConvertToVector256Double(Vector128.Load(four));
+
         // G·(a..e): the eight filter values at the points 0, 1, −1, 2, −2, ½, −½, ∞.
-        private static unsafe void TransformFilter(double a, double b, double c, double d, double e, double* dst, int stride)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void TransformFilter(Vector256<double> a, Vector256<double> b, Vector256<double> c, Vector256<double> d, Vector256<double> e, Vector256<double>* dst, int stride)
         {
             var (even, odd) = (a + c + e, b + d);
-            var (even2, odd2) = (a + 4 * c + 16 * e, 2 * b + 8 * d);
-            var (evenHalf, oddHalf) = (16 * a + 4 * c + e, 8 * b + 2 * d);
-            dst[0] = a * 0.25;
-            dst[stride] = (even + odd) * (1.0 / 18);
-            dst[2 * stride] = (even - odd) * (1.0 / 18);
-            dst[3 * stride] = (even2 + odd2) * (1.0 / 360);
-            dst[4 * stride] = (even2 - odd2) * (1.0 / 360);
-            dst[5 * stride] = (evenHalf + oddHalf) * (1.0 / 45);
-            dst[6 * stride] = (evenHalf - oddHalf) * (1.0 / 45);
-            dst[7 * stride] = e * 0.25;
+            var (even2, odd2) = (a + Vector256.Create(4.0) * c + Vector256.Create(16.0) * e, Vector256.Create(2.0) * b + Vector256.Create(8.0) * d);
+            var (evenHalf, oddHalf) = (Vector256.Create(16.0) * a + Vector256.Create(4.0) * c + e, Vector256.Create(8.0) * b + Vector256.Create(2.0) * d);
+            dst[0] = a * Vector256.Create(0.25);
+            dst[stride] = (even + odd) * Vector256.Create(1.0 / 18);
+            dst[2 * stride] = (even - odd) * Vector256.Create(1.0 / 18);
+            dst[3 * stride] = (even2 + odd2) * Vector256.Create(1.0 / 360);
+            dst[4 * stride] = (even2 - odd2) * Vector256.Create(1.0 / 360);
+            dst[5 * stride] = (evenHalf + oddHalf) * Vector256.Create(1.0 / 45);
+            dst[6 * stride] = (evenHalf - oddHalf) * Vector256.Create(1.0 / 45);
+            dst[7 * stride] = e * Vector256.Create(0.25);
         }
 
         // Tiles [lo, hi) of the chunk, a block at a time: transform inputs, 64 products, transform outputs.
@@ -195,6 +225,55 @@ public static partial class Conv2D
                     }
                 }
             }
+        }
+
+        // Samples [lo, hi) of the chunk: flags[pixel] = 1 where any channel of the padded pixel is nonzero (NaN included).
+        private static unsafe void FlagPart(void* state, int part, int parts)
+        {
+            ref readonly var job = ref *(Job*)state;
+            var wg = job.Winograd;
+            var pixels = wg._plan.PaddedSample / wg.C;
+            var (lo, hi) = Gemm.Range(job.Count, 1, part, parts);
+            var src = job.Padded + (long)lo * wg._plan.PaddedSample;
+            var flags = job.Flags + (long)lo * pixels;
+            for (var p = 0; p < (hi - lo) * pixels; p++, src += wg.C)
+            {
+                var any = Vector256<float>.Zero;
+                for (var ch = 0; ch < wg.C; ch += 8)
+                {
+                    any |= ~Vector256.Equals(Vector256.Load(src + ch), Vector256<float>.Zero);
+                }
+                flags[p] = any.AsInt32() == Vector256<int>.Zero ? (byte)0 : (byte)1;
+            }
+        }
+
+        // Bit i·4 + j set where output (i, j) of tile t reads only zeros: its 5×5 window of the tile's 8×8 input. Each row of
+        // the window is eight flag bytes read as one word.
+        private unsafe int ZeroWindows(byte* flags, int t)
+        {
+            var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
+            var (th, tw) = Math.DivRem(rest, _tilesW);
+            var rowFlags = _plan.Wp;
+            var origin = flags + (long)sample * _plan.Hp * rowFlags + (long)(Out * th) * rowFlags + Out * tw;
+            var rows = stackalloc ulong[Tile];
+            for (var r = 0; r < Tile; r++)
+            {
+                rows[r] = Unsafe.ReadUnaligned<ulong>(origin + (long)r * rowFlags);
+            }
+            var zero = 0;
+            for (var i = 0; i < Out; i++)
+            {
+                var window = rows[i] | rows[i + 1] | rows[i + 2] | rows[i + 3] | rows[i + 4];
+                for (var j = 0; j < Out; j++)
+                {
+                    // Little-endian: byte j + x of the row is bits 8(j + x) .. 8(j + x) + 7; five bytes from j.
+                    if (((window >> (8 * j)) & 0xFF_FFFF_FFFF) == 0)
+                    {
+                        zero |= 1 << (i * Out + j);
+                    }
+                }
+            }
+            return zero;
         }
 
         // V = B^T d B for tile t, eight channels at a time; V's point p goes to dst + p·pointStride.
@@ -258,9 +337,10 @@ public static partial class Conv2D
             var g = job.Geometry;
             var (rows, cols) = (Math.Min(Out, g.OutH - Out * th), Math.Min(Out, g.OutW - Out * tw));
             var y = stackalloc Vector256<float>[Out * Out];
+            var zero = ZeroWindows(job.Flags, t);
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), y);
+                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), zero, y);
                 for (var i = 0; i < rows; i++)
                 {
                     var at = job.Output + ((long)(sample * g.OutH + Out * th + i) * g.OutW + Out * tw) * N + ch;
@@ -272,8 +352,9 @@ public static partial class Conv2D
             }
         }
 
-        // y[i·4 + j] = (A^T M A)[i, j] + bias for the eight channels at m; point p of M is at m + p·pointStride.
-        private static unsafe void TransformTile(float* m, int pointStride, Vector256<float> bias, Vector256<float>* y)
+        // y[i·4 + j] = (A^T M A)[i, j] + bias for the eight channels at m, or exactly bias where `zero` has bit i·4 + j;
+        // point p of M is at m + p·pointStride.
+        private static unsafe void TransformTile(float* m, int pointStride, Vector256<float> bias, int zero, Vector256<float>* y)
         {
             var cols = stackalloc Vector256<float>[Out * Tile];
             for (var col = 0; col < Tile; col++)
@@ -288,6 +369,10 @@ public static partial class Conv2D
             {
                 var r = cols + i * Tile;
                 AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, addBias: true, y + i * Out, 1);
+            }
+            for (; zero != 0; zero &= zero - 1)
+            {
+                y[System.Numerics.BitOperations.TrailingZeroCount(zero)] = bias;
             }
         }
 
@@ -320,9 +405,10 @@ public static partial class Conv2D
             var (rows, cols) = (Math.Min(Out, g.OutH - Out * th), Math.Min(Out, g.OutW - Out * tw));
             var y = stackalloc Vector256<float>[Out * Out];
             var lanesOut = stackalloc float[8];
+            var zero = ZeroWindows(job.Flags, t);
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), y);
+                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), zero, y);
                 for (var k = 0; k < Out * Out; k++)
                 {
                     y[k] = Activate(y[k], job.Act, lanesOut);
@@ -390,13 +476,14 @@ public static partial class Conv2D
             public readonly float* W = w, Dst = dst;
         }
 
-        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, float* weights, float* bias, Epilogue act, float* output, int* argmax, PoolGeometry pool, int count, float* parts)
+        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, PoolGeometry pool, int count, float* parts)
         {
             public readonly Winograd Winograd = winograd;
             public readonly ConvGeometry Geometry = geometry;
             public readonly PoolGeometry Pool = pool;
             public readonly float* Padded = padded, Weights = weights, Bias = bias, Output = output, Parts = parts;
             public readonly int* Argmax = argmax;
+            public readonly byte* Flags = flags;
             public readonly Epilogue Act = act;
             public readonly int Count = count;
         }

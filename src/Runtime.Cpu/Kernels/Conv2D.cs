@@ -34,18 +34,18 @@ public static partial class Conv2D
         var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
         var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
         var sparse = ImplicitGemm.ForForward(g).SparseScratchSize(batch);
-        var winograd = Winograd.For(g, batch)?.ScratchSize(batch) ?? 0;
+        var winograd = Winograd.For(g)?.ScratchSize(batch) ?? 0;
         return Math.Max(Math.Max(forward, backward), Math.Max(sparse, winograd));
     }
 
-    /// <summary>y = act(conv(x, w) + bias).</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int batch, in ConvGeometry g, Epilogue act, Span<float> scratch)
+    /// <summary>y = act(conv(x, w) + bias). <paramref name="transformed"/>, where given, keeps the Winograd transform of w between calls.</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int batch, in ConvGeometry g, Epilogue act, Span<float> scratch, TransformedKernel? transformed = null)
     {
         CheckShapes(batch, g, x.Length, nameof(x), w.Length, nameof(w), y.Length, nameof(y), scratch.Length);
         Check.Length(bias.Length, g.OutC, nameof(bias));
-        if (Winograd.For(g, batch) is { } winograd)
+        if (Winograd.For(g) is { } winograd)
         {
-            winograd.Convolve(x, w, bias, act, y, batch, g, scratch);
+            winograd.Convolve(x, w, bias, act, y, batch, g, scratch, transformed);
         }
         else
         {
