@@ -73,6 +73,44 @@ public class PooledGradientTests
         Approx.Equal(Conv2DReference.BackwardData(dzd, TestData.ToDouble(w), batch, g), dx, $"{name} dx");
     }
 
+    /// <summary>The weight gradient read straight through the pool is the fill then the sparse pass, bit for bit, on one thread and on all.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ThroughPool_EqualsFillThenSparse_Bitwise(string name, int batch, Epilogue act)
+    {
+        var (g, pg) = Geometry(name);
+        if (pg.Stride != pg.Pool)
+        {
+            // Overlapping windows have no fused path; the argument check is tested below.
+            var e = Assert.Throws<ArgumentException>(() => Conv2D.BackwardWeightsThroughPool(new float[g.InSize], new float[pg.OutSize], new float[pg.OutSize], new int[pg.OutSize], act, new float[g.PatchSize * g.OutC], new float[g.OutC], 1, g, pg, new float[Conv2D.ScratchSize(1, g)]));
+            Assert.Equal("pool", e.ParamName);
+            return;
+        }
+        var (x, w, _, pooled, argmax, dy) = Forward(g, pg, batch, act);
+        var scratch = TestData.Poisoned(Conv2D.ScratchSize(batch, g));
+        var dz = new PooledGradient(batch, pg);
+        MaxPool2D.BackwardToConvolution(dy, pooled, argmax, act, dz, batch, pg);
+        var expectedW = TestData.Poisoned(w.Length);
+        var expectedB = TestData.Poisoned(g.OutC);
+        Conv2D.BackwardWeights(x, dz, expectedW, expectedB, batch, g, scratch);
+        foreach (var serial in new[] { true, false })
+        {
+            Workers.Serial = serial;
+            try
+            {
+                var dw = TestData.Poisoned(w.Length);
+                var db = TestData.Poisoned(g.OutC);
+                Conv2D.BackwardWeightsThroughPool(x, dy, pooled, argmax, act, dw, db, batch, g, pg, scratch);
+                TestData.BitwiseEqual(expectedW, dw, $"{name} dw (serial {serial})");
+                TestData.BitwiseEqual(expectedB, db, $"{name} db (serial {serial})");
+            }
+            finally
+            {
+                Workers.Serial = false;
+            }
+        }
+    }
+
     [Theory]
     [InlineData("mnist conv1 + pool 2", 129)]
     [InlineData("mnist conv2 + pool 2", 129)]

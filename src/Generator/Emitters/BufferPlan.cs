@@ -64,7 +64,10 @@ internal sealed class BufferPlan
             }
             if (_feedsPool[i])
             {
-                pooled.Add((PooledGradient(i), layers[i + 1]));
+                if (!ReadsPoolDirectly(i))
+                {
+                    pooled.Add((PooledGradient(i), layers[i + 1]));
+                }
                 continue;
             }
             _gradientOwner[i] = _ids[i];
@@ -103,6 +106,13 @@ internal sealed class BufferPlan
 
     /// <summary>Whether the Conv2D at <paramref name="index"/> and its max pool run forward as one kernel (non-overlapping windows).</summary>
     public bool PoolsInForward(int index) => FeedsPool(index) && _model.Layers[index + 1].Stride == _model.Layers[index + 1].PoolSize;
+
+    /// <summary>
+    /// Whether the Conv2D at <paramref name="index"/> takes its weight gradient straight from its pool's tensors
+    /// (Conv2D.BackwardWeightsThroughPool): it feeds a pool with non-overlapping windows and needs no data gradient, so
+    /// its sparse gradient has one reader and is never stored.
+    /// </summary>
+    public bool ReadsPoolDirectly(int index) => PoolsInForward(index) && !NeedsInputGradient(index);
 
     /// <summary>The field holding the sparse output gradient of the convolution at <paramref name="index"/>.</summary>
     public string PooledGradient(int index) => $"_d_{_ids[index]}_pooled";

@@ -301,6 +301,10 @@ internal static class NetworkEmitter
                         body.Line($"{Cpu}.Dense.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, {layer.Input.Size}, {layer.Units});");
                     }
                     break;
+                case LayerKind.Conv2D when plan.ReadsPoolDirectly(i):
+                    var pool = layers[i + 1];
+                    body.Line($"{Cpu}.Conv2D.BackwardWeightsThroughPool({x}, {plan.Gradient(i + 1)}, {plan.Output(pool)}, {plan.ArgmaxSpan(pool)}, {Epilogue(layer.Activation)}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, in {Geometry(layer)}, in {Geometry(pool)}, {BufferPlan.ScratchField});");
+                    break;
                 case LayerKind.Conv2D:
                     if (plan.FeedsPool(i))
                     {
@@ -317,6 +321,9 @@ internal static class NetworkEmitter
                         body.Line($"{Cpu}.Conv2D.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
                     }
                     break;
+                case LayerKind.MaxPool2D when plan.ReadsPoolDirectly(i - 1):
+                    body.Line("// read by the convolution's weight gradient below (Conv2D.BackwardWeightsThroughPool)");
+                    continue;
                 case LayerKind.MaxPool2D when plan.FeedsPool(i - 1):
                     // Straight to the convolution's sparse gradient: only the selected pixels, times the activation's derivative there.
                     body.Line($"{Cpu}.MaxPool2D.BackwardToConvolution({dy}, {plan.Output(layer)}, {plan.ArgmaxSpan(layer)}, {Epilogue(layers[i - 1].Activation)}, {plan.PooledGradient(i - 1)}, batch, in {Geometry(layer)});");

@@ -10,13 +10,39 @@ public static partial class Conv2D
     /// entries (a quarter of the pixels or fewer under 2×2 pooling), not to the pixels.
     /// </summary>
     /// <remarks>Each weight gradient is one chain of fused multiply-adds over samples ascending, then entries in list order.</remarks>
-    public static void BackwardWeights(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
+    public static unsafe void BackwardWeights(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
     {
         ArgumentNullException.ThrowIfNull(dz);
         CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), batch * g.OutSize, nameof(dz), scratch.Length);
         Check.Length(db.Length, g.OutC, nameof(db));
         dz.CheckFor(batch, g.OutH, g.OutW, g.OutC, nameof(dz));
-        ImplicitGemm.ForForward(g).SparseWeightGradient(x, dz, dw, db, batch, scratch);
+        ImplicitGemm.ForForward(g).SparseWeightGradient(x, dz.Pixels, dz.Values, dz.Windows, null, dw, db, batch, scratch);
+    }
+
+    /// <summary>
+    /// dw and db from the max pool that reads this convolution's output (its dy, output and argmax), bit for bit as
+    /// <see cref="MaxPool2D.BackwardToConvolution"/> then <see cref="BackwardWeights(ReadOnlySpan{float}, PooledGradient, Span{float}, Span{float}, int, in ConvGeometry, Span{float})"/>
+    /// give them, without writing the pooled gradient to memory: each thread fills one sample's lists for its channels
+    /// in cache and reads them at once. For a convolution that needs no data gradient (the first trainable layer).
+    /// </summary>
+    public static unsafe void BackwardWeightsThroughPool(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
+    {
+        CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), batch * g.OutSize, "the convolution's output", scratch.Length);
+        Check.Length(db.Length, g.OutC, nameof(db));
+        CheckPool(g, pool);
+        Check.Length(dy.Length, (long)batch * pool.OutSize, nameof(dy));
+        Check.Length(y.Length, dy.Length, nameof(y));
+        Check.Length(argmax.Length, dy.Length, nameof(argmax));
+        if (act is < Epilogue.Linear or > Epilogue.Tanh)
+        {
+            throw new ArgumentOutOfRangeException(nameof(act), act, "Unknown activation.");
+        }
+        fixed (float* pdy = dy, py = y)
+        fixed (int* pargmax = argmax)
+        {
+            var lists = new MaxPool2D.Lists(pdy, py, pargmax, act, pool);
+            ImplicitGemm.ForForward(g).SparseWeightGradient(x, default, default, pool.OutH * pool.OutW, &lists, dw, db, batch, scratch);
+        }
     }
 
     /// <summary>
@@ -52,7 +78,11 @@ public static partial class Conv2D
 
         /// <summary>The larger of the two sparse layouts (<see cref="SparseWeightGradient"/>'s and <see cref="SparseDataGradient"/>'s).</summary>
         public int SparseScratchSize(int batch) =>
-            Math.Max(Aligned(Pixels) + Aligned(Segments + Group) + Aligned(N * SegmentFloats) + Aligned(N * Lanes) + ChunkSamples(batch) * PaddedSample + Lanes, DataScratchSize) + Alignment;
+            Math.Max(Aligned(Pixels) + Aligned(Segments + Group) + Aligned(N * SegmentFloats) + Aligned(N * Lanes) + ChunkSamples(batch) * PaddedSample + Lanes + Workers.Count * SampleLists, DataScratchSize) + Alignment;
+
+        // Per thread, for a weight gradient read through the pool: one sample's lists (pixels and values) of every channel.
+        // Keras' pools have no more windows than pixels.
+        private int SampleLists => 2 * Aligned(Pixels * N);
 
         // Each scratch region starts on a cache line, so no vector access splits across two.
         internal const int Alignment = 16;
@@ -61,28 +91,32 @@ public static partial class Conv2D
 
         internal static unsafe float* Align(float* p) => (float*)(((nint)p + Alignment * sizeof(float) - 1) & ~(nint)(Alignment * sizeof(float) - 1));
 
-        public unsafe void SparseWeightGradient(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, Span<float> scratch)
+        // The entries come from a PooledGradient's arrays (pixels, values), or are filled from `lists` a sample at a time.
+        public unsafe void SparseWeightGradient(ReadOnlySpan<float> x, ReadOnlySpan<int> pixels, ReadOnlySpan<float> values, int windows, MaxPool2D.Lists* lists, Span<float> dw, Span<float> db, int batch, Span<float> scratch)
         {
             var chunk = ChunkSamples(batch);
-            fixed (float* px = x, pdw = dw, pscratch = scratch, pvalues = dz.Values)
-            fixed (int* ppixels = dz.Pixels)
+            fixed (float* px = x, pdw = dw, pscratch = scratch, pvalues = values)
+            fixed (int* ppixels = pixels)
             {
                 var table = (int*)Align(pscratch);
                 var offsets = table + Aligned(Pixels);
                 var sums = (float*)offsets + Aligned(Segments + Group);
                 var biasSums = sums + Aligned(N * SegmentFloats);
                 var padded = biasSums + Aligned(N * Lanes);
+                var sampleLists = Align(padded + (long)chunk * PaddedSample + Lanes);
                 FillBases(table, offsets);
                 new Span<float>(sums, N * SegmentFloats).Clear();
                 new Span<float>(biasSums, N * Lanes).Clear();
-                var parts = Workers.PartsFor((long)batch * N * dz.Windows * SegmentFloats, MinimumPartMacs);
+                // Filling lists, a part takes whole blocks of eight channels, the fill's unit.
+                var parts = Workers.PartsFor((long)batch * N * windows * SegmentFloats, MinimumPartMacs);
+                parts = Math.Min(parts, lists == null ? N : (N + Lanes - 1) / Lanes);
                 for (var s0 = 0; s0 < batch; s0 += chunk)
                 {
                     var count = Math.Min(chunk, batch - s0);
                     var pad = new Job(this, px + (long)s0 * SrcSample, padded, null, count, null, null, relu: false, first: false);
                     Workers.Run(&PadPart, &pad, Workers.PartsFor(count, 1));
-                    var job = new SparseJob(this, padded, table, offsets, sums, ppixels, pvalues, dz.Windows, batch, s0, count, biasSums);
-                    Workers.Run(&SparseWeightPart, &job, Math.Min(parts, N));
+                    var job = new SparseJob(this, padded, table, offsets, sums, ppixels, pvalues, lists, sampleLists, windows, batch, s0, count, biasSums);
+                    Workers.Run(&SparseWeightPart, &job, parts);
                 }
                 for (var p = 0; p < Patch; p++)
                 {
@@ -121,14 +155,27 @@ public static partial class Conv2D
         {
             ref readonly var job = ref *(SparseJob*)state;
             var g = job.Plan;
-            var (lo, hi) = Gemm.Range(g.N, 1, part, parts);
+            var (lo, hi) = Gemm.Range(g.N, job.Lists == null ? 1 : Lanes, part, parts);
+            var pixels = job.Pixels;
+            var values = job.Values;
+            if (job.Lists != null)
+            {
+                pixels = (int*)job.SampleLists + (long)Workers.Thread * g.SampleLists;
+                values = (float*)pixels + Aligned(g.Pixels * g.N);
+            }
             for (var s = 0; s < job.Count; s++)
             {
                 var sample = job.Padded + (long)s * g.PaddedSample;
+                // This sample's lists of channels [lo, hi), channel n's at (n − lo)·Windows; or all of them in the arrays.
+                var first = (long)(job.First + s) * g.N * job.Windows;
+                if (job.Lists != null)
+                {
+                    job.Lists->Fill(job.First + s, lo, hi, pixels, values);
+                    first = -(long)lo * job.Windows;
+                }
                 for (var n = lo; n < hi; n++)
                 {
-                    var slot = (job.First + s) * g.N + n;
-                    var (e0, e1) = (slot * job.Windows, (slot + 1) * job.Windows);
+                    var (e0, e1) = ((int)(first + (long)n * job.Windows), (int)(first + (long)(n + 1) * job.Windows));
                     var sums = job.Rows + (long)n * g.SegmentFloats;
                     for (var s0 = 0; s0 < g.Segments; s0 += Group)
                     {
@@ -137,10 +184,10 @@ public static partial class Conv2D
                         // As few accumulators as the group needs: a 5×5 kernel over one channel has five segments.
                         switch (count)
                         {
-                            case <= 2: WeightGroup<Two>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
-                            case <= 4: WeightGroup<Four>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
-                            case 5: WeightGroup<Five>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
-                            default: WeightGroup<Eight>(sample, job.Table, job.Offsets + s0, job.Pixels, job.Values, e0, e1, s0, count, sums, bias); break;
+                            case <= 2: WeightGroup<Two>(sample, job.Table, job.Offsets + s0, pixels, values, e0, e1, s0, count, sums, bias); break;
+                            case <= 4: WeightGroup<Four>(sample, job.Table, job.Offsets + s0, pixels, values, e0, e1, s0, count, sums, bias); break;
+                            case 5: WeightGroup<Five>(sample, job.Table, job.Offsets + s0, pixels, values, e0, e1, s0, count, sums, bias); break;
+                            default: WeightGroup<Eight>(sample, job.Table, job.Offsets + s0, pixels, values, e0, e1, s0, count, sums, bias); break;
                         }
                     }
                 }
@@ -223,13 +270,14 @@ public static partial class Conv2D
             public static int Width => 8;
         }
 
-        // One weight-gradient call's operands: the chunk's padded x, the segment sums and the bias sums (Output); First:
-        // the chunk's first sample.
-        private readonly unsafe struct SparseJob(ImplicitGemm plan, float* padded, int* table, int* offsets, float* rows, int* pixels, float* values, int windows, int batch, int first, int count, float* output)
+        // One weight-gradient call's operands: the chunk's padded x, the entries (Pixels and Values, or Lists to fill into
+        // each thread's SampleLists), the segment sums and the bias sums (Output); First: the chunk's first sample.
+        private readonly unsafe struct SparseJob(ImplicitGemm plan, float* padded, int* table, int* offsets, float* rows, int* pixels, float* values, MaxPool2D.Lists* lists, float* sampleLists, int windows, int batch, int first, int count, float* output)
         {
             public readonly ImplicitGemm Plan = plan;
-            public readonly float* Padded = padded, Rows = rows, Values = values, Output = output;
+            public readonly float* Padded = padded, Rows = rows, Values = values, Output = output, SampleLists = sampleLists;
             public readonly int* Table = table, Offsets = offsets, Pixels = pixels;
+            public readonly MaxPool2D.Lists* Lists = lists;
             public readonly int Windows = windows, Batch = batch, First = first, Count = count;
         }
     }

@@ -32,78 +32,102 @@ public static partial class MaxPool2D
         fixed (float* pdy = dy, py = y, pvalues = dz.Values)
         fixed (int* pargmax = argmax, ppixels = dz.Pixels)
         {
-            var job = new SparseJob(pdy, py, pargmax, act, ppixels, pvalues, batch, g);
+            var job = new FillJob(new Lists(pdy, py, pargmax, act, g), ppixels, pvalues, batch);
             Workers.Run(&FillPart, &job, Workers.PartsFor(batch, 8));
         }
     }
 
-    // Samples [lo, hi): each sample's [window, channel] tensors become [channel, window] lists, eight windows by eight
-    // channels at a time through an in-register transpose; the edges that don't fill a block go one entry at a time.
+    // Samples [lo, hi), every channel, into the PooledGradient's slots.
     private static unsafe void FillPart(void* state, int part, int parts)
     {
-        ref readonly var job = ref *(SparseJob*)state;
-        var c = job.Geometry.Channels;
-        var windows = job.Geometry.OutH * job.Geometry.OutW;
-        // argmax = pixel·C + ch: with both below 2²⁴, (argmax − ch)/C in float is exact.
-        var blocked = Avx.IsSupported && job.Geometry.InSize <= 1 << 24;
-        var (blockWindows, blockChannels) = blocked ? (windows / 8 * 8, c / 8 * 8) : (0, 0);
+        ref readonly var job = ref *(FillJob*)state;
+        var g = job.Lists.Geometry;
+        var entries = (long)g.OutH * g.OutW * g.Channels;
         var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
         for (var b = lo; b < hi; b++)
         {
+            job.Lists.Fill(b, 0, g.Channels, job.Pixels + b * entries, job.Values + b * entries);
+        }
+    }
+
+    /// <summary>
+    /// A pool's dy, output and argmax, read as the (pixel, gradient) lists of the convolution below it
+    /// (<see cref="PooledGradient"/>'s entries), one sample and a range of channels at a time.
+    /// </summary>
+    internal readonly unsafe struct Lists(float* dy, float* y, int* argmax, Epilogue act, PoolGeometry geometry)
+    {
+        public readonly float* Dy = dy, Y = y;
+        public readonly int* Argmax = argmax;
+        public readonly Epilogue Act = act;
+        public readonly PoolGeometry Geometry = geometry;
+
+        /// <summary>
+        /// Sample b's lists of channels [chLo, chHi) into pixels and values, channel ch's at (ch − chLo)·windows: the
+        /// [window, channel] tensors are transposed eight windows by eight channels in registers; edges that don't
+        /// fill a block go one entry at a time.
+        /// </summary>
+        public void Fill(int b, int chLo, int chHi, int* pixels, float* values)
+        {
+            var c = Geometry.Channels;
+            var windows = Geometry.OutH * Geometry.OutW;
+            // argmax = pixel·C + ch: with both below 2²⁴, (argmax − ch)/C in float is exact.
+            var blocked = Avx.IsSupported && Geometry.InSize <= 1 << 24;
+            var (blockWindows, blockEnd) = blocked ? (windows / 8 * 8, chLo + (chHi - chLo) / 8 * 8) : (0, chLo);
             var sample = (long)b * windows * c;
-            switch (job.Act)
+            switch (Act)
             {
-                case Epilogue.Relu: FillBlocks<ReluGradient>(job, sample, blockWindows, blockChannels); break;
-                case Epilogue.Sigmoid: FillBlocks<SigmoidGradient>(job, sample, blockWindows, blockChannels); break;
-                case Epilogue.Tanh: FillBlocks<TanhGradient>(job, sample, blockWindows, blockChannels); break;
-                default: FillBlocks<LinearGradient>(job, sample, blockWindows, blockChannels); break;
+                case Epilogue.Relu: FillBlocks<ReluGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
+                case Epilogue.Sigmoid: FillBlocks<SigmoidGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
+                case Epilogue.Tanh: FillBlocks<TanhGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
+                default: FillBlocks<LinearGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
             }
             for (var o = 0; o < windows; o++)
             {
-                for (var ch = o < blockWindows ? blockChannels : 0; ch < c; ch++)
+                for (var ch = o < blockWindows ? blockEnd : chLo; ch < chHi; ch++)
                 {
                     var i = sample + (long)o * c + ch;
-                    var at = job.Argmax[i];
-                    var e = sample + (long)ch * windows + o;
-                    job.Pixels[e] = at >= 0 ? at / c : 0;
-                    job.Values[e] = at >= 0 ? Gradient(job.Act, job.Dy[i], job.Y[i]) : 0f;
+                    var at = Argmax[i];
+                    var e = (long)(ch - chLo) * windows + o;
+                    pixels[e] = at >= 0 ? at / c : 0;
+                    values[e] = at >= 0 ? Gradient(Act, Dy[i], Y[i]) : 0f;
                 }
             }
         }
-    }
 
-    // The whole 8×8 blocks of one sample, the activation's derivative a type argument so that it is inlined.
-    private static unsafe void FillBlocks<T>(in SparseJob job, long sample, int blockWindows, int blockChannels) where T : struct, IGradient
-    {
-        var (c, windows) = (job.Geometry.Channels, job.Geometry.OutH * job.Geometry.OutW);
-        for (var o = 0; o < blockWindows; o += 8)
+        // The whole 8×8 blocks, the activation's derivative a type argument so that it is inlined.
+        private void FillBlocks<T>(long sample, int blockWindows, int chLo, int blockEnd, int* pixels, float* values) where T : struct, IGradient
         {
-            for (var ch = 0; ch < blockChannels; ch += 8)
+            var windows = Geometry.OutH * Geometry.OutW;
+            for (var o = 0; o < blockWindows; o += 8)
             {
-                FillBlock<T>(job, sample, o, ch, c, windows);
+                for (var ch = chLo; ch < blockEnd; ch += 8)
+                {
+                    var dst = (long)(ch - chLo) * windows + o;
+                    FillBlock<T>(sample, o, ch, pixels + dst, values + dst);
+                }
             }
         }
-    }
 
-    // Windows o .. o+7 × channels ch .. ch+7 of one sample.
-    [SkipLocalsInit]
-    private static unsafe void FillBlock<T>(in SparseJob job, long sample, int o, int ch, int c, int windows) where T : struct, IGradient
-    {
-        var values = stackalloc Vector256<float>[8];
-        var pixels = stackalloc Vector256<float>[8];
-        var first = Vector256.Create(ch) + Vector256<int>.Indices;
-        var channels = Vector256.Create((float)c);
-        for (var k = 0; k < 8; k++)
+        // Windows o .. o+7 × channels ch .. ch+7 of one sample.
+        [SkipLocalsInit]
+        private void FillBlock<T>(long sample, int o, int ch, int* pixelsDst, float* valuesDst) where T : struct, IGradient
         {
-            var i = sample + (long)(o + k) * c + ch;
-            var at = Vector256.Load(job.Argmax + i);
-            var valid = Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero);
-            values[k] = T.Of(Vector256.Load(job.Dy + i), Vector256.Load(job.Y + i)) & valid.AsSingle();
-            pixels[k] = (Vector256.ConvertToInt32(Vector256.ConvertToSingle(at - first) / channels) & valid).AsSingle();
+            var (c, windows) = (Geometry.Channels, Geometry.OutH * Geometry.OutW);
+            var values = stackalloc Vector256<float>[8];
+            var pixels = stackalloc Vector256<float>[8];
+            var first = Vector256.Create(ch) + Vector256<int>.Indices;
+            var channels = Vector256.Create((float)c);
+            for (var k = 0; k < 8; k++)
+            {
+                var i = sample + (long)(o + k) * c + ch;
+                var at = Vector256.Load(Argmax + i);
+                var valid = Vector256.GreaterThanOrEqual(at, Vector256<int>.Zero);
+                values[k] = T.Of(Vector256.Load(Dy + i), Vector256.Load(Y + i)) & valid.AsSingle();
+                pixels[k] = (Vector256.ConvertToInt32(Vector256.ConvertToSingle(at - first) / channels) & valid).AsSingle();
+            }
+            Transpose(values, valuesDst, windows);
+            Transpose(pixels, (float*)pixelsDst, windows);
         }
-        var dst = sample + (long)ch * windows + o;
-        Transpose(values, job.Values + dst, windows);
-        Transpose(pixels, (float*)(job.Pixels + dst), windows);
     }
 
     // Row k of the 8×8 block at src becomes column k: dst + j·stride gets (src[0][j], …, src[7][j]).
@@ -162,12 +186,11 @@ public static partial class MaxPool2D
         public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) => dy * (Vector256<float>.One - y * y);
     }
 
-    private readonly unsafe struct SparseJob(float* dy, float* y, int* argmax, Epilogue act, int* pixels, float* values, int batch, PoolGeometry geometry)
+    private readonly unsafe struct FillJob(Lists lists, int* pixels, float* values, int batch)
     {
-        public readonly float* Dy = dy, Y = y, Values = values;
-        public readonly int* Argmax = argmax, Pixels = pixels;
-        public readonly Epilogue Act = act;
+        public readonly Lists Lists = lists;
+        public readonly int* Pixels = pixels;
+        public readonly float* Values = values;
         public readonly int Batch = batch;
-        public readonly PoolGeometry Geometry = geometry;
     }
 }
