@@ -78,6 +78,10 @@ public class KernelBenchmarks
     [Benchmark]
     public void Conv1SparseBackwardWeights() => Conv2D.BackwardWeights(_x, _dz1, _dw1, _db1, Batch, s_conv1, _scratch);
 
+    // What the generated code runs for conv1 instead of the two above: the lists are filled in cache, a sample at a time.
+    [Benchmark]
+    public void Conv1BackwardWeightsThroughPool() => Conv2D.BackwardWeightsThroughPool(_x, _dpooled1, _pooled1, _argmax1, Epilogue.Relu, _dw1, _db1, Batch, s_conv1, s_pool1, _scratch);
+
     [Benchmark, Flops(2.0 * Batch * 1568 * 128)]
     public void DenseForward() => Dense.Forward(_flat, _w3, _b3, _y3, Batch, 1568, 128, Epilogue.Relu);
 
