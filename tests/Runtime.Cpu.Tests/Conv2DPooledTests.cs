@@ -55,6 +55,11 @@ public class Conv2DPooledTests
                 Conv2D.ForwardPooled(x, w, bias, y, argmax, batch, g, act, pool, scratch);
                 TestData.BitwiseEqual(expected, y, $"{name} y (serial {serial})");
                 Assert.Equal(expectedArgmax, argmax);
+
+                // Inference passes no argmax: the same outputs.
+                var inferred = TestData.Poisoned(expected.Length);
+                Conv2D.ForwardPooled(x, w, bias, inferred, default, batch, g, act, pool, scratch);
+                TestData.BitwiseEqual(expected, inferred, $"{name} y without argmax (serial {serial})");
             }
             finally
             {

@@ -180,5 +180,12 @@ public class MaxPool2DTests
         var (ry, rArgmax) = MaxPool2DReference.Forward(TestData.ToDouble(x), batch, g);
         Approx.Equal(ry, y, $"pool {g}", 0, 0);
         Assert.Equal(rArgmax, argmax);
+
+        // Without argmax (inference), the same outputs; and the wrong length is refused by name.
+        var inferred = TestData.Poisoned(y.Length);
+        MaxPool2D.Forward(x, inferred, default, batch, g);
+        TestData.BitwiseEqual(y, inferred, $"pool {g} without argmax");
+        var e = Assert.Throws<ArgumentException>(() => MaxPool2D.Forward(x, inferred, new int[y.Length - 1], batch, g));
+        Assert.Equal("argmax", e.ParamName);
     }
 }

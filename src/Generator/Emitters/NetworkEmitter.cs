@@ -154,6 +154,9 @@ internal static class NetworkEmitter
         w.Close();
     }
 
+    // Only the backward pass reads a pool's argmax: predictions and evaluation pass an empty span, which is not written.
+    private static string TrainingArgmax(BufferPlan plan, LayerModel pool) => $"training ? {plan.ArgmaxSpan(pool)} : default";
+
     private static void EmitForward(IndentedWriter w, NetworkModel model, BufferPlan plan)
     {
         w.Line("/// <summary>Runs every layer and returns the last output; a softmax head stays as logits for the fused loss.</summary>");
@@ -185,11 +188,11 @@ internal static class NetworkEmitter
                 case LayerKind.MaxPool2D when plan.PoolsInForward(layer.Index - 1):
                     var conv = model.Layers[layer.Index - 1];
                     w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.Conv2D.ForwardPooled({input}, {Kernel(conv, "p")}, {Bias(conv, "p")}, {output}, {plan.ArgmaxSpan(layer)}, batch, in {Geometry(conv)}, {Epilogue(conv.Activation)}, in {Geometry(layer)}, {BufferPlan.ScratchField}, {plan.TransformedKernel(conv)});");
+                    w.Line($"{Cpu}.Conv2D.ForwardPooled({input}, {Kernel(conv, "p")}, {Bias(conv, "p")}, {output}, {TrainingArgmax(plan, layer)}, batch, in {Geometry(conv)}, {Epilogue(conv.Activation)}, in {Geometry(layer)}, {BufferPlan.ScratchField}, {plan.TransformedKernel(conv)});");
                     break;
                 case LayerKind.MaxPool2D:
                     w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.MaxPool2D.Forward({input}, {output}, {plan.ArgmaxSpan(layer)}, batch, in {Geometry(layer)});");
+                    w.Line($"{Cpu}.MaxPool2D.Forward({input}, {output}, {TrainingArgmax(plan, layer)}, batch, in {Geometry(layer)});");
                     break;
                 case LayerKind.Flatten:
                     w.Line($"global::System.ReadOnlySpan<float> {output} = {input};");

@@ -11,7 +11,7 @@ public static partial class Conv2D
     /// convolution's output to memory: each part
     /// pools the few rows of output one row of windows reads while they are still in cache (or, on the Winograd path
     /// with 2×2 windows on the tile grid, pools each tile's 4×4 outputs, four windows, as they are transformed). For non-overlapping
-    /// windows (stride = pool size), every Keras pool with the default stride.
+    /// windows (stride = pool size), every Keras pool with the default stride. An empty argmax (inference) is not written.
     /// </summary>
     /// <remarks><paramref name="transformed"/>, where given, keeps the Winograd transform of w between calls.</remarks>
     public static void ForwardPooled(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, Epilogue act, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed = null)
@@ -20,7 +20,7 @@ public static partial class Conv2D
         Check.Length(bias.Length, g.OutC, nameof(bias));
         CheckPool(g, pool);
         Check.Length(y.Length, (long)batch * pool.OutSize, nameof(y));
-        Check.Length(argmax.Length, y.Length, nameof(argmax));
+        MaxPool2D.CheckArgmax(argmax.Length, y.Length);
         Check.AtLeast(scratch.Length, ScratchSize(batch, g, pool), "scratch");
         if (act is < Epilogue.Linear or > Epilogue.Tanh)
         {
@@ -74,7 +74,7 @@ public static partial class Conv2D
                 {
                     var count = Math.Min(chunk, batch - s0);
                     Pad(ps + (long)s0 * SrcSample, padded, count);
-                    var job = new PooledJob(this, padded, pscratch, pb, act, py + (long)s0 * pool.OutSize, pargmax + (long)s0 * pool.OutSize, count, pool, bands);
+                    var job = new PooledJob(this, padded, pscratch, pb, act, py + (long)s0 * pool.OutSize, pargmax == null ? null : pargmax + (long)s0 * pool.OutSize, count, pool, bands);
                     Workers.Run(&PooledPart, &job, Workers.PartsFor((long)count * Pixels * Patch * N, MinimumPartMacs));
                 }
             }
@@ -129,7 +129,7 @@ public static partial class Conv2D
                 // The band holds rows [ohLo, ohHi) of the pool's input, exactly the ones this row of windows reads: shifted
                 // back by ohLo rows it reads like the whole sample, and argmax indexes the whole sample.
                 var o = (long)(s * pool.OutH + ph) * pool.OutW * g.N;
-                MaxPool2D.Row(band - (long)ohLo * g.OutW * g.N, pool, ph, job.Output + o, job.Argmax + o);
+                MaxPool2D.Row(band - (long)ohLo * g.OutW * g.N, pool, ph, job.Output + o, job.Argmax == null ? null : job.Argmax + o);
             }
         }
 

@@ -73,19 +73,19 @@ public static partial class Conv2D
         public static bool Pools(in PoolGeometry pool) => pool is { Pool: 2, Stride: 2, PadTop: 0, PadLeft: 0 };
 
         public void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch, TransformedKernel? transformed) =>
-            Run(src, w, bias, act, y, default, batch, g, default, scratch, transformed);
+            Run(src, w, bias, act, y, default, pooled: false, batch, g, default, scratch, transformed);
 
-        /// <summary>Each tile's 4×4 outputs are four pooling windows: the tile is pooled as it is transformed.</summary>
+        /// <summary>Each tile's 4×4 outputs are four pooling windows: the tile is pooled as it is transformed. An empty argmax is not written.</summary>
         public void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed) =>
-            Run(src, w, bias, act, y, argmax, batch, g, pool, scratch, transformed);
+            Run(src, w, bias, act, y, argmax, pooled: true, batch, g, pool, scratch, transformed);
 
-        // Pooled when argmax is given: y and argmax are then the pool's.
+        // When pooled, y and argmax are the pool's.
         // The weight transform goes to `transformed` when given (and is skipped when it already holds it), else to scratch.
-        private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed)
+        private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, bool pooled, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed)
         {
             var cached = transformed?.Lookup(w, Transformed) ?? false;
             var chunk = _plan.ChunkSamples(batch);
-            var outSize = argmax.IsEmpty ? g.OutSize : pool.OutSize;
+            var outSize = pooled ? pool.OutSize : g.OutSize;
             fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
             fixed (int* pargmax = argmax)
             {
@@ -103,7 +103,7 @@ public static partial class Conv2D
                 {
                     var count = Math.Min(chunk, batch - s0);
                     _plan.Pad(ps + (long)s0 * _plan.SrcSample, padded, count);
-                    var job = new Job(this, g, padded, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pool, count, ImplicitGemm.Align(parts));
+                    var job = new Job(this, g, padded, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pooled, pool, count, ImplicitGemm.Align(parts));
                     Workers.Run(&FlagPart, &job, Workers.PartsFor(count, 4));
                     var tiles = count * _tilesH * _tilesW;
                     Workers.Run(&Part, &job, Workers.PartsFor((long)tiles * Points * C * N, 1 << 18));
@@ -215,7 +215,7 @@ public static partial class Conv2D
                 }
                 for (var i = 0; i < count; i++)
                 {
-                    if (job.Argmax == null)
+                    if (!job.Pooled)
                     {
                         wg.TransformOutput(products + (long)i * n, wg.ProductStride, t0 + i, job);
                     }
@@ -438,7 +438,10 @@ public static partial class Conv2D
                         }
                         var o = ((long)(sample * pool.OutH + 2 * th + wy) * pool.OutW + 2 * tw + wx) * N + ch;
                         max.Store(job.Output + o);
-                        at.Store(job.Argmax + o);
+                        if (job.Argmax != null)
+                        {
+                            at.Store(job.Argmax + o);
+                        }
                     }
                 }
             }
@@ -476,13 +479,14 @@ public static partial class Conv2D
             public readonly float* W = w, Dst = dst;
         }
 
-        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, PoolGeometry pool, int count, float* parts)
+        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, bool pooled, PoolGeometry pool, int count, float* parts)
         {
             public readonly Winograd Winograd = winograd;
             public readonly ConvGeometry Geometry = geometry;
             public readonly PoolGeometry Pool = pool;
             public readonly float* Padded = padded, Weights = weights, Bias = bias, Output = output, Parts = parts;
             public readonly int* Argmax = argmax;
+            public readonly bool Pooled = pooled;
             public readonly byte* Flags = flags;
             public readonly Epilogue Act = act;
             public readonly int Count = count;

@@ -12,17 +12,27 @@ public static partial class MaxPool2D
     /// <summary>
     /// y = the window maximum; argmax[b·OutH·OutW·C + (oh·OutW + ow)·C + c] = (ih·InW + iw)·C + c, the index within
     /// the sample of the FIRST maximum in row-major window order (kh, then kw). Padded cells are never selected; a
-    /// window lying wholly in the padding gives y = 0 and argmax = −1.
+    /// window lying wholly in the padding gives y = 0 and argmax = −1. An empty argmax (inference: no backward pass reads
+    /// it) is not written; y is the same.
     /// </summary>
     public static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int batch, in PoolGeometry g)
     {
         CheckShapes(batch, g, x.Length, nameof(x), y.Length, nameof(y));
-        Check.Length(argmax.Length, y.Length, nameof(argmax));
+        CheckArgmax(argmax.Length, y.Length);
         fixed (float* px = x, py = y)
         fixed (int* pargmax = argmax)
         {
             var job = new ForwardJob(px, py, pargmax, batch, g);
             Workers.Run(&ForwardPart, &job, Workers.PartsFor((long)batch * g.InSize, 1 << 15));
+        }
+    }
+
+    /// <summary>argmax holds an index for every output, or is empty.</summary>
+    internal static void CheckArgmax(int argmaxLength, int outputs)
+    {
+        if (argmaxLength != 0)
+        {
+            Check.Length(argmaxLength, outputs, "argmax");
         }
     }
 
@@ -37,14 +47,15 @@ public static partial class MaxPool2D
             for (var oh = 0; oh < g.OutH; oh++)
             {
                 var o = (long)(b * g.OutH + oh) * g.OutW * g.Channels;
-                Row(job.X + (long)b * g.InSize, g, oh, job.Y + o, job.Argmax + o);
+                Row(job.X + (long)b * g.InSize, g, oh, job.Y + o, job.Argmax == null ? null : job.Argmax + o);
             }
         }
     }
 
     /// <summary>
     /// Output row <paramref name="oh"/> of one sample whose input starts at <paramref name="xs"/>; only the input rows
-    /// that row's windows read are touched, so xs may point before a buffer that holds just those rows.
+    /// that row's windows read are touched, so xs may point before a buffer that holds just those rows. A null argmax is
+    /// not written.
     /// </summary>
     internal static unsafe void Row(float* xs, in PoolGeometry g, int oh, float* y, int* argmax)
     {
@@ -63,12 +74,12 @@ public static partial class MaxPool2D
             var o = (long)ow * c;
             if (run && ow == runLo)
             {
-                Inside(xs, (ih0 * g.InW + iw0) * c, g.Stride * c, runHi - runLo, g.InW * c, g.Pool, c, y + o, argmax + o);
+                Inside(xs, (ih0 * g.InW + iw0) * c, g.Stride * c, runHi - runLo, g.InW * c, g.Pool, c, y + o, argmax == null ? null : argmax + o);
                 ow = runHi - 1;
                 continue;
             }
             var (kwLo, kwHi) = (Math.Max(0, -iw0), Math.Min(g.Pool, g.InW - iw0));
-            Window(xs, (ih0 * g.InW + iw0) * c, g.InW * c, khLo, khHi, kwLo, kwHi, c, y + o, argmax + o);
+            Window(xs, (ih0 * g.InW + iw0) * c, g.InW * c, khLo, khHi, kwLo, kwHi, c, y + o, argmax == null ? null : argmax + o);
         }
     }
 
@@ -78,7 +89,7 @@ public static partial class MaxPool2D
     private static unsafe void Inside(float* values, int first, int step, int windows, int rowStride, int pool, int c, float* y, int* argmax)
     {
         var (right, down, diagonal) = (Vector256.Create(c), Vector256.Create(rowStride), Vector256.Create(rowStride + c));
-        for (var w = 0; w < windows; w++, first += step, y += c, argmax += c)
+        for (var w = 0; w < windows; w++, first += step, y += c)
         {
             for (var ch = 0; ch < c; ch += Vector256<float>.Count)
             {
@@ -101,7 +112,10 @@ public static partial class MaxPool2D
                     }
                 }
                 max.Store(y + ch);
-                (Vector256.Create(first + ch) + Vector256<int>.Indices + offset).Store(argmax + ch);
+                if (argmax != null)
+                {
+                    (Vector256.Create(first + ch) + Vector256<int>.Indices + offset).Store(argmax + (long)w * c + ch);
+                }
             }
         }
     }
@@ -131,7 +145,10 @@ public static partial class MaxPool2D
         if (khLo >= khHi || kwLo >= kwHi)
         {
             new Span<float>(y, c).Clear();
-            new Span<int>(argmax, c).Fill(-1);
+            if (argmax != null)
+            {
+                new Span<int>(argmax, c).Fill(-1);
+            }
             return;
         }
         var seed = first + khLo * rowStride + kwLo * c;
@@ -152,7 +169,10 @@ public static partial class MaxPool2D
                 }
             }
             max.Store(y + ch);
-            at.Store(argmax + ch);
+            if (argmax != null)
+            {
+                at.Store(argmax + ch);
+            }
         }
         for (; ch < c; ch++)
         {
@@ -169,7 +189,10 @@ public static partial class MaxPool2D
                 }
             }
             y[ch] = max;
-            argmax[ch] = at;
+            if (argmax != null)
+            {
+                argmax[ch] = at;
+            }
         }
     }
 
