@@ -139,8 +139,10 @@ public static partial class Gemm
         Workers.Run(&RunPart, &job, Workers.ThreadsFor((long)m * n * k, MinimumPartMacs));
     }
 
-    // Part `part` of `parts` computes a range of C's rows, or of its columns when there are too few rows to share:
-    // whole micro-tiles, so no tile straddles two parts.
+    // Part `part` of `parts` computes a range of C's rows, or of its columns when C is wider than tall or has too few
+    // rows to share: every part packs all of the other operand, so the split goes across the larger one (Dense's data
+    // gradient, 128 × 1568, then packs half of wᵀ per thread instead of all of it). Whole micro-tiles, so no tile
+    // straddles two parts.
     private static unsafe void RunPart(void* state, int part, int parts)
     {
         ref readonly var j = ref *(Job*)state;
@@ -149,7 +151,7 @@ public static partial class Gemm
             Blocked(j, 0, j.M, 0, j.N);
             return;
         }
-        if (j.M >= parts * MR || j.N < parts * NR)
+        if (j.N < parts * NR || (j.M >= parts * MR && j.M >= j.N))
         {
             var (lo, hi) = Range(j.M, MR, part, parts);
             Blocked(j, lo, hi, 0, j.N);
