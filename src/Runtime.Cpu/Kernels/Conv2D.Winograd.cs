@@ -102,9 +102,8 @@ public static partial class Conv2D
                 for (var s0 = 0; s0 < batch; s0 += chunk)
                 {
                     var count = Math.Min(chunk, batch - s0);
-                    _plan.Pad(ps + (long)s0 * _plan.SrcSample, padded, count);
-                    var job = new Job(this, g, padded, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pooled, pool, count, ImplicitGemm.Align(parts));
-                    Workers.Run(&FlagPart, &job, Workers.PartsFor(count, 4));
+                    var job = new Job(this, g, ps + (long)s0 * _plan.SrcSample, padded, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pooled, pool, count, ImplicitGemm.Align(parts));
+                    Workers.Run(&PadPart, &job, Workers.PartsFor(count, 1));
                     var tiles = count * _tilesH * _tilesW;
                     Workers.Run(&Part, &job, Workers.PartsFor((long)tiles * Points * C * N, 1 << 18));
                 }
@@ -227,14 +226,16 @@ public static partial class Conv2D
             }
         }
 
-        // Samples [lo, hi) of the chunk: flags[pixel] = 1 where any channel of the padded pixel is nonzero (NaN included).
-        private static unsafe void FlagPart(void* state, int part, int parts)
+        // Samples [lo, hi) of the chunk: copied into the zero-padded layout (on this thread: the call is nested), then
+        // flags[pixel] = 1 where any channel of the padded pixel is nonzero (NaN included), while the sample is in cache.
+        private static unsafe void PadPart(void* state, int part, int parts)
         {
             ref readonly var job = ref *(Job*)state;
             var wg = job.Winograd;
             var pixels = wg._plan.PaddedSample / wg.C;
             var (lo, hi) = Gemm.Range(job.Count, 1, part, parts);
             var src = job.Padded + (long)lo * wg._plan.PaddedSample;
+            wg._plan.Pad(job.Source + (long)lo * wg._plan.SrcSample, src, hi - lo);
             var flags = job.Flags + (long)lo * pixels;
             for (var p = 0; p < (hi - lo) * pixels; p++, src += wg.C)
             {
@@ -479,12 +480,12 @@ public static partial class Conv2D
             public readonly float* W = w, Dst = dst;
         }
 
-        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* padded, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, bool pooled, PoolGeometry pool, int count, float* parts)
+        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* source, float* padded, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, bool pooled, PoolGeometry pool, int count, float* parts)
         {
             public readonly Winograd Winograd = winograd;
             public readonly ConvGeometry Geometry = geometry;
             public readonly PoolGeometry Pool = pool;
-            public readonly float* Padded = padded, Weights = weights, Bias = bias, Output = output, Parts = parts;
+            public readonly float* Source = source, Padded = padded, Weights = weights, Bias = bias, Output = output, Parts = parts;
             public readonly int* Argmax = argmax;
             public readonly bool Pooled = pooled;
             public readonly byte* Flags = flags;
