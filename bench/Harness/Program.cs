@@ -13,74 +13,88 @@ var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 128 };
 var data = new Option<DirectoryInfo?>("--data") { Description = "Directory with MNIST IDX files; the embedded subset by default" };
 var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
 var peer = new Option<bool>("--no-peer") { Description = "Skip the PyTorch run" };
+var repeat = new Option<int>("--repeat") { Description = "Timed epochs (and inference rounds), each reported, then their median: this machine's speed drifts", DefaultValueFactory = _ => 1 };
 
-var mnist = new Command("mnist", "One MNIST CNN training epoch, then inference throughput and latency") { images, batch, data, device, peer };
-mnist.SetAction(r => Mnist(r.GetValue(images), r.GetValue(batch), r.GetValue(data), Device.Parse(r.GetValue(device)!), !r.GetValue(peer)));
+var mnist = new Command("mnist", "One MNIST CNN training epoch, then inference throughput and latency") { images, batch, data, device, peer, repeat };
+mnist.SetAction(r => Mnist(r.GetValue(images), r.GetValue(batch), r.GetValue(data), Device.Parse(r.GetValue(device)!), !r.GetValue(peer), Math.Max(1, r.GetValue(repeat))));
 var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 20_000 };
 var iris = new Command("iris", "Iris training steps (batch 32, Adam)") { steps, device, peer };
 iris.SetAction(r => Iris(r.GetValue(steps), Device.Parse(r.GetValue(device)!), !r.GetValue(peer)));
 return new RootCommand("Kiln benchmark harness") { mnist, iris }.Parse(args).Invoke();
 
-static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device device, bool runPeer)
+static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device device, bool runPeer, int repeat)
 {
     // One pass of the training set as batches, cycled to reach the image count: holding 60,000 images as batches would
     // put the harness's own copy of the data into the peak memory being measured.
     var source = (directory is null ? Datasets.Mnist() : Datasets.Mnist(directory.FullName)).Train;
     var batches = source.Batch(batchSize, dropRemainder: true).ToList();
-    var steps = imageCount / batchSize;
     using var net = new MnistCnn(seed: 1, device);
     var optimizer = new Adam();
     Warm(() => net.TrainOnBatch(batches[0], optimizer));
 
-    // Every thread's allocations (the runtime's own background threads included), and the training thread's alone.
-    var (before, beforeHere) = (GC.GetTotalAllocatedBytes(precise: true), GC.GetAllocatedBytesForCurrentThread());
-    var clock = Stopwatch.StartNew();
-    for (var step = 0; step < steps; step++)
-    {
-        net.TrainOnBatch(batches[step % batches.Count], optimizer);
-    }
-    clock.Stop();
-    var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-    var allocatedHere = GC.GetAllocatedBytesForCurrentThread() - beforeHere;
+    var steps = imageCount / batchSize;
     imageCount = steps * batchSize;
-    var trainRate = imageCount / clock.Elapsed.TotalSeconds;
-
     var probe = batches[0].Features.AsSpan(0, batchSize * MnistCnn.InputSize).ToArray();
     var outputs = new float[batchSize * MnistCnn.OutputSize];
-    Warm(() => net.Predict(probe, outputs));
-    var inferClock = Stopwatch.StartNew();
-    var inferBatches = 0;
-    while (inferClock.Elapsed.TotalSeconds < 2)
-    {
-        net.Predict(probe, outputs);
-        inferBatches++;
-    }
-    var inferRate = inferBatches * batchSize / inferClock.Elapsed.TotalSeconds;
     var one = new float[MnistCnn.OutputSize];
+    Warm(() => net.Predict(probe, outputs));
     Warm(() => net.Predict(probe.AsSpan(0, MnistCnn.InputSize), one));
-    var latencyClock = Stopwatch.StartNew();
-    const int singles = 2000;
-    for (var i = 0; i < singles; i++)
-    {
-        net.Predict(probe.AsSpan(0, MnistCnn.InputSize), one);
-    }
-    var latencyUs = latencyClock.Elapsed.TotalMicroseconds / singles;
-    var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, device {net.DeviceName}");
-    Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {GemmRate():0} GFLOP/s right now (a shared machine's speed drifts between runs)"));
-    Console.WriteLine(Invariant($"training arithmetic: {trainRate * FlopsPerTrainingImage / 1e9:0.0} GFLOP/s ({FlopsPerTrainingImage / 1e6:0.00} MFLOP per image)"));
     Console.WriteLine($"| run | images/s (train, batch {batchSize}) | epoch of {imageCount:N0} | peak MB | alloc/step (all threads / training thread) | inference images/s | 1-image latency |");
     Console.WriteLine("|---|---|---|---|---|---|---|");
-    Console.WriteLine(Invariant($"| Kiln | {trainRate:N0} | {clock.Elapsed.TotalSeconds:0.00} s | {peakMb:0} | {allocated / (double)steps:0} B / {allocatedHere / (double)steps:0} B | {inferRate:N0} | {latencyUs:0} µs |"));
+    List<double> trainRates = [], inferRates = [], latencies = [];
+    for (var round = 1; round <= repeat; round++)
+    {
+        // Every thread's allocations (the runtime's own background threads included), and the training thread's alone.
+        var (before, beforeHere) = (GC.GetTotalAllocatedBytes(precise: true), GC.GetAllocatedBytesForCurrentThread());
+        var clock = Stopwatch.StartNew();
+        for (var step = 0; step < steps; step++)
+        {
+            net.TrainOnBatch(batches[step % batches.Count], optimizer);
+        }
+        clock.Stop();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        var allocatedHere = GC.GetAllocatedBytesForCurrentThread() - beforeHere;
+        var trainRate = imageCount / clock.Elapsed.TotalSeconds;
+
+        // Predictions after training: the weights changed, so the first call transforms the kernels again.
+        net.Predict(probe, outputs);
+        var inferClock = Stopwatch.StartNew();
+        var inferBatches = 0;
+        while (inferClock.Elapsed.TotalSeconds < 2)
+        {
+            net.Predict(probe, outputs);
+            inferBatches++;
+        }
+        var inferRate = inferBatches * batchSize / inferClock.Elapsed.TotalSeconds;
+        var latencyClock = Stopwatch.StartNew();
+        const int singles = 2000;
+        for (var i = 0; i < singles; i++)
+        {
+            net.Predict(probe.AsSpan(0, MnistCnn.InputSize), one);
+        }
+        var latencyUs = latencyClock.Elapsed.TotalMicroseconds / singles;
+        var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+        trainRates.Add(trainRate);
+        inferRates.Add(inferRate);
+        latencies.Add(latencyUs);
+        Console.WriteLine(Invariant($"| Kiln{(repeat > 1 ? $" {round}" : "")} | {trainRate:N0} | {clock.Elapsed.TotalSeconds:0.00} s | {peakMb:0} | {allocated / (double)steps:0} B / {allocatedHere / (double)steps:0} B | {inferRate:N0} | {latencyUs:0} µs |"));
+    }
+    var rate = Median(trainRates);
+    if (repeat > 1)
+    {
+        Console.WriteLine(Invariant($"| Kiln, median of {repeat} | {rate:N0} | | | | {Median(inferRates):N0} | {Median(latencies):0} µs |"));
+    }
+    Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {GemmRate():0} GFLOP/s right now (a shared machine's speed drifts between runs)"));
+    Console.WriteLine(Invariant($"training arithmetic: {rate * FlopsPerTrainingImage / 1e9:0.0} GFLOP/s ({FlopsPerTrainingImage / 1e6:0.00} MFLOP per image)"));
     if (runPeer)
     {
         var dir = directory?.FullName ?? ExtractEmbedded();
         var result = RunPeer($"mnist \"{dir}\" --images {imageCount} --batch {batchSize}");
-        if (result is not null && result.TryGetValue("images_per_second", out var rate))
+        if (result is not null && result.TryGetValue("images_per_second", out var peerRate))
         {
-            Console.WriteLine($"| PyTorch {result["torch"]} ({result["threads"]} threads) | {double.Parse(rate, CultureInfo.InvariantCulture):N0} | {result["seconds"]} s | {result["peak_mb"]} | | | |");
-            Console.WriteLine(Invariant($"Kiln / PyTorch training throughput: {trainRate / double.Parse(rate, CultureInfo.InvariantCulture):0.00}×"));
+            Console.WriteLine($"| PyTorch {result["torch"]} ({result["threads"]} threads) | {double.Parse(peerRate, CultureInfo.InvariantCulture):N0} | {result["seconds"]} s | {result["peak_mb"]} | | | |");
+            Console.WriteLine(Invariant($"Kiln / PyTorch training throughput: {rate / double.Parse(peerRate, CultureInfo.InvariantCulture):0.00}×"));
         }
     }
     return 0;
@@ -171,3 +185,9 @@ static void Warm(Action step)
 }
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
