@@ -177,6 +177,24 @@ public static partial class Conv2D
                 {
                     var (e0, e1) = ((int)(first + (long)n * job.Windows), (int)(first + (long)(n + 1) * job.Windows));
                     var sums = job.Rows + (long)n * g.SegmentFloats;
+                    if (g.Vectors is 8 or 10 or 12)
+                    {
+                        // A pass per kernel row: its vectors are constant displacements from the row's start, so no
+                        // offset takes a register and the JIT keeps every accumulator in one.
+                        for (var kh = 0; kh < g.K; kh++)
+                        {
+                            var rowSums = sums + (long)kh * g.Vectors * Lanes;
+                            var bias = kh == 0 ? job.Output + n * Lanes : null;
+                            var rowOffset = kh * g.RowStride;
+                            switch (g.Vectors)
+                            {
+                                case 8: WeightRow<Eight>(sample + rowOffset, job.Table, pixels, values, e0, e1, rowSums, bias); break;
+                                case 10: WeightRow<Ten>(sample + rowOffset, job.Table, pixels, values, e0, e1, rowSums, bias); break;
+                                default: WeightRow<Twelve>(sample + rowOffset, job.Table, pixels, values, e0, e1, rowSums, bias); break;
+                            }
+                        }
+                        continue;
+                    }
                     for (var s0 = 0; s0 < g.Segments; s0 += Group)
                     {
                         var count = Math.Min(Group, g.Segments - s0);
@@ -245,6 +263,68 @@ public static partial class Conv2D
             if (count > 7) a7.Store(acc + 7 * Lanes);
         }
 
+        // One kernel row's T.Width vectors (exactly: every load is inside the row) += Σ_e value_e · row_e, and the bias
+        // sums as in WeightGroup. The same chains as WeightGroup's, so the same bits.
+        private static unsafe void WeightRow<T>(float* sample, int* table, int* pixels, float* values, int e0, int e1, float* acc, float* bias) where T : struct, IWidth
+        {
+            var a0 = Vector256.Load(acc);
+            var a1 = Vector256.Load(acc + Lanes);
+            var a2 = Vector256.Load(acc + 2 * Lanes);
+            var a3 = Vector256.Load(acc + 3 * Lanes);
+            var a4 = Vector256.Load(acc + 4 * Lanes);
+            var a5 = Vector256.Load(acc + 5 * Lanes);
+            var a6 = Vector256.Load(acc + 6 * Lanes);
+            var a7 = Vector256.Load(acc + 7 * Lanes);
+            var a8 = T.Width > 8 ? Vector256.Load(acc + 8 * Lanes) : default;
+            var a9 = T.Width > 8 ? Vector256.Load(acc + 9 * Lanes) : default;
+            var a10 = T.Width > 10 ? Vector256.Load(acc + 10 * Lanes) : default;
+            var a11 = T.Width > 10 ? Vector256.Load(acc + 11 * Lanes) : default;
+            var ab = bias == null ? default : Vector256.Load(bias);
+            for (var e = e0; e < e1; e++)
+            {
+                var p = sample + table[pixels[e]];
+                var v = Vector256.Create(values[e]);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p), v, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p + Lanes), v, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 2 * Lanes), v, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 3 * Lanes), v, a3);
+                a4 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 4 * Lanes), v, a4);
+                a5 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 5 * Lanes), v, a5);
+                a6 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 6 * Lanes), v, a6);
+                a7 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 7 * Lanes), v, a7);
+                if (T.Width > 8)
+                {
+                    a8 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8 * Lanes), v, a8);
+                    a9 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 9 * Lanes), v, a9);
+                }
+                if (T.Width > 10)
+                {
+                    a10 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 10 * Lanes), v, a10);
+                    a11 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 11 * Lanes), v, a11);
+                }
+                ab += v;
+            }
+            if (bias != null) ab.Store(bias);
+            a0.Store(acc);
+            a1.Store(acc + Lanes);
+            a2.Store(acc + 2 * Lanes);
+            a3.Store(acc + 3 * Lanes);
+            a4.Store(acc + 4 * Lanes);
+            a5.Store(acc + 5 * Lanes);
+            a6.Store(acc + 6 * Lanes);
+            a7.Store(acc + 7 * Lanes);
+            if (T.Width > 8)
+            {
+                a8.Store(acc + 8 * Lanes);
+                a9.Store(acc + 9 * Lanes);
+            }
+            if (T.Width > 10)
+            {
+                a10.Store(acc + 10 * Lanes);
+                a11.Store(acc + 11 * Lanes);
+            }
+        }
+
         private interface IWidth
         {
             static abstract int Width { get; }
@@ -268,6 +348,16 @@ public static partial class Conv2D
         private struct Eight : IWidth
         {
             public static int Width => 8;
+        }
+
+        private struct Ten : IWidth
+        {
+            public static int Width => 10;
+        }
+
+        private struct Twelve : IWidth
+        {
+            public static int Width => 12;
         }
 
         // One weight-gradient call's operands: the chunk's padded x, the entries (Pixels and Values, or Lists to fill into
