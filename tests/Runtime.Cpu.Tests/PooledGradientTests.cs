@@ -20,6 +20,7 @@ public class PooledGradientTests
         { "10x9x2→17 k3 valid + pool 2", 2, Epilogue.Relu },
         { "10x9x2→8 k3 + odd same pool 2", 5, Epilogue.Relu },
         { "5x5x8→8 k5 + odd same pool 2", 5, Epilogue.Tanh },
+        { "6x7x32→8 k3 + pool 2", 3, Epilogue.Relu },
     };
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
@@ -32,6 +33,8 @@ public class PooledGradientTests
         "10x9x2→17 k3 valid + pool 2" => (Geometries.ConvValid(10, 9, 2, 17, 3, 1), Geometries.PoolValid(8, 7, 17, 2, 2)),
         "10x9x2→8 k3 + odd same pool 2" => (Geometries.ConvSame(10, 9, 2, 8, 3, 1), Geometries.PoolSame(10, 9, 8, 2, 2)),
         "5x5x8→8 k5 + odd same pool 2" => (Geometries.ConvSame(5, 5, 8, 8, 5, 1), Geometries.PoolSame(5, 5, 8, 2, 2)),
+        // Kernel rows of 96 floats, twelve vectors: the weight gradient's widest one-pass-per-row case (conv2's are ten, 9x9x19's eight).
+        "6x7x32→8 k3 + pool 2" => (Geometries.ConvSame(6, 7, 32, 8, 3, 1), Geometries.PoolSame(6, 7, 8, 2, 2)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
