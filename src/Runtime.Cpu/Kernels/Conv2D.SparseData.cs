@@ -92,7 +92,7 @@ public static partial class Conv2D
                     // Output j uses kw = j − d: j in [max(d, 0), min(d + K, Across)).
                     var d = ow * Stride - ix;
                     var tap = weights + (long)kh * K * kwStride - d * kwStride + c0;
-                    var list = new List(tap, kwStride, padded, channels, values, e0, e1);
+                    var list = new List(tap, kwStride, channels, values, e0, e1);
                     switch (Math.Max(d, 0) * 5 + Math.Min(d + K, Across))
                     {
                         case 1: Gather<Yes, No, No, No>(ref sums, list); break;
@@ -125,11 +125,13 @@ public static partial class Conv2D
             var (a00, a01, a10, a11, a20, a21, a30, a31) = (sums.A00, sums.A01, sums.A10, sums.A11, sums.A20, sums.A21, sums.A30, sums.A31);
             float* tap = list.Tap, values = list.Values;
             var channels = list.Channels;
-            var (step, padded) = (list.KwStride, list.Padded);
-            for (var e = list.E0; e < list.E1; e++)
+            var step = list.KwStride;
+            // The caller skips empty lists; a do-while gives the JIT a loop without a jump back over its test.
+            var e = list.E0;
+            do
             {
                 var v = Vector256.Create(values[e]);
-                var wp = tap + (long)channels[e] * padded;
+                var wp = tap + channels[e];
                 if (T0.On)
                 {
                     a00 = Vector256.FusedMultiplyAdd(Vector256.Load(wp), v, a00);
@@ -151,6 +153,7 @@ public static partial class Conv2D
                     a31 = Vector256.FusedMultiplyAdd(Vector256.Load(wp + 3 * step + 8), v, a31);
                 }
             }
+            while (++e < list.E1);
             (sums.A00, sums.A01, sums.A10, sums.A11, sums.A20, sums.A21, sums.A30, sums.A31) = (a00, a01, a10, a11, a20, a21, a30, a31);
         }
 
@@ -176,12 +179,12 @@ public static partial class Conv2D
         }
 
         // One dz pixel's entries and where their kernel taps start.
-        private readonly unsafe struct List(float* tap, long kwStride, int padded, int* channels, float* values, int e0, int e1)
+        private readonly unsafe struct List(float* tap, long kwStride, int* channels, float* values, int e0, int e1)
         {
             public readonly float* Tap = tap, Values = values;
             public readonly long KwStride = kwStride;
             public readonly int* Channels = channels;
-            public readonly int Padded = padded, E0 = e0, E1 = e1;
+            public readonly int E0 = e0, E1 = e1;
         }
 
         private static unsafe void StorePixel(float* dst, int width, Vector256<float> low, Vector256<float> high)
@@ -208,11 +211,14 @@ public static partial class Conv2D
             public readonly int* Pixels = pixels;
             public readonly int Windows = windows, Batch = batch;
 
-            /// <summary>Sample b's entries as lists per pixel, channels ascending: pixel q's are [ends[q − 1], ends[q]).</summary>
+            /// <summary>
+            /// Sample b's entries as lists per pixel, channels ascending: pixel q's are [ends[q − 1], ends[q]), each channel
+            /// stored as its row's offset in the regrouped kernel (channel · PaddedChannels), so gathering needs no multiply.
+            /// </summary>
             public void SortByPixel(int b, int* ends, int* channels, float* values)
             {
                 // Locals, not fields: the stores through ends would otherwise make the JIT reload them every entry.
-                var (n, windows) = (Plan.N, Windows);
+                var (n, windows, padded) = (Plan.N, Windows, Plan.PaddedChannels);
                 var pixels = Pixels + (long)b * n * windows;
                 var gradients = Values + (long)b * n * windows;
                 new Span<int>(ends, Plan.Pixels + 1).Clear();
@@ -230,7 +236,7 @@ public static partial class Conv2D
                     for (var e = c * windows; e < (c + 1) * windows; e++)
                     {
                         var at = ends[pixels[e]]++;
-                        channels[at] = c;
+                        channels[at] = c * padded;
                         values[at] = gradients[e];
                     }
                 }
