@@ -43,7 +43,8 @@ public static partial class Conv2D
         private Winograd(in ConvGeometry g)
         {
             (_tilesH, _tilesW) = ((g.OutH + Out - 1) / Out, (g.OutW + Out - 1) / Out);
-            // Padded to whole tiles: the last tile may read up to three rows and columns past the convolution's own padding.
+            // The tiles' grid: the input as the convolution pads it, and whole tiles past it (the last tile may reach up
+            // to three rows and columns further). Nothing is copied: reads outside the input are zeros.
             var forward = ImplicitGemm.ForForward(g);
             _plan = forward with { Hp = Out * _tilesH + 4, Wp = Out * _tilesW + 4 };
         }
@@ -65,9 +66,9 @@ public static partial class Conv2D
         // One byte per padded pixel of the chunk, 1 where any channel is nonzero, and a word of room for ZeroWindows' reads.
         private int FlagFloats(int chunk) => ImplicitGemm.Aligned((chunk * _plan.PaddedSample / C + sizeof(ulong)) / sizeof(float) + 1);
 
-        /// <summary>Transformed weights, the padded chunk, the chunk's pixel flags, then each thread's block of transformed inputs and products.</summary>
+        /// <summary>Transformed weights, the chunk's pixel flags, then each thread's block of transformed inputs and products.</summary>
         public int ScratchSize(int batch) =>
-            Transformed + _plan.ScratchSize(batch) + FlagFloats(_plan.ChunkSamples(batch)) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
+            Transformed + FlagFloats(_plan.ChunkSamples(batch)) + Workers.Count * PartFloats + ImplicitGemm.Alignment;
 
         /// <summary>Whether <see cref="ConvolvePooled"/> serves this pool: 2×2 windows on the tile grid, four to a tile.</summary>
         public static bool Pools(in PoolGeometry pool) => pool is { Pool: 2, Stride: 2, PadTop: 0, PadLeft: 0 };
@@ -89,9 +90,8 @@ public static partial class Conv2D
             fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
             fixed (int* pargmax = argmax)
             {
-                var padded = ImplicitGemm.Align(pscratch) + Transformed;
-                var weights = transformed is null ? padded - Transformed : transformed.Transformed;
-                var flags = (byte*)ImplicitGemm.Align(padded + (long)chunk * _plan.PaddedSample + Gemm.PackSlack);
+                var flags = (byte*)(ImplicitGemm.Align(pscratch) + Transformed);
+                var weights = transformed is null ? (float*)flags - Transformed : transformed.Transformed;
                 var parts = (float*)flags + FlagFloats(chunk);
                 if (!cached)
                 {
@@ -102,8 +102,8 @@ public static partial class Conv2D
                 for (var s0 = 0; s0 < batch; s0 += chunk)
                 {
                     var count = Math.Min(chunk, batch - s0);
-                    var job = new Job(this, g, ps + (long)s0 * _plan.SrcSample, padded, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pooled, pool, count, ImplicitGemm.Align(parts));
-                    Workers.Run(&PadPart, &job, Workers.PartsFor(count, 1));
+                    var job = new Job(this, g, ps + (long)s0 * _plan.SrcSample, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pooled, pool, count, ImplicitGemm.Align(parts));
+                    Workers.Run(&FlagPart, &job, Workers.PartsFor(count, 4));
                     var tiles = count * _tilesH * _tilesW;
                     Workers.Run(&Part, &job, Workers.PartsFor((long)tiles * Points * C * N, 1 << 18));
                 }
@@ -192,7 +192,7 @@ public static partial class Conv2D
                 var count = Math.Min(Block, hi - t0);
                 for (var i = 0; i < count; i++)
                 {
-                    wg.TransformInput(job.Padded, t0 + i, inputs + (long)i * c, wg.InputStride);
+                    wg.TransformInput(job.Source, t0 + i, inputs + (long)i * c, wg.InputStride);
                 }
                 for (var point = 0; point < Points; point++)
                 {
@@ -226,25 +226,31 @@ public static partial class Conv2D
             }
         }
 
-        // Samples [lo, hi) of the chunk: copied into the zero-padded layout (on this thread: the call is nested), then
-        // flags[pixel] = 1 where any channel of the padded pixel is nonzero (NaN included), while the sample is in cache.
-        private static unsafe void PadPart(void* state, int part, int parts)
+        // Samples [lo, hi) of the chunk: flags[pixel] = 1 where any channel of the (padded) pixel is nonzero, NaN included;
+        // the padding is 0.
+        private static unsafe void FlagPart(void* state, int part, int parts)
         {
             ref readonly var job = ref *(Job*)state;
-            var wg = job.Winograd;
-            var pixels = wg._plan.PaddedSample / wg.C;
+            var g = job.Winograd._plan;
             var (lo, hi) = Gemm.Range(job.Count, 1, part, parts);
-            var src = job.Padded + (long)lo * wg._plan.PaddedSample;
-            wg._plan.Pad(job.Source + (long)lo * wg._plan.SrcSample, src, hi - lo);
-            var flags = job.Flags + (long)lo * pixels;
-            for (var p = 0; p < (hi - lo) * pixels; p++, src += wg.C)
+            for (var s = lo; s < hi; s++)
             {
-                var any = Vector256<float>.Zero;
-                for (var ch = 0; ch < wg.C; ch += 8)
+                var flags = job.Flags + (long)s * g.Hp * g.Wp;
+                new Span<byte>(flags, g.Hp * g.Wp).Clear();
+                var src = job.Source + (long)s * g.SrcSample;
+                for (var y = 0; y < g.SrcH; y++)
                 {
-                    any |= ~Vector256.Equals(Vector256.Load(src + ch), Vector256<float>.Zero);
+                    var row = flags + (long)(y + g.PadTop) * g.Wp + g.PadLeft;
+                    for (var x = 0; x < g.SrcW; x++, src += g.C)
+                    {
+                        var any = Vector256<float>.Zero;
+                        for (var ch = 0; ch < g.C; ch += 8)
+                        {
+                            any |= ~Vector256.Equals(Vector256.Load(src + ch), Vector256<float>.Zero);
+                        }
+                        row[x] = any.AsInt32() == Vector256<int>.Zero ? (byte)0 : (byte)1;
+                    }
                 }
-                flags[p] = any.AsInt32() == Vector256<int>.Zero ? (byte)0 : (byte)1;
             }
         }
 
@@ -277,24 +283,49 @@ public static partial class Conv2D
             return zero;
         }
 
-        // V = B^T d B for tile t, eight channels at a time; V's point p goes to dst + p·pointStride.
-        private unsafe void TransformInput(float* padded, int t, float* dst, int pointStride)
+        // V = B^T d B for tile t, eight channels at a time, read from the unpadded input (rows and columns of the tile
+        // outside it are zeros, as the padding would give them); V's point p goes to dst + p·pointStride.
+        private unsafe void TransformInput(float* source, int t, float* dst, int pointStride)
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
-            var origin = padded + (long)sample * _plan.PaddedSample + (long)(Out * th) * _plan.RowStride + (long)(Out * tw) * C;
-            var rowStride = _plan.RowStride;
+            var g = _plan;
+            var (y0, x0) = (Out * th - g.PadTop, Out * tw - g.PadLeft);
+            var rowStride = g.SrcW * C;
+            var origin = source + (long)sample * g.SrcSample + ((long)y0 * g.SrcW + x0) * C;
+            // Which of the tile's rows and columns lie inside the input.
+            var (rowLo, rowHi) = (Math.Max(-y0, 0), Math.Min(g.SrcH - y0, Tile));
+            var (colLo, colHi) = (Math.Max(-x0, 0), Math.Min(g.SrcW - x0, Tile));
+            var inside = rowLo == 0 && rowHi == Tile;
             var rowsT = stackalloc Vector256<float>[Points];
             var v = stackalloc Vector256<float>[Tile];
+            var d = stackalloc Vector256<float>[Tile];
             for (var ch = 0; ch < C; ch += 8)
             {
                 // Columns first: rowsT[r·8 + col] = (B^T d)[r, col].
                 for (var col = 0; col < Tile; col++)
                 {
                     var p = origin + (long)col * C + ch;
-                    BT(Vector256.Load(p), Vector256.Load(p + rowStride), Vector256.Load(p + 2 * rowStride), Vector256.Load(p + 3 * rowStride),
-                        Vector256.Load(p + 4 * rowStride), Vector256.Load(p + 5 * rowStride), Vector256.Load(p + 6 * rowStride),
-                        Vector256.Load(p + 7 * rowStride), rowsT + col, Tile);
+                    if (col < colLo || col >= colHi)
+                    {
+                        for (var r = 0; r < Tile; r++)
+                        {
+                            rowsT[r * Tile + col] = Vector256<float>.Zero;
+                        }
+                        continue;
+                    }
+                    if (inside)
+                    {
+                        BT(Vector256.Load(p), Vector256.Load(p + rowStride), Vector256.Load(p + 2 * rowStride), Vector256.Load(p + 3 * rowStride),
+                            Vector256.Load(p + 4 * rowStride), Vector256.Load(p + 5 * rowStride), Vector256.Load(p + 6 * rowStride),
+                            Vector256.Load(p + 7 * rowStride), rowsT + col, Tile);
+                        continue;
+                    }
+                    for (var r = 0; r < Tile; r++)
+                    {
+                        d[r] = r >= rowLo && r < rowHi ? Vector256.Load(p + (long)r * rowStride) : Vector256<float>.Zero;
+                    }
+                    BT(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], rowsT + col, Tile);
                 }
                 for (var r = 0; r < Tile; r++)
                 {
@@ -480,12 +511,12 @@ public static partial class Conv2D
             public readonly float* W = w, Dst = dst;
         }
 
-        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* source, float* padded, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, bool pooled, PoolGeometry pool, int count, float* parts)
+        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* source, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, bool pooled, PoolGeometry pool, int count, float* parts)
         {
             public readonly Winograd Winograd = winograd;
             public readonly ConvGeometry Geometry = geometry;
             public readonly PoolGeometry Pool = pool;
-            public readonly float* Source = source, Padded = padded, Weights = weights, Bias = bias, Output = output, Parts = parts;
+            public readonly float* Source = source, Weights = weights, Bias = bias, Output = output, Parts = parts;
             public readonly int* Argmax = argmax;
             public readonly bool Pooled = pooled;
             public readonly byte* Flags = flags;
