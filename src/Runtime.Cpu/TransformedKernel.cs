@@ -21,15 +21,16 @@ public sealed class TransformedKernel
 
     private float[] _kernel = [];
     private float[] _transformed = [];
-    private int _floats;
+    private (int InChannels, int OutChannels) _channels;
     private bool _valid;
 
-    // The transform of w: whether it is already at Transformed, after making room for `floats` floats of it.
-    internal bool Lookup(ReadOnlySpan<float> w, int floats)
+    // The transform of w, a kernel of the given channels: whether it is already at Transformed, after making room for
+    // `floats` floats of it. A kernel of other channels never matches, even with the same values.
+    internal bool Lookup(ReadOnlySpan<float> w, int inChannels, int outChannels, int floats)
     {
-        if (_floats != floats || _kernel.Length != w.Length)
+        if (_channels != (inChannels, outChannels) || _kernel.Length != w.Length || _transformed.Length != floats + AlignmentFloats)
         {
-            (_kernel, _transformed, _floats, _valid) = (new float[w.Length], GC.AllocateArray<float>(floats + AlignmentFloats, pinned: true), floats, false);
+            (_kernel, _transformed, _channels, _valid) = (new float[w.Length], GC.AllocateArray<float>(floats + AlignmentFloats, pinned: true), (inChannels, outChannels), false);
         }
         if (_valid && MemoryMarshal.Cast<float, int>(w).SequenceEqual(MemoryMarshal.Cast<float, int>(_kernel)))
         {

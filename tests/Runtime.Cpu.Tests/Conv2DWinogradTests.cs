@@ -126,6 +126,18 @@ public class Conv2DWinogradTests
         // Changed in its last element: transformed again, so the poison is gone and the result is the new kernel's.
         w[^1] += 0.5f;
         TestData.BitwiseEqual(Run(null), Run(kept), "changed kernel");
+
+        // The same values as a kernel of other channels (32 → 16: as many weights, as large a transform) never match.
+        var swapped = Geometries.ConvSame(14, 14, 32, 16, 5, 1);
+        var xs = TestData.Random(batch * swapped.InSize, seed: 54);
+        var swappedScratch = new float[Conv2D.ScratchSize(batch, swapped)];
+        float[] RunSwapped(TransformedKernel? keep)
+        {
+            var y = TestData.Poisoned(batch * swapped.OutSize);
+            Conv2D.Forward(xs, w, bias.AsSpan(0, 16), y, batch, swapped, Epilogue.Linear, swappedScratch, keep);
+            return y;
+        }
+        TestData.BitwiseEqual(RunSwapped(null), RunSwapped(kept), "same values, other channels");
     }
 
     [Fact]

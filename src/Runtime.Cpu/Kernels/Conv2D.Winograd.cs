@@ -84,7 +84,7 @@ public static partial class Conv2D
         // The weight transform goes to `transformed` when given (and is skipped when it already holds it), else to scratch.
         private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, bool pooled, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed)
         {
-            var cached = transformed?.Lookup(w, Transformed) ?? false;
+            var cached = transformed?.Lookup(w, C, N, Transformed) ?? false;
             var chunk = _plan.ChunkSamples(batch);
             var outSize = pooled ? pool.OutSize : g.OutSize;
             fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
