@@ -186,6 +186,19 @@ __device__ __forceinline__ void tile_gemm_rows4(int row0, int col, int M, int N,
     }
 }
 
+// The four rows tile_gemm_rows4 summed for this thread: store(row, acc[i]) for those below M.
+template <class Store>
+__device__ __forceinline__ void store_rows4(int row0, int M, const float (&acc)[4], Store store)
+{
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int row = row0 + 4 * threadIdx.y + i;
+        if (row < M) {
+            store(row, acc[i]);
+        }
+    }
+}
+
 // The z-th of `splits` ranges of [0, total): each holds a whole number of TILE steps, and the last ones may be empty.
 // KernelGeometry.WeightSplits chooses `splits` on the host.
 __device__ __forceinline__ void split_range(int total, int splits, int z, int& begin, int& end)

@@ -37,13 +37,7 @@ __global__ void conv2d_forward(const float* __restrict__ x, const float* __restr
         [=](int k, int oc) { return w[(size_t)k * OutC + oc]; }, acc);
     if (col < OutC) {
         const float bias = b[col];
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const int row = row0 + 4 * threadIdx.y + i;
-            if (row < M) {
-                y[(size_t)row * OutC + col] = activate<Act>(acc[i] + bias);
-            }
-        }
+        store_rows4(row0, M, acc, [=](int row, float v) { y[(size_t)row * OutC + col] = activate<Act>(v + bias); });
     }
 }
 
@@ -83,13 +77,7 @@ __global__ void conv2d_backward_data(const float* __restrict__ dy, const float* 
             return w[((size_t)kk * InC + ic) * OutC + oc];
         }, acc);
     if (col < InC) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const int row = row0 + 4 * threadIdx.y + i;
-            if (row < M) {
-                dx[(size_t)row * InC + col] = acc[i];
-            }
-        }
+        store_rows4(row0, M, acc, [=](int row, float v) { dx[(size_t)row * InC + col] = v; });
     }
 }
 
@@ -133,13 +121,7 @@ __global__ void conv2d_backward_weights(const float* __restrict__ x, const float
         },
         [=](int m, int oc) { return dy[(size_t)m * OutC + oc]; }, acc);
     if (col < OutC) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const int row = row0 + 4 * threadIdx.y + i;
-            if (row < R) {
-                out[(size_t)row * OutC + col] = acc[i];
-            }
-        }
+        store_rows4(row0, R, acc, [=](int row, float v) { out[(size_t)row * OutC + col] = v; });
     }
 }
 
