@@ -21,7 +21,11 @@ public class PooledGradientTests
         { "10x9x2→8 k3 + odd same pool 2", 5, Epilogue.Relu },
         { "5x5x8→8 k5 + odd same pool 2", 5, Epilogue.Tanh },
         { "6x7x32→8 k3 + pool 2", 3, Epilogue.Relu },
+        { "12x11x8→16 k5 valid + odd pool 2", 3, Epilogue.Sigmoid },
     };
+
+    // The geometries whose data gradient runs as Winograd (5×5, stride 1, channels in whole vectors, 2×2 windows).
+    private static readonly string[] Winograd = ["mnist conv2 + pool 2", "5x5x8→8 k5 + odd same pool 2", "12x11x8→16 k5 valid + odd pool 2"];
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
     {
@@ -35,6 +39,8 @@ public class PooledGradientTests
         "5x5x8→8 k5 + odd same pool 2" => (Geometries.ConvSame(5, 5, 8, 8, 5, 1), Geometries.PoolSame(5, 5, 8, 2, 2)),
         // Kernel rows of 96 floats, twelve vectors: the weight gradient's widest one-pass-per-row case (conv2's are ten, 9x9x19's eight).
         "6x7x32→8 k3 + pool 2" => (Geometries.ConvSame(6, 7, 32, 8, 3, 1), Geometries.PoolSame(6, 7, 8, 2, 2)),
+        // Transposed padding 4; a last output row and column that no window reads.
+        "12x11x8→16 k5 valid + odd pool 2" => (Geometries.ConvValid(12, 11, 8, 16, 5, 1), Geometries.PoolValid(8, 7, 16, 2, 2)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -110,6 +116,66 @@ public class PooledGradientTests
             finally
             {
                 Workers.Serial = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The data gradient read straight from the pool matches the float64 reference: as Winograd where it serves, giving
+    /// the same bits on one thread and on all; as the sparse gather otherwise (and under NoWinograd), bit for bit the
+    /// fill then <see cref="Conv2D.BackwardData(PooledGradient, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/>.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DataThroughPool_MatchesReference_AndTheListsWhereSparse(string name, int batch, Epilogue act)
+    {
+        var (g, pg) = Geometry(name);
+        if (pg.Stride != pg.Pool)
+        {
+            var e = Assert.Throws<ArgumentException>(() => Conv2D.BackwardDataThroughPool(new float[pg.OutSize], new float[pg.OutSize], new int[pg.OutSize], act, new float[g.PatchSize * g.OutC], new float[g.InSize], 1, g, pg, new float[Conv2D.ScratchSize(1, g)]));
+            Assert.Equal("pool", e.ParamName);
+            return;
+        }
+        var (_, w, _, pooled, argmax, dy) = Forward(g, pg, batch, act);
+        var dz = new PooledGradient(batch, pg);
+        MaxPool2D.BackwardToConvolution(dy, pooled, argmax, act, dz, batch, pg);
+        var dense = new float[batch * g.OutSize];
+        dz.CopyTo(dense);
+        var reference = Conv2DReference.BackwardData(TestData.ToDouble(dense), TestData.ToDouble(w), batch, g);
+        var scratch = TestData.Poisoned(Conv2D.ScratchSize(batch, g, pg));
+        var sparse = TestData.Poisoned(batch * g.InSize);
+        Conv2D.BackwardData(dz, w, sparse, batch, g, scratch);
+        float[]? winograd = null;
+        foreach (var (noWinograd, serial) in new[] { (false, true), (false, false), (true, true), (true, false) })
+        {
+            (Conv2D.NoWinograd, Workers.Serial) = (noWinograd, serial);
+            try
+            {
+                var dx = TestData.Poisoned(batch * g.InSize);
+                Conv2D.BackwardDataThroughPool(dy, pooled, argmax, act, w, dx, batch, g, pg, scratch);
+                var what = $"{name} dx (NoWinograd {noWinograd}, serial {serial})";
+                if (noWinograd || !Winograd.Contains(name))
+                {
+                    TestData.BitwiseEqual(sparse, dx, what);
+                    Approx.Equal(reference, dx, what);
+                    continue;
+                }
+                // Up to 25·OutC terms, and the transforms' roundings of values up to 5× the inputs.
+                Approx.Equal(reference, dx, what, atol: 1e-4, rtol: 1e-4);
+                if (winograd is null)
+                {
+                    // Other roundings than the gather's: the Winograd path did run.
+                    Assert.False(sparse.AsSpan().SequenceEqual(dx), $"{what}: bitwise the sparse gather's");
+                    winograd = dx;
+                }
+                else
+                {
+                    TestData.BitwiseEqual(winograd, dx, what);
+                }
+            }
+            finally
+            {
+                (Conv2D.NoWinograd, Workers.Serial) = (false, false);
             }
         }
     }

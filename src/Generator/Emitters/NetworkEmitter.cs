@@ -319,7 +319,13 @@ internal static class NetworkEmitter
                         body.Line($"{Cpu}.Activations.Backward({plan.Output(layer)}, {dy}, {Epilogue(layer.Activation)});");
                     }
                     body.Line($"{Cpu}.Conv2D.BackwardWeights({x}, {dy}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
-                    if (dx is not null)
+                    if (dx is not null && plan.PoolsInForward(i))
+                    {
+                        // From the pool's own arrays: a 5×5 convolution's runs as Winograd there, which the lists cannot feed.
+                        var below = layers[i + 1];
+                        body.Line($"{Cpu}.Conv2D.BackwardDataThroughPool({plan.Gradient(i + 1)}, {plan.Output(below)}, {plan.ArgmaxSpan(below)}, {Epilogue(layer.Activation)}, {Kernel(layer, "p")}, {dx}, batch, in {Geometry(layer)}, in {Geometry(below)}, {BufferPlan.ScratchField});");
+                    }
+                    else if (dx is not null)
                     {
                         body.Line($"{Cpu}.Conv2D.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
                     }

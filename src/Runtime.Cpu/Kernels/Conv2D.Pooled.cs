@@ -39,7 +39,8 @@ public static partial class Conv2D
     {
         CheckPool(g, pool);
         var plan = ImplicitGemm.ForForward(g);
-        return Math.Max(ScratchSize(batch, g), plan.ScratchSize(batch) + ImplicitGemm.Alignment + Workers.Count * plan.BandFloats(pool));
+        var data = Winograd.ForBackwardData(g, pool)?.DataScratchSize(batch) ?? 0;
+        return Math.Max(Math.Max(ScratchSize(batch, g), data), plan.ScratchSize(batch) + ImplicitGemm.Alignment + Workers.Count * plan.BandFloats(pool));
     }
 
     private static void CheckPool(in ConvGeometry g, in PoolGeometry pool)

@@ -15,15 +15,19 @@ public static partial class Conv2D
         /// <summary>w regrouped as [kh, kw, oc, ic], ic padded with zeros to whole channel groups.</summary>
         private int RegroupedWeights => Aligned(K * K * N * PaddedChannels);
 
-        /// <summary>Per thread: one sample's entries re-sorted by pixel (list starts, channels, values). A sample has one entry per window and channel, and no more windows than pixels.</summary>
-        private int PixelLists => Aligned(Pixels + 1) + 2 * Aligned(Pixels * N);
+        /// <summary>
+        /// Per thread: one sample's entries re-sorted by pixel (list starts, channels, values), and room to fill them
+        /// from a pool first. A sample has one entry per window and channel, and no more windows than pixels.
+        /// </summary>
+        private int PixelLists => Aligned(Pixels + 1) + 2 * Aligned(Pixels * N) + SampleLists;
 
         private int DataScratchSize => RegroupedWeights + Workers.Count * PixelLists;
 
-        public unsafe void SparseDataGradient(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, Span<float> scratch)
+        // The entries come from a PooledGradient's arrays (pixels, values), or are filled from `lists` a sample at a time.
+        public unsafe void SparseDataGradient(ReadOnlySpan<int> pixels, ReadOnlySpan<float> values, int windows, MaxPool2D.Lists* lists, ReadOnlySpan<float> w, Span<float> dx, int batch, Span<float> scratch)
         {
-            fixed (float* pw = w, pdx = dx, pscratch = scratch, pvalues = dz.Values)
-            fixed (int* ppixels = dz.Pixels)
+            fixed (float* pw = w, pdx = dx, pscratch = scratch, pvalues = values)
+            fixed (int* ppixels = pixels)
             {
                 var weights = Align(pscratch);
                 for (var kk = 0; kk < K * K; kk++)
@@ -37,8 +41,8 @@ public static partial class Conv2D
                         }
                     }
                 }
-                var job = new DataJob(this, weights, weights + RegroupedWeights, ppixels, pvalues, dz.Windows, batch, pdx);
-                Workers.Run(&SparseDataPart, &job, Workers.PartsFor((long)batch * N * dz.Windows * K * K * C, MinimumPartMacs));
+                var job = new DataJob(this, weights, weights + RegroupedWeights, ppixels, pvalues, lists, windows, batch, pdx);
+                Workers.Run(&SparseDataPart, &job, Workers.PartsFor((long)batch * N * windows * K * K * C, MinimumPartMacs));
             }
         }
 
@@ -47,13 +51,24 @@ public static partial class Conv2D
         {
             ref readonly var job = ref *(DataJob*)state;
             var g = job.Plan;
-            var ends = (int*)job.Lists + (long)Workers.Thread * g.PixelLists;
+            var ends = (int*)job.PixelLists + (long)Workers.Thread * g.PixelLists;
             var channels = ends + Aligned(g.Pixels + 1);
             var values = (float*)(channels + Aligned(g.Pixels * g.N));
+            var samplePixels = (int*)values + Aligned(g.Pixels * g.N);
+            var sampleValues = (float*)samplePixels + Aligned(g.Pixels * g.N);
             var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
             for (var b = lo; b < hi; b++)
             {
-                job.SortByPixel(b, ends, channels, values);
+                var entries = (long)b * g.N * job.Windows;
+                if (job.Lists == null)
+                {
+                    job.SortByPixel(job.Pixels + entries, job.Values + entries, ends, channels, values);
+                }
+                else
+                {
+                    job.Lists->Fill(b, 0, g.N, samplePixels, sampleValues);
+                    job.SortByPixel(samplePixels, sampleValues, ends, channels, values);
+                }
                 var dx = job.Output + (long)b * g.SrcSample;
                 for (var ih = 0; ih < g.SrcH; ih++)
                 {
@@ -203,24 +218,24 @@ public static partial class Conv2D
 
         private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
 
-        // One data-gradient call's operands: the regrouped kernel, the threads' pixel lists, dz's lists, dx.
-        private readonly unsafe struct DataJob(ImplicitGemm plan, float* weights, float* lists, int* pixels, float* values, int windows, int batch, float* output)
+        // One data-gradient call's operands: the regrouped kernel, the threads' pixel lists, dz's entries (or the pool's
+        // Lists to fill them from), dx.
+        private readonly unsafe struct DataJob(ImplicitGemm plan, float* weights, float* pixelLists, int* pixels, float* values, MaxPool2D.Lists* lists, int windows, int batch, float* output)
         {
             public readonly ImplicitGemm Plan = plan;
-            public readonly float* Weights = weights, Lists = lists, Values = values, Output = output;
+            public readonly float* Weights = weights, PixelLists = pixelLists, Values = values, Output = output;
             public readonly int* Pixels = pixels;
+            public readonly MaxPool2D.Lists* Lists = lists;
             public readonly int Windows = windows, Batch = batch;
 
             /// <summary>
-            /// Sample b's entries as lists per pixel, channels ascending: pixel q's are [ends[q − 1], ends[q]), each channel
+            /// One sample's entries (pixels, gradients: channel c's at c·Windows) as lists per pixel, channels ascending: pixel q's are [ends[q − 1], ends[q]), each channel
             /// stored as its row's offset in the regrouped kernel (channel · PaddedChannels), so gathering needs no multiply.
             /// </summary>
-            public void SortByPixel(int b, int* ends, int* channels, float* values)
+            public void SortByPixel(int* pixels, float* gradients, int* ends, int* channels, float* values)
             {
                 // Locals, not fields: the stores through ends would otherwise make the JIT reload them every entry.
                 var (n, windows, padded) = (Plan.N, Windows, Plan.PaddedChannels);
-                var pixels = Pixels + (long)b * n * windows;
-                var gradients = Values + (long)b * n * windows;
                 new Span<int>(ends, Plan.Pixels + 1).Clear();
                 for (var e = 0; e < n * windows; e++)
                 {

@@ -30,7 +30,7 @@ public static partial class Conv2D
     /// output is computed by the same operations whatever the number of threads.
     /// </remarks>
     [SkipLocalsInit]
-    private readonly struct Winograd
+    private readonly partial struct Winograd
     {
         private const int Out = 4;
         private const int Tile = Out + 4;
@@ -73,19 +73,22 @@ public static partial class Conv2D
         /// <summary>Whether <see cref="ConvolvePooled"/> serves this pool: 2×2 windows on the tile grid, four to a tile.</summary>
         public static bool Pools(in PoolGeometry pool) => pool is { Pool: 2, Stride: 2, PadTop: 0, PadLeft: 0 };
 
-        public void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch, TransformedKernel? transformed) =>
+        public unsafe void Convolve(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, int batch, in ConvGeometry g, Span<float> scratch, TransformedKernel? transformed) =>
             Run(src, w, bias, act, y, default, pooled: false, batch, g, default, scratch, transformed);
 
         /// <summary>Each tile's 4×4 outputs are four pooling windows: the tile is pooled as it is transformed. An empty argmax is not written.</summary>
-        public void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed) =>
+        public unsafe void ConvolvePooled(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed) =>
             Run(src, w, bias, act, y, argmax, pooled: true, batch, g, pool, scratch, transformed);
 
         // When pooled, y and argmax are the pool's.
         // The weight transform goes to `transformed` when given (and is skipped when it already holds it), else to scratch.
-        private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, bool pooled, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed)
+        // fromPool, where given, is the source instead of src: the gradient that pool sends down (no zero-window flags).
+        private unsafe void Run(ReadOnlySpan<float> src, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Epilogue act, Span<float> y, Span<int> argmax, bool pooled, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed, MaxPool2D.Lists* fromPool = null)
         {
             var cached = transformed?.Lookup(w, C, N, Transformed) ?? false;
             var chunk = _plan.ChunkSamples(batch);
+            // The pool's source needs no flags, so no chunks: its samples are addressed from the batch's first.
+            var step = fromPool == null ? chunk : batch;
             var outSize = pooled ? pool.OutSize : g.OutSize;
             fixed (float* ps = src, pw = w, pb = bias, py = y, pscratch = scratch)
             fixed (int* pargmax = argmax)
@@ -99,11 +102,14 @@ public static partial class Conv2D
                     Workers.Run(&TransformWeights, &transform, Workers.PartsFor((long)C * N * Points, 1 << 16));
                     transformed?.Commit();
                 }
-                for (var s0 = 0; s0 < batch; s0 += chunk)
+                for (var s0 = 0; s0 < batch; s0 += step)
                 {
-                    var count = Math.Min(chunk, batch - s0);
-                    var job = new Job(this, g, ps + (long)s0 * _plan.SrcSample, flags, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pooled, pool, count, ImplicitGemm.Align(parts));
-                    Workers.Run(&FlagPart, &job, Workers.PartsFor(count, 4));
+                    var count = Math.Min(step, batch - s0);
+                    var job = new Job(this, g, ps + (long)s0 * _plan.SrcSample, fromPool, fromPool == null ? flags : null, weights, pb, act, py + (long)s0 * outSize, pargmax == null ? null : pargmax + (long)s0 * outSize, pooled, pool, count, ImplicitGemm.Align(parts));
+                    if (fromPool == null)
+                    {
+                        Workers.Run(&FlagPart, &job, Workers.PartsFor(count, 4));
+                    }
                     var tiles = count * _tilesH * _tilesW;
                     Workers.Run(&Part, &job, Workers.PartsFor((long)tiles * Points * C * N, 1 << 18));
                 }
@@ -192,7 +198,14 @@ public static partial class Conv2D
                 var count = Math.Min(Block, hi - t0);
                 for (var i = 0; i < count; i++)
                 {
-                    wg.TransformInput(job.Source, t0 + i, inputs + (long)i * c, wg.InputStride);
+                    if (job.FromPool == null)
+                    {
+                        wg.TransformInput(job.Source, t0 + i, inputs + (long)i * c, wg.InputStride);
+                    }
+                    else
+                    {
+                        wg.TransformPoolInput(*job.FromPool, t0 + i, inputs + (long)i * c, wg.InputStride);
+                    }
                 }
                 for (var point = 0; point < Points; point++)
                 {
@@ -327,14 +340,20 @@ public static partial class Conv2D
                     }
                     BT(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], rowsT + col, Tile);
                 }
-                for (var r = 0; r < Tile; r++)
+                TransformRows(rowsT, v, dst + ch, pointStride);
+            }
+        }
+
+        // The second pass of B^T d B: row r of rowsT (B^T d) times B, point r·8 + col to dst + (r·8 + col)·pointStride.
+        private static unsafe void TransformRows(Vector256<float>* rowsT, Vector256<float>* v, float* dst, int pointStride)
+        {
+            for (var r = 0; r < Tile; r++)
+            {
+                var row = rowsT + r * Tile;
+                BT(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], v, 1);
+                for (var col = 0; col < Tile; col++)
                 {
-                    var row = rowsT + r * Tile;
-                    BT(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], v, 1);
-                    for (var col = 0; col < Tile; col++)
-                    {
-                        v[col].Store(dst + (long)(r * Tile + col) * pointStride + ch);
-                    }
+                    v[col].Store(dst + (long)(r * Tile + col) * pointStride);
                 }
             }
         }
@@ -369,10 +388,10 @@ public static partial class Conv2D
             var g = job.Geometry;
             var (rows, cols) = (Math.Min(Out, g.OutH - Out * th), Math.Min(Out, g.OutW - Out * tw));
             var y = stackalloc Vector256<float>[Out * Out];
-            var zero = ZeroWindows(job.Flags, t);
+            var zero = job.Flags == null ? 0 : ZeroWindows(job.Flags, t);
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), zero, y);
+                TransformTile(m + ch, pointStride, job.Bias == null ? Vector256<float>.Zero : Vector256.Load(job.Bias + ch), zero, y);
                 for (var i = 0; i < rows; i++)
                 {
                     var at = job.Output + ((long)(sample * g.OutH + Out * th + i) * g.OutW + Out * tw) * N + ch;
@@ -511,8 +530,9 @@ public static partial class Conv2D
             public readonly float* W = w, Dst = dst;
         }
 
-        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* source, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, bool pooled, PoolGeometry pool, int count, float* parts)
+        private readonly unsafe struct Job(Winograd winograd, ConvGeometry geometry, float* source, MaxPool2D.Lists* fromPool, byte* flags, float* weights, float* bias, Epilogue act, float* output, int* argmax, bool pooled, PoolGeometry pool, int count, float* parts)
         {
+            public readonly MaxPool2D.Lists* FromPool = fromPool;
             public readonly Winograd Winograd = winograd;
             public readonly ConvGeometry Geometry = geometry;
             public readonly PoolGeometry Pool = pool;

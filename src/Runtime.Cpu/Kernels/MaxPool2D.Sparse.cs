@@ -61,6 +61,21 @@ public static partial class MaxPool2D
         public readonly Epilogue Act = act;
         public readonly PoolGeometry Geometry = geometry;
 
+        /// <summary>The gradient dy·f′(y) and the argmax of the eight channels from element i of the pool's output.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector256<float> Gradient, Vector256<int> Argmax) Window(long i)
+        {
+            var (dy, y) = (Vector256.Load(Dy + i), Vector256.Load(Y + i));
+            var gradient = Act switch
+            {
+                Epilogue.Relu => ReluGradient.Of(dy, y),
+                Epilogue.Sigmoid => SigmoidGradient.Of(dy, y),
+                Epilogue.Tanh => TanhGradient.Of(dy, y),
+                _ => dy,
+            };
+            return (gradient, Vector256.Load(Argmax + i));
+        }
+
         /// <summary>
         /// Sample b's lists of channels [chLo, chHi) into pixels and values, channel ch's at (ch − chLo)·windows: the
         /// [window, channel] tensors are transposed eight windows by eight channels in registers; edges that don't
