@@ -62,9 +62,12 @@ public class GemmFastPathTests
         }
     }
 
-    // Fewer rows than a micro-tile with B row-major (one-image inference), k past one KC slice.
+    // Fewer rows than a micro-tile with B row-major (one-image inference), k past one KC slice; whole 64-column blocks
+    // (unmasked) beside ragged ones.
     [Theory]
     [InlineData(Variant.NN, 1, 128, 1568)]
+    [InlineData(Variant.NN, 5, 200, 600)]
+    [InlineData(Variant.TN, 2, 64, 300)]
     [InlineData(Variant.NN, 3, 13, 300)]
     [InlineData(Variant.TN, 5, 40, 257)]
     [InlineData(Variant.NN, 1, 7, 600)]
@@ -87,6 +90,7 @@ public class GemmFastPathTests
     [Theory]
     [InlineData(1, 1568, 128, Epilogue.Relu)]
     [InlineData(1, 4, 10, Epilogue.Relu)]
+    [InlineData(1, 300, 72, Epilogue.Linear)]
     [InlineData(3, 10, 3, Epilogue.Linear)]
     [InlineData(129, 13, 17, Epilogue.Relu)]
     [InlineData(129, 300, 19, Epilogue.Tanh)]

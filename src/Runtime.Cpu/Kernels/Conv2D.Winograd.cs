@@ -192,10 +192,14 @@ public static partial class Conv2D
             var products = inputs + (long)Points * wg.InputStride;
             var rows = stackalloc float*[Gemm.MR];
             var tile = stackalloc float[Gemm.MR * Gemm.NR];
-            var (lo, hi) = Gemm.Range(job.Count * wg._tilesH * wg._tilesW, Block, part, parts);
-            for (var t0 = lo; t0 < hi; t0 += Block)
+            var tiles = job.Count * wg._tilesH * wg._tilesW;
+            // Fewer tiles than a block per thread (one image has 16) are shared out in smaller blocks: a row's products
+            // do not depend on which others share its GEMM, so the bits stay the same.
+            var block = Math.Clamp((tiles + Workers.Count - 1) / Workers.Count, 1, Block);
+            var (lo, hi) = Gemm.Range(tiles, block, part, parts);
+            for (var t0 = lo; t0 < hi; t0 += block)
             {
-                var count = Math.Min(Block, hi - t0);
+                var count = Math.Min(block, hi - t0);
                 for (var i = 0; i < count; i++)
                 {
                     if (job.FromPool == null)
