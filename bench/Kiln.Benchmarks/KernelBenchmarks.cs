@@ -31,7 +31,7 @@ public class KernelBenchmarks
         (_x, _w1, _b1, _y1, _dy1, _dw1, _db1) = (Random(Batch * 784), Random(400), Random(16), new float[Batch * 12544], Random(Batch * 12544), new float[400], new float[16]);
         (_p1, _w2, _b2, _y2, _dy2, _dp1, _dw2, _db2) = (Random(Batch * 3136), Random(12800), Random(32), new float[Batch * 6272], Random(Batch * 6272), new float[Batch * 3136], new float[12800], new float[32]);
         (_flat, _w3, _b3, _y3, _dy3, _dflat, _dw3, _db3) = (Random(Batch * 1568), Random(1568 * 128), Random(128), new float[Batch * 128], Random(Batch * 128), new float[Batch * 1568], new float[1568 * 128], new float[128]);
-        _scratch = new float[Math.Max(Conv2D.ScratchSize(Batch, s_conv1), Conv2D.ScratchSize(Batch, s_conv2))];
+        _scratch = new float[Math.Max(Conv2D.ScratchSize(Batch, s_conv1, s_pool1), Conv2D.ScratchSize(Batch, s_conv2, s_pool2))];
         _argmax = new int[Batch * 3136];
 
         (_pooled1, _argmax1, _dpooled1) = (new float[Batch * 3136], new int[Batch * 3136], Random(Batch * 3136));
@@ -69,6 +69,10 @@ public class KernelBenchmarks
     [Benchmark]
     public void Conv2SparseBackwardData() => Conv2D.BackwardData(_dz2, _w2, _dp1, Batch, s_conv2, _scratch);
 
+    // What the generated code runs for conv2's data gradient instead: Winograd F(4×4, 5×5) on the gradient the pool sends down.
+    [Benchmark, Flops(2.0 * Batch * 196 * 32 * 400)]
+    public void Conv2BackwardDataThroughPool() => Conv2D.BackwardDataThroughPool(_dpooled2, _pooled2, _argmax2, Epilogue.Relu, _w2, _dp1, Batch, s_conv2, s_pool2, _scratch);
+
     [Benchmark]
     public void Conv2SparseBackwardWeights() => Conv2D.BackwardWeights(_pooled1, _dz2, _dw2, _db2, Batch, s_conv2, _scratch);
 
@@ -84,6 +88,10 @@ public class KernelBenchmarks
 
     [Benchmark, Flops(2.0 * Batch * 1568 * 128)]
     public void DenseForward() => Dense.Forward(_flat, _w3, _b3, _y3, Batch, 1568, 128, Epilogue.Relu);
+
+    // One image: the few-row path, each core streaming its half of the weights.
+    [Benchmark, Flops(2.0 * 1568 * 128)]
+    public void DenseForward1() => Dense.Forward(_flat.AsSpan(0, 1568), _w3, _b3, _y3.AsSpan(0, 128), 1, 1568, 128, Epilogue.Relu);
 
     [Benchmark, Flops(2.0 * Batch * 1568 * 128)]
     public void DenseBackwardData() => Dense.BackwardData(_dy3, _w3, _dflat, Batch, 1568, 128);
