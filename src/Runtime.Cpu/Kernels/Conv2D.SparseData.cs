@@ -229,8 +229,9 @@ public static partial class Conv2D
             public readonly int Windows = windows, Batch = batch;
 
             /// <summary>
-            /// One sample's entries (pixels, gradients: channel c's at c·Windows) as lists per pixel, channels ascending: pixel q's are [ends[q − 1], ends[q]), each channel
-            /// stored as its row's offset in the regrouped kernel (channel · PaddedChannels), so gathering needs no multiply.
+            /// One sample's entries (pixels and gradients, channel c's from c·Windows) as lists per pixel, channels
+            /// ascending: pixel q's are [ends[q − 1], ends[q]), each channel stored as its row's offset in the regrouped
+            /// kernel (channel · PaddedChannels), so gathering needs no multiply.
             /// </summary>
             public void SortByPixel(int* pixels, float* gradients, int* ends, int* channels, float* values)
             {

@@ -12,8 +12,10 @@ namespace Kiln.Runtime.Cpu;
 /// product on the padded dz with the kernel flipped and transposed, so no col2im is needed either; other strides use
 /// dz·wᵀ and col2im.</para>
 /// <para>5×5 stride-1 convolutions with whole vectors of channels run forward as Winograd F(4×4, 5×5) instead
-/// (<see cref="Winograd"/>: 6.25× fewer multiplies, less what the last tiles spend outside the output). When a max pool follows, the backward passes read the pooled gradient
-/// as sparse lists (<see cref="PooledGradient"/>).</para>
+/// (<see cref="Winograd"/>: 6.25× fewer multiplies, less what the last tiles spend outside the output). When a max
+/// pool follows, the weight gradient reads the pooled gradient as sparse lists (<see cref="PooledGradient"/>), and the
+/// data gradient reads the pool's tensors (<see cref="BackwardDataThroughPool"/>: Winograd again for those same
+/// convolutions under 2×2 windows).</para>
 /// <para>Determinism: every output element is computed by a fixed sequence of operations (for the implicit GEMM one
 /// chain of fused multiply-adds in (kh, kw, ic) order; weight gradients are summed over the output pixels in ascending
 /// order in <see cref="Gemm.KC"/>-row slices), whatever the number of threads.</para>
