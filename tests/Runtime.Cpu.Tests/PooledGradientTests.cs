@@ -22,10 +22,11 @@ public class PooledGradientTests
         { "5x5x8→8 k5 + odd same pool 2", 5, Epilogue.Tanh },
         { "6x7x32→8 k3 + pool 2", 3, Epilogue.Relu },
         { "12x11x8→16 k5 valid + odd pool 2", 3, Epilogue.Sigmoid },
+        { "3x1x8→8 k5 + odd same pool 2", 4, Epilogue.Relu },
     };
 
     // The geometries whose data gradient runs as Winograd (5×5, stride 1, channels in whole vectors, 2×2 windows).
-    private static readonly string[] Winograd = ["mnist conv2 + pool 2", "5x5x8→8 k5 + odd same pool 2", "12x11x8→16 k5 valid + odd pool 2"];
+    private static readonly string[] Winograd = ["mnist conv2 + pool 2", "5x5x8→8 k5 + odd same pool 2", "12x11x8→16 k5 valid + odd pool 2", "3x1x8→8 k5 + odd same pool 2"];
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
     {
@@ -41,6 +42,8 @@ public class PooledGradientTests
         "6x7x32→8 k3 + pool 2" => (Geometries.ConvSame(6, 7, 32, 8, 3, 1), Geometries.PoolSame(6, 7, 8, 2, 2)),
         // Transposed padding 4; a last output row and column that no window reads.
         "12x11x8→16 k5 valid + odd pool 2" => (Geometries.ConvValid(12, 11, 8, 16, 5, 1), Geometries.PoolValid(8, 7, 16, 2, 2)),
+        // One column: the cell right of a window's only column is the next row's first pixel in argmax's numbering.
+        "3x1x8→8 k5 + odd same pool 2" => (Geometries.ConvSame(3, 1, 8, 8, 5, 1), Geometries.PoolSame(3, 1, 8, 2, 2)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -79,9 +79,12 @@ public static partial class Conv2D
                         var (gradient, at) = pool.Window((((long)sample * p.OutH + y / 2) * p.OutW + x / 2) * C + ch);
                         var first = Vector256.Create((y * g.SrcW + x) * C + ch) + Vector256<int>.Indices;
                         cell[0] = gradient & Vector256.Equals(at, first).AsSingle();
-                        cell[1] = gradient & Vector256.Equals(at, first + right).AsSingle();
                         cell[Tile] = gradient & Vector256.Equals(at, first + down).AsSingle();
-                        cell[Tile + 1] = gradient & Vector256.Equals(at, first + down + right).AsSingle();
+                        // A column past the input would number as the next row's first pixel, which this window holds
+                        // when the input is one column wide. (A row past it numbers past every pixel.)
+                        var rightInside = (x + 1 < g.SrcW ? Vector256<int>.AllBitsSet : Vector256<int>.Zero).AsSingle();
+                        cell[1] = gradient & rightInside & Vector256.Equals(at, first + right).AsSingle();
+                        cell[Tile + 1] = gradient & rightInside & Vector256.Equals(at, first + down + right).AsSingle();
                     }
                 }
                 for (var col = 0; col < Tile; col++)
