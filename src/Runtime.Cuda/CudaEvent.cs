@@ -5,7 +5,7 @@ namespace Kiln.Runtime.Cuda;
 /// <summary>A CUDA event: a marker queued on a stream, to wait for or to time the work between two of them.</summary>
 public sealed class CudaEvent : IDisposable
 {
-    private IntPtr _handle;
+    private DriverHandle _handle;
 
     /// <param name="context">The context the event belongs to.</param>
     /// <param name="timing">Whether <see cref="ElapsedMilliseconds"/> may be used; events without timing are cheaper to record and wait for.</param>
@@ -15,19 +15,12 @@ public sealed class CudaEvent : IDisposable
         context.MakeCurrent();
         IntPtr e;
         DriverApi.Check(DriverApi.Instance.cuEventCreate(&e, timing ? DriverApi.CU_EVENT_DEFAULT : DriverApi.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
-        _handle = e;
+        _handle = new DriverHandle(e);
     }
 
     public CudaContext Context { get; }
 
-    private IntPtr Handle
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_handle == IntPtr.Zero, this);
-            return _handle;
-        }
-    }
+    private IntPtr Handle => _handle.Get(this);
 
     /// <summary>Queues the event on <paramref name="stream"/>: it completes when the work queued before it has.</summary>
     public unsafe void Record(CudaStream stream)
@@ -55,15 +48,5 @@ public sealed class CudaEvent : IDisposable
         return ms;
     }
 
-    public unsafe void Dispose()
-    {
-        if (_handle == IntPtr.Zero)
-        {
-            return;
-        }
-        var h = _handle;
-        _handle = IntPtr.Zero;
-        Context.MakeCurrent();
-        DriverApi.Check(DriverApi.Instance.cuEventDestroy_v2(h), "cuEventDestroy_v2");
-    }
+    public unsafe void Dispose() => _handle.Release(Context, DriverApi.Instance.cuEventDestroy_v2, "cuEventDestroy_v2");
 }

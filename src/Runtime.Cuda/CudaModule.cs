@@ -22,7 +22,7 @@ public readonly record struct CudaFunction(IntPtr Handle, string Name);
 /// <summary>A loaded CUBIN or PTX image (cuModuleLoadData) and launches of its kernels.</summary>
 public sealed class CudaModule : IDisposable
 {
-    private IntPtr _handle;
+    private DriverHandle _handle;
     private readonly CompiledProgram? _program;
 
     /// <summary>Loads <paramref name="program"/>'s image into <paramref name="context"/>.</summary>
@@ -48,19 +48,12 @@ public sealed class CudaModule : IDisposable
         {
             DriverApi.Check(DriverApi.Instance.cuModuleLoadData(&m, p), "cuModuleLoadData");
         }
-        _handle = m;
+        _handle = new DriverHandle(m);
     }
 
     public CudaContext Context { get; }
 
-    private IntPtr Handle
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_handle == IntPtr.Zero, this);
-            return _handle;
-        }
-    }
+    private IntPtr Handle => _handle.Get(this);
 
     /// <summary>The kernel with mangled name <paramref name="loweredName"/> (cuModuleGetFunction).</summary>
     public unsafe CudaFunction GetFunction(string loweredName)
@@ -132,15 +125,5 @@ public sealed class CudaModule : IDisposable
         Launch(function, shape.Grid, shape.Block, 0, stream, args.Pointers);
     }
 
-    public unsafe void Dispose()
-    {
-        if (_handle == IntPtr.Zero)
-        {
-            return;
-        }
-        var h = _handle;
-        _handle = IntPtr.Zero;
-        Context.MakeCurrent();
-        DriverApi.Check(DriverApi.Instance.cuModuleUnload(h), "cuModuleUnload");
-    }
+    public unsafe void Dispose() => _handle.Release(Context, DriverApi.Instance.cuModuleUnload, "cuModuleUnload");
 }

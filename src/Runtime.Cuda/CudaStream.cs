@@ -5,7 +5,7 @@ namespace Kiln.Runtime.Cuda;
 /// <summary>A non-blocking CUDA stream.</summary>
 public sealed class CudaStream : IDisposable
 {
-    private IntPtr _handle;
+    private DriverHandle _handle;
 
     internal unsafe CudaStream(CudaContext context)
     {
@@ -14,20 +14,13 @@ public sealed class CudaStream : IDisposable
         context.MakeCurrent();
         IntPtr s;
         DriverApi.Check(DriverApi.Instance.cuStreamCreate(&s, DriverApi.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-        _handle = s;
+        _handle = new DriverHandle(s);
     }
 
     public CudaContext Context { get; }
 
     /// <summary>The CUstream handle.</summary>
-    public IntPtr Handle
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_handle == IntPtr.Zero, this);
-            return _handle;
-        }
-    }
+    public IntPtr Handle => _handle.Get(this);
 
     /// <summary>Blocks until everything queued on this stream has finished; surfaces asynchronous kernel errors.</summary>
     public unsafe void Synchronize()
@@ -36,17 +29,7 @@ public sealed class CudaStream : IDisposable
         DriverApi.Check(DriverApi.Instance.cuStreamSynchronize(Handle), "cuStreamSynchronize");
     }
 
-    public unsafe void Dispose()
-    {
-        if (_handle == IntPtr.Zero)
-        {
-            return;
-        }
-        var h = _handle;
-        _handle = IntPtr.Zero;
-        Context.MakeCurrent();
-        DriverApi.Check(DriverApi.Instance.cuStreamDestroy_v2(h), "cuStreamDestroy_v2");
-    }
+    public unsafe void Dispose() => _handle.Release(Context, DriverApi.Instance.cuStreamDestroy_v2, "cuStreamDestroy_v2");
 
     internal static IntPtr HandleOf(CudaStream? stream) => stream?.Handle ?? IntPtr.Zero;
 }
