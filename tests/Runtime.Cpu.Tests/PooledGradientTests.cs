@@ -235,6 +235,25 @@ public class PooledGradientTests
     }
 
     [Fact]
+    public void DataThroughPool_RejectsWrongArgumentsByName()
+    {
+        var (g, pg) = Geometry("mnist conv2 + pool 2");
+        const int batch = 2;
+        var (dy, pooled, argmax) = (new float[batch * pg.OutSize], new float[batch * pg.OutSize], new int[batch * pg.OutSize]);
+        var (w, dx) = (new float[g.PatchSize * g.OutC], new float[batch * g.InSize]);
+        var scratch = new float[Conv2D.ScratchSize(batch, g, pg)];
+        void Expect(string name, Action call) => Assert.Equal(name, Assert.Throws<ArgumentException>(call).ParamName);
+
+        Expect("dy", () => Conv2D.BackwardDataThroughPool(dy.AsSpan(1), pooled, argmax, Epilogue.Relu, w, dx, batch, g, pg, scratch));
+        Expect("y", () => Conv2D.BackwardDataThroughPool(dy, pooled.AsSpan(1), argmax, Epilogue.Relu, w, dx, batch, g, pg, scratch));
+        Expect("argmax", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax.AsSpan(1), Epilogue.Relu, w, dx, batch, g, pg, scratch));
+        Expect("dx", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, Epilogue.Relu, w, dx.AsSpan(1), batch, g, pg, scratch));
+        // Enough for the convolution alone, not for the Winograd data gradient.
+        Expect("scratch", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, Epilogue.Relu, w, dx, batch, g, pg, new float[Conv2D.ScratchSize(batch, g)]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, (Epilogue)99, w, dx, batch, g, pg, scratch));
+    }
+
+    [Fact]
     public void MoreWindowsThanPixels_IsRejectedByName()
     {
         // A hand-made pool whose padding gives 3×3 windows over 2×2 pixels: not a Keras pool, and not supported.
