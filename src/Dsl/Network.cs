@@ -88,7 +88,7 @@ public abstract partial class Network : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Keras' defaults: Glorot-uniform kernels and zero biases, drawn in parameter order from one stream.</summary>
+    /// <summary>Keras' defaults: Glorot-uniform kernels (drawn in parameter order from one stream), zero biases, ones where asked.</summary>
     private static float[] InitialParameters(NetworkInfo info, int seed)
     {
         var values = new float[info.ParameterCount];
@@ -96,6 +96,10 @@ public abstract partial class Network : IDisposable
         foreach (var parameter in info.Parameters.Where(p => p.IsKernel))
         {
             Init.GlorotUniform(values.AsSpan(parameter.Offset, parameter.Length), parameter.FanIn, parameter.FanOut, ref rng);
+        }
+        foreach (var parameter in info.Parameters.Where(p => p.Init == ParameterInit.Ones))
+        {
+            values.AsSpan(parameter.Offset, parameter.Length).Fill(1f);
         }
         return values;
     }

@@ -1,6 +1,8 @@
 namespace Kiln;
 
-/// <summary>What the generator knows about a network, handed to the runtime.</summary>
+/// <summary>
+/// What the generator knows about a network, handed to the runtime. Immutable: safe to read from any thread.
+/// </summary>
 public sealed class NetworkInfo(string name, int[] inputShape, int outputSize, Loss loss, string summary, ParameterInfo[] parameters)
 {
     public string Name { get; } = name;
@@ -10,15 +12,35 @@ public sealed class NetworkInfo(string name, int[] inputShape, int outputSize, L
     public int OutputSize { get; } = outputSize;
     public Loss Loss { get; } = loss;
     public string Summary { get; } = summary;
-    /// <summary>Every trainable tensor, in the order they sit in the flat parameter buffer.</summary>
+    /// <summary>
+    /// Every tensor, in the order they sit in the flat parameter buffer: the trainable ones first, then the
+    /// non-trainable ones (BatchNormalization's moving statistics), so optimizers step over a prefix.
+    /// </summary>
     public IReadOnlyList<ParameterInfo> Parameters { get; } = parameters;
+    /// <summary>Floats in the flat parameter buffer, trainable and non-trainable.</summary>
     public int ParameterCount { get; } = parameters.Sum(p => p.Length);
+    /// <summary>Floats the optimizer updates: the prefix <c>[0, TrainableParameterCount)</c> of the flat buffer.</summary>
+    public int TrainableParameterCount { get; } = parameters.Where(p => p.Trainable).Sum(p => p.Length);
     /// <summary>Whether accuracy is a meaningful metric (classification losses).</summary>
     public bool HasAccuracy => Loss != Loss.MeanSquaredError;
 }
 
-/// <summary>One trainable tensor: its saved name, shape, place in the flat buffer, and Glorot fans for kernels.</summary>
-public sealed class ParameterInfo(string name, int[] shape, int offset, int fanIn = 0, int fanOut = 0)
+/// <summary>How a tensor starts before training.</summary>
+public enum ParameterInit
+{
+    /// <summary>Glorot-uniform from the network's seed (kernels).</summary>
+    GlorotUniform,
+    /// <summary>All zeros (biases, BatchNormalization's beta and moving mean).</summary>
+    Zeros,
+    /// <summary>All ones (BatchNormalization's gamma and moving variance).</summary>
+    Ones,
+}
+
+/// <summary>
+/// One tensor: its saved name, shape, place in the flat buffer, how it starts, and whether the optimizer updates it.
+/// Immutable: safe to read from any thread.
+/// </summary>
+public sealed class ParameterInfo(string name, int[] shape, int offset, int fanIn = 0, int fanOut = 0, ParameterInit? init = null, bool trainable = true)
 {
     public string Name { get; } = name;
     public IReadOnlyList<int> Shape { get; } = shape;
@@ -26,6 +48,10 @@ public sealed class ParameterInfo(string name, int[] shape, int offset, int fanI
     public int Length { get; } = shape.Aggregate(1, (a, b) => a * b);
     public int FanIn { get; } = fanIn;
     public int FanOut { get; } = fanOut;
-    /// <summary>Kernels get Glorot-uniform values; biases start at zero.</summary>
-    public bool IsKernel => FanIn > 0;
+    /// <summary>How the tensor starts: Glorot-uniform when fans are given, zeros otherwise, unless stated.</summary>
+    public ParameterInit Init { get; } = init ?? (fanIn > 0 ? ParameterInit.GlorotUniform : ParameterInit.Zeros);
+    /// <summary>False for state the forward pass updates itself (moving mean and variance).</summary>
+    public bool Trainable { get; } = trainable;
+    /// <summary>Kernels get Glorot-uniform values.</summary>
+    public bool IsKernel => Init == ParameterInit.GlorotUniform;
 }
