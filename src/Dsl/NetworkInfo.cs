@@ -3,7 +3,7 @@ namespace Kiln;
 /// <summary>
 /// What the generator knows about a network, handed to the runtime. Immutable: safe to read from any thread.
 /// </summary>
-public sealed class NetworkInfo(string name, int[] inputShape, int outputSize, Loss loss, string summary, ParameterInfo[] parameters)
+public sealed class NetworkInfo(string name, int[] inputShape, int outputSize, Loss loss, string summary, ParameterInfo[] parameters, LayerInfo[]? layers = null)
 {
     public string Name { get; } = name;
     /// <summary>Per-example input shape: (features) or (height, width, channels).</summary>
@@ -21,6 +21,8 @@ public sealed class NetworkInfo(string name, int[] inputShape, int outputSize, L
     public int ParameterCount { get; } = parameters.Sum(p => p.Length);
     /// <summary>Floats the optimizer updates: the prefix <c>[0, TrainableParameterCount)</c> of the flat buffer.</summary>
     public int TrainableParameterCount { get; } = parameters.Where(p => p.Trainable).Sum(p => p.Length);
+    /// <summary>Every layer after the input, in order (empty for hand-built infos).</summary>
+    public IReadOnlyList<LayerInfo> Layers { get; } = layers ?? [];
     /// <summary>Whether accuracy is a meaningful metric (classification losses).</summary>
     public bool HasAccuracy => Loss != Loss.MeanSquaredError;
 }

@@ -1,14 +1,32 @@
 namespace Kiln;
 
-/// <summary>Element-wise function applied after a layer's affine part.</summary>
+/// <summary>
+/// Element-wise function applied after a layer's affine part (the <c>activation</c> argument of Dense and Conv2D),
+/// or by an <c>[Activation]</c> layer. Formulas and defaults are Keras 3's <c>keras.activations</c>.
+/// </summary>
 public enum Activation
 {
+    /// <summary><c>x</c>.</summary>
     Linear,
+    /// <summary><c>max(x, 0)</c>.</summary>
     Relu,
+    /// <summary><c>1 / (1 + exp(-x))</c>.</summary>
     Sigmoid,
+    /// <summary><c>tanh(x)</c>.</summary>
     Tanh,
     /// <summary>Only valid on the last layer; fused with crossentropy during training.</summary>
     Softmax,
+    /// <summary><c>x</c> if <c>x &gt; 0</c>, else <c>0.2·x</c> (Keras' <c>leaky_relu</c> default slope; the
+    /// <c>[LeakyReLU]</c> layer takes its own).</summary>
+    LeakyRelu,
+    /// <summary><c>x</c> if <c>x &gt; 0</c>, else <c>exp(x) − 1</c> (alpha 1; the <c>[ELU]</c> layer takes its own).</summary>
+    Elu,
+    /// <summary>Exact GELU, <c>x·Φ(x)</c> with the normal CDF (Keras' default <c>approximate=False</c>).</summary>
+    Gelu,
+    /// <summary>Swish / SiLU, <c>x·sigmoid(x)</c>.</summary>
+    Swish,
+    /// <summary><c>log(1 + exp(x))</c>.</summary>
+    Softplus,
 }
 
 /// <summary>Border handling for convolution and pooling, with Keras' arithmetic.</summary>

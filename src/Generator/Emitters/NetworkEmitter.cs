@@ -93,8 +93,55 @@ internal static class NetworkEmitter
             w.Line($"        new(\"{layer.Name}.kernel\", [{kernelShape}], offset: {layer.KernelOffset}, fanIn: {fanIn}, fanOut: {fanOut}),");
             w.Line($"        new(\"{layer.Name}.bias\", [{layer.BiasLength}], offset: {layer.BiasOffset}),");
         }
+        w.Line("    ],");
+        w.Line("    layers:");
+        w.Line("    [");
+        foreach (var layer in model.Layers)
+        {
+            var config = string.Join(", ", Config(layer).Select(c => $"[\"{c.Key}\"] = {c.Value}"));
+            w.Line($"        new(\"{layer.Name}\", \"{layer.TypeName}\", [{Dims(layer.Input)}], [{Dims(layer.Output)}], new global::System.Collections.Generic.Dictionary<string, object> {{ {config} }}),");
+        }
         w.Line("    ]);");
     }
+
+    /// <summary>Keras' <c>get_config()</c> keys of a layer, as C# literals.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> Config(LayerModel l)
+    {
+        static KeyValuePair<string, string> Of(string key, string value) => new(key, value);
+        static string Str(string value) => $"\"{value}\"";
+        static string Act(Activation a) => Str(a.ToString().ToLowerInvariant());
+        static string Pad(Padding p) => Str(p.ToString().ToLowerInvariant());
+        switch (l.Kind)
+        {
+            case LayerKind.Dense:
+                yield return Of("units", I(l.Units));
+                yield return Of("activation", Act(l.Activation));
+                yield return Of("use_bias", "true");
+                break;
+            case LayerKind.Conv2D:
+                yield return Of("filters", I(l.Output.Channels));
+                yield return Of("kernel_size", I(l.KernelSize));
+                yield return Of("strides", I(l.Stride));
+                yield return Of("padding", Pad(l.Padding));
+                yield return Of("pad_top", I(l.PadTop));
+                yield return Of("pad_left", I(l.PadLeft));
+                yield return Of("activation", Act(l.Activation));
+                yield return Of("use_bias", "true");
+                break;
+            case LayerKind.MaxPool2D:
+                yield return Of("pool_size", I(l.PoolSize));
+                yield return Of("strides", I(l.Stride));
+                yield return Of("padding", Pad(l.Padding));
+                yield return Of("pad_top", I(l.PadTop));
+                yield return Of("pad_left", I(l.PadLeft));
+                break;
+            case LayerKind.Dropout:
+                yield return Of("rate", F(l.Rate) + "f");
+                break;
+        }
+    }
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static void EmitCpuExecutor(IndentedWriter w, NetworkModel model, BufferPlan plan)
     {
