@@ -9,11 +9,14 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "Kiln";
 
+    /// <summary>Where each code is explained: one section per code in docs/diagnostics.md.</summary>
+    public const string HelpBase = "https://github.com/kiln-dsl/kiln/blob/main/docs/diagnostics.md#";
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 
     private static DiagnosticDescriptor Warning(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 
     public static readonly DiagnosticDescriptor ClassNotPartial = Error("KLN0001",
         "Network class must be partial",
@@ -57,7 +60,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor CrossentropyNeedsSoftmax = Error("KLN0011",
         "Crossentropy needs a softmax output",
-        "Loss {0} needs a softmax output, but the last layer '{1}' has activation {2}");
+        "Loss {0} needs a softmax output, but the last layer '{1}' has activation {2}{3}");
 
     public static readonly DiagnosticDescriptor OutputNotVector = Error("KLN0012",
         "Network output must be a vector",
@@ -91,10 +94,19 @@ internal static class DiagnosticDescriptors
         "Dropout on the output",
         "Dropout '{0}' is the last layer, so training randomly zeroes the network's outputs");
 
+    public static readonly DiagnosticDescriptor TooManyParameters = Error("KLN0020",
+        "Too many parameters",
+        "Network '{0}' has {1} parameters, more than the {2} one flat buffer can index; make its layers smaller");
+
+    public static readonly DiagnosticDescriptor ArgumentOutOfRange = Error("KLN0021",
+        "Layer argument out of range",
+        "Layer '{0}': {1} must be {2}, but is {3}");
+
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
     {
         ClassNotPartial, MissingInput, DuplicateInput, InputNotFirst, NeedsVector, NeedsImage, EmptyOutput,
         NonPositiveArgument, DropoutRate, SoftmaxNotLast, CrossentropyNeedsSoftmax, OutputNotVector, NoLayers,
         SplitDeclaration, InvalidInputShape, NestedOrGeneric, DuplicateLayerName, FlattenOnVector, DropoutLast,
+        TooManyParameters, ArgumentOutOfRange,
     }.ToDictionary(d => d.Id);
 }

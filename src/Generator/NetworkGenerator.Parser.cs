@@ -1,6 +1,8 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
+using Kiln.Generator.Layers;
 using Kiln.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -13,16 +15,6 @@ public sealed partial class NetworkGenerator
     /// <summary>Reads a <c>[Network]</c> class into a <see cref="NetworkSpec"/>; keeps no symbol or syntax node.</summary>
     internal static class Parser
     {
-        private static readonly Dictionary<string, LayerKind> LayerAttributes = new()
-        {
-            ["Kiln.InputAttribute"] = LayerKind.Input,
-            ["Kiln.DenseAttribute"] = LayerKind.Dense,
-            ["Kiln.Conv2DAttribute"] = LayerKind.Conv2D,
-            ["Kiln.MaxPool2DAttribute"] = LayerKind.MaxPool2D,
-            ["Kiln.FlattenAttribute"] = LayerKind.Flatten,
-            ["Kiln.DropoutAttribute"] = LayerKind.Dropout,
-        };
-
         public static NetworkSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
@@ -53,7 +45,7 @@ public sealed partial class NetworkGenerator
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var name = attribute.AttributeClass?.ToDisplayString();
-                if (name is null || !LayerAttributes.TryGetValue(name, out var kind) || attribute.ApplicationSyntaxReference is not { } reference)
+                if (name is null || !Registry.Attributes.TryGetValue(name, out var kind) || attribute.ApplicationSyntaxReference is not { } reference)
                 {
                     continue;
                 }
@@ -79,39 +71,31 @@ public sealed partial class NetworkGenerator
         private static LocationInfo? Identifier(ClassDeclarationSyntax node) =>
             new LocationInfo(node.SyntaxTree.FilePath, node.Identifier.Span, node.SyntaxTree.GetLineSpan(node.Identifier.Span).Span);
 
-        private static LayerSpec ReadLayer(LayerKind kind, AttributeData attribute, LocationInfo? location)
+        /// <summary>Reads every argument by its parameter or property name, so a descriptor never depends on positions.</summary>
+        private static LayerSpec ReadLayer(string kind, AttributeData attribute, LocationInfo? location)
         {
-            var args = attribute.ConstructorArguments;
-            int Int(int i, int fallback = 0) => i < args.Length && args[i].Value is int v ? v : fallback;
-
+            var arguments = new List<LayerArgument>();
             string? name = null;
-            var stride = 1;
+            var parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
+            for (var i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
+            {
+                arguments.Add(new LayerArgument(parameters[i].Name, Value(attribute.ConstructorArguments[i])));
+            }
             foreach (var named in attribute.NamedArguments)
             {
-                switch (named.Key)
+                if (named.Key == "Name")
                 {
-                    case "Name":
-                        name = named.Value.Value as string;
-                        break;
-                    case "Stride":
-                        stride = named.Value.Value is int s ? s : stride;
-                        break;
+                    name = named.Value.Value as string;
+                    continue;
                 }
+                arguments.Add(new LayerArgument(char.ToLowerInvariant(named.Key[0]) + named.Key.Substring(1), Value(named.Value)));
             }
-
-            return kind switch
-            {
-                LayerKind.Input => new LayerSpec(kind, name, location,
-                    Shape: args.Length == 1 && args[0].Kind == TypedConstantKind.Array
-                        ? args[0].Values.Select(v => v.Value is int d ? d : 0).ToEquatableArray()
-                        : args.Select(a => a.Value is int d ? d : 0).ToEquatableArray()),
-                LayerKind.Dense => new LayerSpec(kind, name, location, Units: Int(0), Activation: (Activation)Int(1)),
-                LayerKind.Conv2D => new LayerSpec(kind, name, location, Filters: Int(0), KernelSize: Int(1),
-                    Padding: (Padding)Int(2), Activation: (Activation)Int(3), Stride: stride),
-                LayerKind.MaxPool2D => new LayerSpec(kind, name, location, PoolSize: Int(0), Stride: Int(1), Padding: (Padding)Int(2)),
-                LayerKind.Dropout => new LayerSpec(kind, name, location, Rate: args.Length > 0 && args[0].Value is double r ? r : 0),
-                _ => new LayerSpec(kind, name, location),
-            };
+            return new LayerSpec(kind, name, location, arguments.ToEquatableArray());
         }
+
+        /// <summary>A constant as equatable data: arrays become <see cref="EquatableArray{T}"/> of ints, enums their value.</summary>
+        private static object? Value(TypedConstant constant) => constant.Kind == TypedConstantKind.Array
+            ? constant.Values.Select(v => v.Value is int d ? d : 0).ToEquatableArray()
+            : constant.Value;
     }
 }

@@ -26,6 +26,7 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         // Diagnostics and code travel apart, so that moving an attribute re-reports without re-emitting.
         var diagnostics = inferred.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics);
         var models = inferred.Select(static (r, _) => r.Model).WithTrackingName(TrackingNames.Model);
+        var invalid = inferred.Select(static (r, _) => r.Invalid).WithTrackingName(TrackingNames.Invalid);
 
         // Only the reporting step sees the compilation: it maps each location back to its syntax tree, so that
         // #pragma warning disable works on Kiln's diagnostics. The cached steps above hold no tree.
@@ -47,6 +48,15 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
             spc.AddSource($"{model.MetadataName}.g.cs", NetworkEmitter.Emit(model));
             spc.AddSource($"{model.MetadataName}.Cuda.g.cs", CudaEmitter.Emit(model));
         });
+
+        // An invalid network still gets its public surface, so only Kiln's errors show where it is used.
+        context.RegisterSourceOutput(invalid, static (spc, network) =>
+        {
+            if (network is not null)
+            {
+                spc.AddSource($"{network.MetadataName}.g.cs", InvalidNetworkEmitter.Emit(network));
+            }
+        });
     }
 }
 
@@ -57,4 +67,5 @@ public static class TrackingNames
     public const string Infer = nameof(Infer);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Model = nameof(Model);
+    public const string Invalid = nameof(Invalid);
 }

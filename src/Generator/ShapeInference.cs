@@ -1,234 +1,156 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
+using Kiln.Generator.Layers;
 using Kiln.Generator.Model;
 
 namespace Kiln.Generator;
 
 /// <summary>
-/// Pure shape inference: layer specs in, shapes, parameter layout and diagnostics out.
-/// No Roslyn types beyond the location records, so it is testable on its own.
+/// Pure shape inference: layer specs in, shapes, parameter layout and diagnostics out. No Roslyn types beyond the
+/// location records, so it is testable on its own. Argument checks run for every layer before shapes are walked, so a
+/// network reports all of its independent mistakes at once; the shape walk stops at the first layer without an output.
 /// </summary>
 internal static class ShapeInference
 {
     public static InferenceResult Infer(NetworkSpec spec)
     {
         var diagnostics = new List<DiagnosticInfo>(spec.Diagnostics);
-        var layers = spec.Layers;
-
-        if (layers.Count == 0 || layers[0].Kind != LayerKind.Input)
+        var model = InferModel(spec, diagnostics);
+        var errors = diagnostics.Where(d => DiagnosticDescriptors.ById[d.Id].DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
+        if (errors.Count == 0 && model is not null)
         {
-            var misplaced = layers.Select((l, i) => (l, i)).FirstOrDefault(x => x.l.Kind == LayerKind.Input);
+            return new InferenceResult(model, diagnostics.ToEquatableArray());
+        }
+        // A class that is not partial, nested or generic cannot take a generated half at all.
+        if (errors.Any(e => e.Id == DiagnosticDescriptors.ClassNotPartial.Id || e.Id == DiagnosticDescriptors.NestedOrGeneric.Id))
+        {
+            return new InferenceResult(null, diagnostics.ToEquatableArray());
+        }
+        var invalid = new InvalidNetwork(spec.Namespace, spec.ClassName, spec.MetadataName, spec.Accessibility,
+            errors.Select(e => e.Id).Distinct().ToEquatableArray());
+        return new InferenceResult(null, diagnostics.ToEquatableArray(), invalid);
+    }
+
+    private static NetworkModel? InferModel(NetworkSpec spec, List<DiagnosticInfo> diagnostics)
+    {
+        var layers = spec.Layers;
+        if (layers.Count == 0 || layers[0].Kind != Registry.Input)
+        {
+            var misplaced = layers.Select((l, i) => (l, i)).FirstOrDefault(x => x.l.Kind == Registry.Input);
             diagnostics.Add(misplaced.l is null
                 ? DiagnosticInfo.Create(DiagnosticDescriptors.MissingInput.Id, spec.Location, spec.ClassName)
-                : DiagnosticInfo.Create(DiagnosticDescriptors.InputNotFirst.Id, misplaced.l.Location, spec.ClassName, TypeName(layers[misplaced.i - 1].Kind)));
-            return Fail(diagnostics);
+                : DiagnosticInfo.Create(DiagnosticDescriptors.InputNotFirst.Id, misplaced.l.Location, spec.ClassName, Registry.For(layers[misplaced.i - 1].Kind).TypeName));
+            return null;
         }
 
-        foreach (var extra in layers.Skip(1).Where(l => l.Kind == LayerKind.Input))
+        foreach (var extra in layers.Skip(1).Where(l => l.Kind == Registry.Input))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateInput.Id, extra.Location, spec.ClassName));
         }
 
         var input = layers[0];
-        var dims = input.Shape.Items;
+        var dims = input.Ints("shape").Items;
         if (!(dims.Length is 1 or 3) || dims.Any(d => d <= 0))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidInputShape.Id, input.Location, Shape.Format(dims.ToArray())));
-            return Fail(diagnostics);
+            return null;
         }
         if (layers.Count == 1)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers.Id, spec.Location, spec.ClassName));
-            return Fail(diagnostics);
+            return null;
         }
 
         var inputShape = dims.Length == 1 ? Shape.Vector(dims[0]) : Shape.Image(dims[0], dims[1], dims[2]);
         var names = AssignNames(spec, diagnostics);
-        var models = ImmutableArray.CreateBuilder<LayerModel>();
-        var shape = inputShape;
-        var offset = 0;
-        var shapeKnown = true;
+        var lastIndex = layers.Count - 1;
 
-        for (var i = 1; i < layers.Count && shapeKnown; i++)
+        // Argument checks first, for every layer: they need no shapes.
+        var valid = new bool[layers.Count];
+        for (var i = 1; i < layers.Count; i++)
         {
-            var layer = layers[i];
-            if (layer.Kind == LayerKind.Input)
+            if (layers[i].Kind == Registry.Input)
             {
                 continue;
             }
-            var name = names[i];
-            var isLast = i == layers.Count - 1;
-            if (layer.Activation == Activation.Softmax && !isLast)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast.Id, layer.Location, name));
-            }
-
-            var model = InferLayer(layer, models.Count, name, shape, offset, diagnostics);
-            if (model is null)
-            {
-                shapeKnown = false;
-                break;
-            }
-            models.Add(model);
-            offset += model.ParameterCount;
-            shape = model.Output;
+            var before = diagnostics.Count;
+            var descriptor = Registry.For(layers[i].Kind);
+            descriptor.Validate(new LayerContext(layers[i], descriptor, names[i], default, i == lastIndex, diagnostics));
+            valid[i] = !diagnostics.Skip(before).Any(IsError);
         }
 
-        if (shapeKnown)
+        var inferred = new List<(LayerSpec Spec, string Name, Shape Input, Inferred Result)>();
+        var shape = inputShape;
+        for (var i = 1; i < layers.Count; i++)
         {
-            CheckHead(spec, models, names[layers.Count - 1], diagnostics);
-        }
-
-        if (diagnostics.Any(d => DiagnosticDescriptors.ById[d.Id].DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error))
-        {
-            return Fail(diagnostics);
-        }
-
-        var network = new NetworkModel(spec.Namespace, spec.ClassName, spec.MetadataName, spec.Accessibility, spec.Loss,
-            inputShape, models.ToImmutable(), offset);
-        return new InferenceResult(network, diagnostics.ToEquatableArray());
-    }
-
-    private static InferenceResult Fail(List<DiagnosticInfo> diagnostics) => new(null, diagnostics.ToEquatableArray());
-
-    private static LayerModel? InferLayer(LayerSpec layer, int index, string name, Shape input, int offset, List<DiagnosticInfo> diagnostics)
-    {
-        var type = TypeName(layer.Kind);
-        LayerModel Make(Shape output, int kernelLength = 0, int biasLength = 0, int kernel = 0, int stride = 0, int pool = 0, int padTop = 0, int padLeft = 0) =>
-            new(index, layer.Kind, name, type, input, output, layer.Activation, layer.Units, kernel, stride, pool, layer.Padding,
-                padTop, padLeft, layer.Rate, offset, kernelLength, offset + kernelLength, biasLength);
-
-        bool Positive(int value, string what)
-        {
-            if (value > 0)
+            var layer = layers[i];
+            if (layer.Kind == Registry.Input)
             {
-                return true;
+                continue;
             }
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveArgument.Id, layer.Location, name, what, Invariant(value)));
-            return false;
-        }
-
-        switch (layer.Kind)
-        {
-            case LayerKind.Dense:
-                if (!Positive(layer.Units, "units"))
-                {
-                    return null;
-                }
-                if (input.Rank != 1)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NeedsVector.Id, layer.Location, name, type, input.ToString()));
-                    return null;
-                }
-                return Make(Shape.Vector(layer.Units), input.Size * layer.Units, layer.Units);
-
-            case LayerKind.Conv2D:
+            var descriptor = Registry.For(layer.Kind);
+            var result = valid[i] ? descriptor.Infer(new LayerContext(layer, descriptor, names[i], shape, i == lastIndex, diagnostics)) : null;
+            if (result is null)
             {
-                var ok = Positive(layer.Filters, "filters") & Positive(layer.KernelSize, "kernel size") & Positive(layer.Stride, "stride");
-                if (!ok || !RequireImage(layer, name, type, input, diagnostics))
-                {
-                    return null;
-                }
-                var (oh, padTop) = Window(input.Height, layer.KernelSize, layer.Stride, layer.Padding);
-                var (ow, padLeft) = Window(input.Width, layer.KernelSize, layer.Stride, layer.Padding);
-                var output = Shape.Image(oh, ow, layer.Filters);
-                if (!CheckNonEmpty(layer, name, type, input, output, "kernel", layer.KernelSize, diagnostics))
-                {
-                    return null;
-                }
-                var kernelLength = layer.KernelSize * layer.KernelSize * input.Channels * layer.Filters;
-                return Make(output, kernelLength, layer.Filters, layer.KernelSize, layer.Stride, 0, padTop, padLeft);
-            }
-
-            case LayerKind.MaxPool2D:
-            {
-                var stride = layer.Stride == 0 ? layer.PoolSize : layer.Stride;
-                var ok = Positive(layer.PoolSize, "pool size") & Positive(stride, "stride");
-                if (!ok || !RequireImage(layer, name, type, input, diagnostics))
-                {
-                    return null;
-                }
-                var (oh, padTop) = Window(input.Height, layer.PoolSize, stride, layer.Padding);
-                var (ow, padLeft) = Window(input.Width, layer.PoolSize, stride, layer.Padding);
-                var output = Shape.Image(oh, ow, input.Channels);
-                if (!CheckNonEmpty(layer, name, type, input, output, "pool window", layer.PoolSize, diagnostics))
-                {
-                    return null;
-                }
-                return Make(output, 0, 0, 0, stride, layer.PoolSize, padTop, padLeft);
-            }
-
-            case LayerKind.Flatten:
-                if (input.Rank == 1)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FlattenOnVector.Id, layer.Location, name, input.ToString()));
-                }
-                return Make(Shape.Vector(input.Size));
-
-            case LayerKind.Dropout:
-                if (!(layer.Rate >= 0 && layer.Rate < 1))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutRate.Id, layer.Location, name, layer.Rate.ToString("R", CultureInfo.InvariantCulture)));
-                    return null;
-                }
-                return Make(input);
-
-            default:
                 return null;
+            }
+            inferred.Add((layer, names[i], shape, result));
+            shape = result.Output;
         }
-    }
 
-    /// <summary>Keras' window arithmetic: 'valid' fits whole windows, 'same' gives ceil(in / stride) with the odd padding at the end.</summary>
-    public static (int Output, int PadBefore) Window(int input, int size, int stride, Padding padding)
-    {
-        if (padding == Padding.Valid)
+        var models = Layout(inferred, out var total, out var trainable);
+        CheckHead(spec, models[models.Count - 1], diagnostics);
+        if (total > int.MaxValue)
         {
-            return (input < size ? 0 : (input - size) / stride + 1, 0);
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooManyParameters.Id, spec.Location, spec.ClassName,
+                total.ToString("N0", CultureInfo.InvariantCulture), int.MaxValue.ToString("N0", CultureInfo.InvariantCulture)));
+            return null;
         }
-        var output = (input + stride - 1) / stride;
-        var padTotal = System.Math.Max((output - 1) * stride + size - input, 0);
-        return (output, padTotal / 2);
+        return new NetworkModel(spec.Namespace, spec.ClassName, spec.MetadataName, spec.Accessibility, spec.Loss,
+            inputShape, models.ToEquatableArray(), (int)total, (int)trainable);
     }
 
-    private static bool RequireImage(LayerSpec layer, string name, string type, Shape input, List<DiagnosticInfo> diagnostics)
+    /// <summary>Places every tensor in the flat buffer: trainable tensors first (the optimizer's prefix), then the rest.</summary>
+    private static List<LayerModel> Layout(List<(LayerSpec Spec, string Name, Shape Input, Inferred Result)> layers, out long total, out long trainable)
     {
-        if (input.Rank == 3)
+        trainable = layers.Sum(l => l.Result.Parameters.Where(p => p.Trainable).Sum(p => p.Length));
+        long nextTrainable = 0, nextState = trainable;
+        var models = new List<LayerModel>();
+        foreach (var (spec, name, input, result) in layers)
         {
-            return true;
+            var placed = new List<ParameterModel>();
+            foreach (var p in result.Parameters)
+            {
+                ref var next = ref p.Trainable ? ref nextTrainable : ref nextState;
+                // Offsets past int range only occur in networks refused below for their size.
+                placed.Add(p with { Offset = next > int.MaxValue ? 0 : (int)next });
+                next += p.Length;
+            }
+            models.Add(new LayerModel(models.Count, spec.Kind, name, Registry.For(spec.Kind).TypeName, input, result.Output, result.Config, placed.ToEquatableArray()));
         }
-        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NeedsImage.Id, layer.Location, name, type, input.ToString()));
-        return false;
+        total = nextState;
+        return models;
     }
 
-    private static bool CheckNonEmpty(LayerSpec layer, string name, string type, Shape input, Shape output, string what, int size, List<DiagnosticInfo> diagnostics)
-    {
-        if (output.Height > 0 && output.Width > 0)
-        {
-            return true;
-        }
-        var reason = $"a {Invariant(size)}×{Invariant(size)} valid {what} does not fit in {Invariant(input.Height)}×{Invariant(input.Width)}";
-        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyOutput.Id, layer.Location, name, type, input.ToString(), output.ToString(), reason));
-        return false;
-    }
+    private static bool IsError(DiagnosticInfo d) => DiagnosticDescriptors.ById[d.Id].DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error;
 
-    private static void CheckHead(NetworkSpec spec, ImmutableArray<LayerModel>.Builder models, string lastName, List<DiagnosticInfo> diagnostics)
+    private static void CheckHead(NetworkSpec spec, LayerModel last, List<DiagnosticInfo> diagnostics)
     {
         var lastSpec = spec.Layers[spec.Layers.Count - 1];
-        var last = models[models.Count - 1];
         if (last.Output.Rank != 1)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputNotVector.Id, lastSpec.Location, spec.ClassName, last.Output.ToString(), spec.Loss.ToString()));
+            return;
         }
-        else if (spec.Loss != LossKind.MeanSquaredError && last.Activation != Activation.Softmax)
+        var activation = Registry.For(last).ActivationOf(last);
+        if (spec.Loss != LossKind.MeanSquaredError && activation != Activation.Softmax)
         {
-            var activation = last.Kind is LayerKind.Dense or LayerKind.Conv2D ? last.Activation.ToString() : $"none ({last.TypeName})";
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CrossentropyNeedsSoftmax.Id, lastSpec.Location, spec.Loss.ToString(), lastName, activation));
-        }
-        if (last.Kind == LayerKind.Dropout)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutLast.Id, lastSpec.Location, lastName));
+            var named = last.Config is DenseConfig or Conv2DConfig ? activation.ToString() : $"none ({last.TypeName})";
+            var hint = last.Output.Size == 1 && activation == Activation.Sigmoid
+                ? "; for two classes use [Dense(2, Activation.Softmax)] with labels 0 and 1"
+                : $"; end the network with [Dense({last.Output.Size}, Activation.Softmax)], or use Loss = Loss.MeanSquaredError for regression";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CrossentropyNeedsSoftmax.Id, lastSpec.Location, spec.Loss.ToString(), last.Name, named, hint));
         }
     }
 
@@ -244,12 +166,12 @@ internal static class ShapeInference
             var name = layer.Name;
             if (string.IsNullOrEmpty(name))
             {
-                var prefix = KerasPrefix(layer.Kind);
+                var prefix = layer.Kind == Registry.Input ? "input_layer" : Registry.For(layer.Kind).NamePrefix;
                 counters.TryGetValue(prefix, out var n);
                 counters[prefix] = n + 1;
-                name = n == 0 ? prefix : $"{prefix}_{Invariant(n)}";
+                name = n == 0 ? prefix : $"{prefix}_{n.ToString(CultureInfo.InvariantCulture)}";
             }
-            if (layer.Kind != LayerKind.Input && !seen.Add(name!))
+            if (layer.Kind != Registry.Input && !seen.Add(name!))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLayerName.Id, layer.Location, name!, spec.ClassName));
             }
@@ -257,22 +179,4 @@ internal static class ShapeInference
         }
         return names;
     }
-
-    private static string KerasPrefix(LayerKind kind) => kind switch
-    {
-        LayerKind.Input => "input_layer",
-        LayerKind.Dense => "dense",
-        LayerKind.Conv2D => "conv2d",
-        LayerKind.MaxPool2D => "max_pooling2d",
-        LayerKind.Flatten => "flatten",
-        _ => "dropout",
-    };
-
-    public static string TypeName(LayerKind kind) => kind switch
-    {
-        LayerKind.MaxPool2D => "MaxPooling2D",
-        _ => kind.ToString(),
-    };
-
-    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -79,7 +79,12 @@ public class DiagnosticTests
     [Fact]
     public void KLN0011_crossentropy_without_softmax() => AssertDiagnostic(
         "[Network][Input(4)][Dense(3, Activation.Relu)] public partial class Net;",
-        "KLN0011", "Dense(3, Activation.Relu)", "Loss SparseCategoricalCrossentropy needs a softmax output, but the last layer 'dense' has activation Relu");
+        "KLN0011", "Dense(3, Activation.Relu)", "Loss SparseCategoricalCrossentropy needs a softmax output, but the last layer 'dense' has activation Relu; end the network with [Dense(3, Activation.Softmax)], or use Loss = Loss.MeanSquaredError for regression");
+
+    [Fact]
+    public void KLN0011_one_sigmoid_unit_is_told_what_to_use() => AssertDiagnostic(
+        "[Network][Input(4)][Dense(1, Activation.Sigmoid)] public partial class Net;",
+        "KLN0011", "Dense(1, Activation.Sigmoid)", "Loss SparseCategoricalCrossentropy needs a softmax output, but the last layer 'dense' has activation Sigmoid; for two classes use [Dense(2, Activation.Softmax)] with labels 0 and 1");
 
     [Fact]
     public void KLN0012_image_output() => AssertDiagnostic(
@@ -120,6 +125,50 @@ public class DiagnosticTests
     public void KLN0019_dropout_last_warns() => AssertDiagnostic(
         "[Network(Loss = Loss.MeanSquaredError)][Input(4)][Dense(3)][Dropout(0.5)] public partial class Net;",
         "KLN0019", "Dropout(0.5)", "Dropout 'dropout' is the last layer, so training randomly zeroes the network's outputs", DiagnosticSeverity.Warning);
+
+    [Fact]
+    public void KLN0020_more_parameters_than_an_int_indexes() => AssertDiagnostic(
+        "[Network(Loss = Loss.MeanSquaredError)][Input(50000)][Dense(50000)] public partial class Net;",
+        "KLN0020", "Net", "Network 'Net' has 2,500,050,000 parameters, more than the 2,147,483,647 one flat buffer can index; make its layers smaller");
+
+    [Fact]
+    public void KLN0021_unknown_activation() => AssertDiagnostic(
+        "[Network][Input(4)][Dense(3, (Activation)42)][Dense(3, Activation.Softmax)] public partial class Net;",
+        "KLN0021", "Dense(3, (Activation)42)", "Layer 'dense': activation must be one of Kiln.Activation, but is 42");
+
+    [Fact]
+    public void Every_independent_error_is_reported_at_once()
+    {
+        var result = GeneratorHarness.Run("using Kiln;\n[Network][Input(4)][Dense(0)][Dropout(1.5)][Dense(3, Activation.Softmax)] public partial class Net;");
+        Assert.Equal(["KLN0008", "KLN0009"], result.GeneratorDiagnostics.Select(d => d.Id).Order());
+    }
+
+    [Fact]
+    public void An_invalid_network_still_has_its_public_surface()
+    {
+        // Only Kiln's error shows where the network is used: no CS0117 (Summary), CS1729 (constructor) or CS1061 (Predict).
+        var result = GeneratorHarness.Run("""
+            using Kiln;
+            [Network][Input(4)][Dense(0)][Dense(3, Activation.Softmax)] public partial class Net;
+            public static class User
+            {
+                public static float[] Use() { System.Console.WriteLine(Net.Summary); using var net = new Net(seed: 1); return net.Predict(new float[Net.InputSize]); }
+            }
+            """);
+        Assert.Equal(["KLN0008"], result.GeneratorDiagnostics.Select(d => d.Id));
+        Assert.Empty(result.CompilationProblems);
+    }
+
+    [Fact]
+    public void Every_descriptor_links_to_its_section_of_the_catalogue()
+    {
+        var catalogue = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "diagnostics.md"));
+        foreach (var (id, descriptor) in DiagnosticDescriptors.ById)
+        {
+            Assert.Equal(DiagnosticDescriptors.HelpBase + id.ToLowerInvariant(), descriptor.HelpLinkUri);
+            Assert.Contains($"## {id}:", catalogue);
+        }
+    }
 
     [Fact]
     public void Every_descriptor_has_a_test_and_a_release_entry()

@@ -1,5 +1,6 @@
 using Kiln.Generator.Model;
 using Kiln.Generator;
+using Kiln.Generator.Layers;
 
 namespace Kiln.Generator.Tests;
 
@@ -20,26 +21,28 @@ public class ShapeInferenceTests
     [InlineData(3, 5, 1, 0, 0, 0)]
     public void Window_arithmetic_follows_keras(int input, int size, int stride, int padding, int output, int padBefore)
     {
-        Assert.Equal((output, padBefore), ShapeInference.Window(input, size, stride, (Model.Padding)padding));
+        Assert.Equal((output, padBefore), Windows.Output(input, size, stride, (Model.Padding)padding));
     }
 
     [Fact]
     public void Mnist_cnn_shapes_offsets_and_counts()
     {
-        LayerSpec L(LayerKind kind, int units = 0, int filters = 0, int kernel = 0, int pool = 0, int stride = 1, Model.Activation act = Model.Activation.Linear, double rate = 0) =>
-            new(kind, null, null, Units: units, Filters: filters, KernelSize: kernel, PoolSize: pool, Stride: stride, Padding: Model.Padding.Same, Activation: act, Rate: rate);
+        static LayerSpec L(string kind, params (string Name, object Value)[] arguments) =>
+            new(kind, null, null, arguments.Select(a => new LayerArgument(a.Name, a.Value)).ToEquatableArray());
+        var same = (int)Model.Padding.Same;
+        var relu = (int)Model.Activation.Relu;
         var spec = new NetworkSpec("", "Net", "Net", "public", LossKind.SparseCategoricalCrossentropy, null,
             new[]
             {
-                new LayerSpec(LayerKind.Input, null, null, Shape: new[] { 28, 28, 1 }.ToEquatableArray()),
-                L(LayerKind.Conv2D, filters: 16, kernel: 5, act: Model.Activation.Relu),
-                L(LayerKind.MaxPool2D, pool: 2, stride: 2),
-                L(LayerKind.Conv2D, filters: 32, kernel: 5, act: Model.Activation.Relu),
-                L(LayerKind.MaxPool2D, pool: 2, stride: 2),
-                L(LayerKind.Flatten),
-                L(LayerKind.Dense, units: 128, act: Model.Activation.Relu),
-                L(LayerKind.Dropout, rate: 0.4),
-                L(LayerKind.Dense, units: 10, act: Model.Activation.Softmax),
+                L("Input", ("shape", new[] { 28, 28, 1 }.ToEquatableArray())),
+                L("Conv2D", ("filters", 16), ("kernelSize", 5), ("padding", same), ("activation", relu)),
+                L("MaxPool2D", ("poolSize", 2), ("stride", 2)),
+                L("Conv2D", ("filters", 32), ("kernelSize", 5), ("padding", same), ("activation", relu)),
+                L("MaxPool2D", ("poolSize", 2), ("stride", 2)),
+                L("Flatten"),
+                L("Dense", ("units", 128), ("activation", relu)),
+                L("Dropout", ("rate", 0.4)),
+                L("Dense", ("units", 10), ("activation", (int)Model.Activation.Softmax)),
             }.ToEquatableArray(), default);
 
         var result = ShapeInference.Infer(spec);
@@ -54,6 +57,6 @@ public class ShapeInferenceTests
             [Shape.Image(28, 28, 16), Shape.Image(14, 14, 16), Shape.Image(14, 14, 32), Shape.Image(7, 7, 32), Shape.Vector(1568), Shape.Vector(128), Shape.Vector(128), Shape.Vector(10)],
             model.Layers.Select(l => l.Output));
         // Parameters sit back to back: kernel then bias, layer by layer.
-        Assert.Equal([0, 400, 416, 13216, 13248, 213952, 214080, 215360], model.Layers.Where(l => l.HasParameters).SelectMany(l => new[] { l.KernelOffset, l.BiasOffset }));
+        Assert.Equal([0, 400, 416, 13216, 13248, 213952, 214080, 215360], model.Layers.SelectMany(l => l.Parameters).Select(p => p.Offset));
     }
 }

@@ -30,12 +30,14 @@ public sealed partial class GeneratedKernelTests
         return data;
     }
 
-    /// <summary>The generated executor's <c>s_kernels</c>, in launch-index order.</summary>
+    /// <summary>The generated executor's kernel table (<c>K.Expressions</c>), in launch-index order.</summary>
     internal static string[] GeneratedKernels(Type network)
     {
         var executor = network.GetNestedType("CudaExecutor", BindingFlags.NonPublic)
             ?? throw new InvalidOperationException($"{network} has no generated CudaExecutor");
-        return (string[])executor.GetField("s_kernels", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        var table = executor.GetNestedType("K", BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException($"{network} has no kernel table K");
+        return (string[])table.GetField("Expressions", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
     }
 
     /// <summary>Kiln.Execution.CudaExecutor's own kernels, compiled into every network's module after the generated ones.</summary>
@@ -71,7 +73,9 @@ public sealed partial class GeneratedKernelTests
     public void The_declarations_here_generate_the_snapshot_kernels(string net)
     {
         var snapshot = Snapshot(net);
-        Assert.Equal(SnapshotKernel().Matches(snapshot).Select(m => m.Groups[1].Value), GeneratedKernels(Networks[net]));
+        var table = SnapshotKernel().Matches(snapshot).ToList();
+        Assert.Equal(Enumerable.Range(0, table.Count), table.Select(m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)));
+        Assert.Equal(table.Select(m => m.Groups[3].Value), GeneratedKernels(Networks[net]));
     }
 
     /// <summary>
@@ -91,11 +95,13 @@ public sealed partial class GeneratedKernelTests
         var ptx = System.Text.Encoding.UTF8.GetString(program.Image[..^1]);
         var parameters = PtxEntry().Matches(ptx).ToDictionary(m => m.Groups[1].Value, m => PtxParameter().Matches(m.Groups[2].Value).Select(p => p.Groups[1].Value).ToArray());
 
-        var launches = GeneratedLaunch().Matches(Snapshot(net));
+        var snapshot = Snapshot(net);
+        var constants = SnapshotKernel().Matches(snapshot).ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        var launches = GeneratedLaunch().Matches(snapshot);
         Assert.NotEmpty(launches);
         foreach (Match launch in launches)
         {
-            var kernel = names[int.Parse(launch.Groups[1].Value, CultureInfo.InvariantCulture)];
+            var kernel = names[constants[launch.Groups[1].Value]];
             var expected = parameters[program.GetLoweredName(kernel)];
             var arguments = TopLevelArguments(launch.Groups[2].Value);
             Assert.True(expected.Length == arguments.Length, $"{kernel} takes {expected.Length} parameters, but the launch passes {arguments.Length}: {launch.Value}");
@@ -144,10 +150,10 @@ public sealed partial class GeneratedKernelTests
         return File.ReadAllText(Assert.Single(Directory.GetFiles(baselines, "*.Cuda.g.cs.verified.txt")));
     }
 
-    [GeneratedRegex(@"""(kiln::[^""]+)"", // \d+")]
+    [GeneratedRegex(@"public const int (\w+) = (\d+); // (kiln::.+)$", RegexOptions.Multiline)]
     private static partial Regex SnapshotKernel();
 
-    [GeneratedRegex(@"Launch\((\d+), global::Kiln\.Runtime\.Cuda\.KernelGeometry\.\w+(?:\([^)]*\))?, (.*)\);")]
+    [GeneratedRegex(@"Launch\(K\.(\w+), global::Kiln\.Runtime\.Cuda\.KernelGeometry\.\w+(?:\([^)]*\))?, (.*)\);")]
     private static partial Regex GeneratedLaunch();
 
     [GeneratedRegex(@"\.entry\s+(\S+)\(([^)]*)\)")]

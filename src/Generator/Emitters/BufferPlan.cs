@@ -1,17 +1,18 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using Kiln.Generator.Layers;
 using Kiln.Generator.Model;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace Kiln.Generator.Emitters;
 
 /// <summary>
-/// Decides which layer outputs and gradients need storage and how they are named:
-/// Flatten is a view, dropout stores only while training, and gradients stop below the first trainable layer.
+/// Decides which layer outputs and gradients need storage and how they are named: views (Flatten) store nothing,
+/// gradients stop below the first trainable layer, and each descriptor adds the buffers it needs.
 /// With <c>pooledGradients</c> (the CPU), a Conv2D that feeds a MaxPool2D keeps its output gradient as a sparse
 /// PooledGradient instead of a dense buffer, and when the windows do not overlap the two run forward as one kernel, so
-/// the convolution's output needs no buffer at all.
+/// the convolution's output needs no buffer at all. This is the one place that fusion is decided.
 /// </summary>
 internal sealed class BufferPlan
 {
@@ -30,26 +31,23 @@ internal sealed class BufferPlan
         var layers = model.Layers;
         _ids = layers.Select(l => Local(l.Name)).ToArray();
         _gradientOwner = new string?[layers.Count];
-        _feedsPool = layers.Select(l => pooledGradients && l.Kind == LayerKind.Conv2D && l.Index + 1 < layers.Count && layers[l.Index + 1].Kind == LayerKind.MaxPool2D).ToArray();
+        _feedsPool = layers.Select(l => pooledGradients && l.Config is Conv2DConfig conv && Code.DerivativeFromOutput(conv.Activation)
+            && l.Index + 1 < layers.Count && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
         var pooled = new List<(string, LayerModel)>();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
-            var size = $"batch * {layer.Output.Size}";
             if (PoolsInForward(i))
             {
                 continue;
             }
-            if (layer.Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.Dropout)
+            if (!Registry.For(layer).IsView)
             {
-                buffers.Add(new Buffer("float", $"_{_ids[i]}", size));
+                buffers.Add(new Buffer("float", $"_{_ids[i]}", $"batch * {layer.Output.Size}"));
             }
-            if (layer.Kind == LayerKind.MaxPool2D)
-            {
-                buffers.Add(new Buffer("int", $"_{_ids[i]}_argmax", size));
-            }
+            buffers.AddRange(Registry.For(layer).ExtraBuffers(layer, this));
         }
         for (var i = 0; i < layers.Count; i++)
         {
@@ -57,8 +55,8 @@ internal sealed class BufferPlan
             {
                 continue;
             }
-            // A Flatten output's gradient is its input's gradient, viewed as a vector.
-            if (layers[i].Kind == LayerKind.Flatten && i > 0 && GradientNeeded(i - 1))
+            // A view's gradient is its input's gradient, viewed in its own shape.
+            if (Registry.For(layers[i]).IsView && i > 0 && GradientNeeded(i - 1))
             {
                 continue;
             }
@@ -75,20 +73,19 @@ internal sealed class BufferPlan
         }
         for (var i = 1; i < layers.Count; i++)
         {
-            if (layers[i].Kind == LayerKind.Flatten && _gradientOwner[i] is null)
+            if (Registry.For(layers[i]).IsView && _gradientOwner[i] is null)
             {
                 _gradientOwner[i] = _gradientOwner[i - 1];
             }
         }
-        if (layers.Any(l => l.Kind == LayerKind.Conv2D))
+        var scratch = pooledGradients
+            ? layers.Select(l => Registry.For(l).CpuScratch(l, this)).OfType<string>().ToList()
+            : [];
+        if (scratch.Count > 0)
         {
-            var sizes = layers.Where(l => l.Kind == LayerKind.Conv2D)
-                .Select(l => PoolsInForward(l.Index)
-                    ? $"global::Kiln.Runtime.Cpu.Conv2D.ScratchSize(batch, in s_{_ids[l.Index]}, in s_{_ids[l.Index + 1]})"
-                    : $"global::Kiln.Runtime.Cpu.Conv2D.ScratchSize(batch, in s_{_ids[l.Index]})");
-            buffers.Add(new Buffer("float", ScratchField, sizes.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})")));
+            buffers.Add(new Buffer("float", ScratchField, scratch.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})")));
         }
-        if (model.Last.Activation == Activation.Softmax)
+        if (Registry.For(model.Last).ActivationOf(model.Last) == Activation.Softmax)
         {
             buffers.Add(new Buffer("float", "_probabilities", $"batch * {model.OutputSize}"));
         }
@@ -105,7 +102,8 @@ internal sealed class BufferPlan
     public bool FeedsPool(int index) => index >= 0 && _feedsPool[index];
 
     /// <summary>Whether the Conv2D at <paramref name="index"/> and its max pool run forward as one kernel (non-overlapping windows).</summary>
-    public bool PoolsInForward(int index) => FeedsPool(index) && _model.Layers[index + 1].Stride == _model.Layers[index + 1].PoolSize;
+    public bool PoolsInForward(int index) =>
+        FeedsPool(index) && _model.Layers[index + 1].Config is MaxPool2DConfig pool && pool.Stride == pool.PoolSize;
 
     /// <summary>
     /// Whether the Conv2D at <paramref name="index"/> takes its weight gradient straight from its pool's tensors
@@ -117,8 +115,14 @@ internal sealed class BufferPlan
     /// <summary>The field holding the sparse output gradient of the convolution at <paramref name="index"/>.</summary>
     public string PooledGradient(int index) => $"_d_{_ids[index]}_pooled";
 
-    /// <summary>The field keeping the Conv2D at <paramref name="layer"/>'s Winograd-transformed kernel between calls.</summary>
-    public string TransformedKernel(LayerModel layer) => $"_{_ids[layer.Index]}_transformed";
+    /// <summary>A per-layer field or buffer named after the layer: <c>_conv2d_transformed</c>, <c>_max_pooling2d_argmax</c>.</summary>
+    public string Field(LayerModel layer, string suffix) => $"_{_ids[layer.Index]}_{suffix}";
+
+    /// <summary>The layer after <paramref name="layer"/>.</summary>
+    public LayerModel Next(LayerModel layer) => _model.Layers[layer.Index + 1];
+
+    /// <summary>The static geometry of a convolution or pool.</summary>
+    public string Geometry(LayerModel layer) => $"s_{Identifier(layer.Name)}";
 
     /// <summary>The local that names a layer's output.</summary>
     public string Output(LayerModel layer) => _ids[layer.Index];
@@ -130,13 +134,15 @@ internal sealed class BufferPlan
 
     public string Span(LayerModel layer) => $"View(_{_ids[layer.Index]}, batch * {layer.Output.Size})";
     public string GradientSpan(LayerModel layer) => $"View(_d_{_ids[layer.Index]}, batch * {layer.Output.Size})";
-    public string ArgmaxSpan(LayerModel layer) => $"View(_{_ids[layer.Index]}_argmax, batch * {layer.Output.Size})";
+
+    /// <summary>A per-layer buffer (see <see cref="Field"/>) viewed at <paramref name="length"/>.</summary>
+    public string FieldSpan(LayerModel layer, string suffix, string length) => $"View({Field(layer, suffix)}, {length})";
 
     /// <summary>Whether backpropagation must produce the gradient of layer <paramref name="index"/>'s output.</summary>
     public bool GradientNeeded(int index) => index == _model.Layers.Count - 1 || NeedsInputGradient(index + 1);
 
     /// <summary>Whether anything below layer <paramref name="index"/> has parameters to train.</summary>
-    public bool NeedsInputGradient(int index) => _model.Layers.Take(index).Any(l => l.HasParameters);
+    public bool NeedsInputGradient(int index) => _model.Layers.Take(index).Any(l => l.HasTrainable);
 
     public static string Identifier(string name)
     {

@@ -1,4 +1,5 @@
-using System.Collections.Generic;
+using System.Linq;
+using Kiln.Generator.Layers;
 using Kiln.Generator.Model;
 
 namespace Kiln.Generator.Emitters;
@@ -10,7 +11,7 @@ namespace Kiln.Generator.Emitters;
 /// </summary>
 internal static class CudaEmitter
 {
-    private const string Geometry = "global::Kiln.Runtime.Cuda.KernelGeometry";
+    private const string Geometry = Code.CudaGeometry;
 
     public static string Emit(NetworkModel model)
     {
@@ -35,22 +36,29 @@ internal static class CudaEmitter
         w.Line();
         w.Line("/// <summary>The network on a GPU: every kernel is a template of the kernel library instantiated with this network's shapes.</summary>");
         w.Line(NetworkEmitter.GeneratedCodeAttribute);
-        w.Open("private sealed class CudaExecutor(global::Kiln.Execution.ExecutorContext context) : global::Kiln.Execution.CudaExecutor(context, s_kernels)");
-        w.Line("// NVRTC name expressions: the shapes are template arguments, so every loop bound is a compile-time constant.");
-        w.Line("private static readonly string[] s_kernels =");
-        w.Line("[");
-        for (var i = 0; i < kernels.Names.Count; i++)
+        w.Open("private sealed class CudaExecutor(global::Kiln.Execution.ExecutorContext context) : global::Kiln.Execution.CudaExecutor(context, K.Expressions)");
+        w.Line("/// <summary>");
+        w.Line("/// The kernels this network launches, by name; each constant indexes <see cref=\"Expressions\"/>, the NVRTC name");
+        w.Line("/// expressions whose template arguments are the shapes, so every loop bound is a compile-time constant.");
+        w.Line("/// </summary>");
+        w.Open("private static class K");
+        for (var i = 0; i < kernels.Kernels.Count; i++)
         {
-            w.Line($"    \"{kernels.Names[i]}\", // {i}");
+            w.Line($"public const int {kernels.Kernels[i].Constant} = {i}; // {kernels.Kernels[i].Expression}");
+        }
+        w.Line();
+        w.Line("public static readonly string[] Expressions =");
+        w.Line("[");
+        foreach (var (_, expression) in kernels.Kernels)
+        {
+            w.Line($"    \"{expression}\",");
         }
         w.Line("];");
+        w.Close();
         w.Line();
         foreach (var buffer in plan.Buffers)
         {
-            if (buffer.Field != BufferPlan.ScratchField)
-            {
-                w.Line($"private global::Kiln.Runtime.Cuda.DeviceBuffer<{buffer.Type}> {buffer.Field} = null!;");
-            }
+            w.Line($"private global::Kiln.Runtime.Cuda.DeviceBuffer<{buffer.Type}> {buffer.Field} = null!;");
         }
         var workspace = WorkspaceSize(model);
         if (workspace is not null)
@@ -62,10 +70,7 @@ internal static class CudaEmitter
         w.Open("protected override void Allocate(int batch)");
         foreach (var buffer in plan.Buffers)
         {
-            if (buffer.Field != BufferPlan.ScratchField)
-            {
-                w.Line($"{buffer.Field} = AllocateBatch<{buffer.Type}>((long){buffer.SizeExpression});");
-            }
+            w.Line($"{buffer.Field} = AllocateBatch<{buffer.Type}>((long){buffer.SizeExpression});");
         }
         if (workspace is not null)
         {
@@ -83,20 +88,11 @@ internal static class CudaEmitter
         return w.ToString();
     }
 
-    /// <summary>The workspace's size in floats as a C# expression of batch (the largest conv layer's), or null without conv layers.</summary>
-    private static string? WorkspaceSize(NetworkModel model)
-    {
-        string? size = null;
-        foreach (var layer in model.Layers)
-        {
-            if (layer.Kind == LayerKind.Conv2D)
-            {
-                var one = $"{Geometry}.Conv2DWeightWorkspace(batch, {layer.Output.Height}, {layer.Output.Width}, {layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels})";
-                size = size is null ? one : $"global::System.Math.Max({size}, {one})";
-            }
-        }
-        return size;
-    }
+    /// <summary>The workspace's size in floats as a C# expression of batch (the largest layer's), or null when no layer needs one.</summary>
+    private static string? WorkspaceSize(NetworkModel model) => model.Layers
+        .Select(l => Registry.For(l).CudaWorkspace(l))
+        .OfType<string>()
+        .Aggregate((string?)null, (size, one) => size is null ? one : $"global::System.Math.Max({size}, {one})");
 
     private static void EmitForward(IndentedWriter w, NetworkModel model, BufferPlan plan, KernelTable kernels)
     {
@@ -104,34 +100,9 @@ internal static class CudaEmitter
         var input = "Input";
         foreach (var layer in model.Layers)
         {
-            var output = plan.Output(layer);
-            var act = ActCode(layer.Activation);
             w.Line($"// {layer.Name}: {layer.Input} → {layer.Output}");
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    w.Line($"var {output} = _{output}.Pointer;");
-                    w.Line($"Launch({kernels.Get($"kiln::dense_forward<{layer.Input.Size}, {layer.Units}, {act}>")}, {Geometry}.DenseForward(batch, {layer.Input.Size}, {layer.Units}), {input}, Parameters({layer.KernelOffset}), Parameters({layer.BiasOffset}), {output}, batch);");
-                    break;
-                case LayerKind.Conv2D:
-                    w.Line($"var {output} = _{output}.Pointer;");
-                    w.Line($"Launch({kernels.Get($"kiln::conv2d_forward<{ConvArgs(layer)}, {act}>")}, {Geometry}.Conv2DForward(batch, {layer.Output.Height}, {layer.Output.Width}, {layer.Output.Channels}), {input}, Parameters({layer.KernelOffset}), Parameters({layer.BiasOffset}), {output}, batch);");
-                    break;
-                case LayerKind.MaxPool2D:
-                    w.Line($"var {output} = _{output}.Pointer;");
-                    w.Line($"Launch({kernels.Get($"kiln::maxpool2d_forward<{PoolArgs(layer)}>")}, {Geometry}.MaxPool2DForward(batch, {layer.Output.Height}, {layer.Output.Width}, {layer.Output.Channels}), {input}, {output}, _{output}_argmax.Pointer, batch);");
-                    break;
-                case LayerKind.Flatten:
-                    w.Line($"var {output} = {input};");
-                    break;
-                case LayerKind.Dropout:
-                    w.Line($"var {output} = training ? _{output}.Pointer : {input};");
-                    w.Open("if (training)");
-                    w.Line($"Launch({kernels.Get($"kiln::dropout_forward<{layer.Output.Size}>")}, {Geometry}.Elementwise(batch * {layer.Output.Size}L), {input}, {output}, batch, LayerSeed({layer.Index}), StepCounter, {Float(layer.Rate)});");
-                    w.Close();
-                    break;
-            }
-            input = output;
+            Registry.For(layer).EmitCudaForward(new CudaForward(w, plan, kernels, layer, input));
+            input = plan.Output(layer);
         }
         w.Line($"_output = {input};");
         w.Close();
@@ -143,8 +114,8 @@ internal static class CudaEmitter
     private static void EmitLoss(IndentedWriter w, NetworkModel model, BufferPlan plan, KernelTable kernels)
     {
         var size = model.OutputSize;
-        var softmax = model.Last.Activation == Activation.Softmax;
-        var gradient = $"_d_{plan.Output(model.Last)}.Pointer";
+        var softmax = Registry.For(model.Last).ActivationOf(model.Last) == Activation.Softmax;
+        var gradient = $"_{plan.Gradient(model.Last.Index)}.Pointer";
         w.Open("protected override void Loss(int batch)");
         switch (model.Loss)
         {
@@ -173,14 +144,15 @@ internal static class CudaEmitter
         w.Close();
     }
 
-    /// <summary>The buffer that stores the inference-mode output of the last layer.</summary>
+    /// <summary>The buffer that stores the inference-mode output of the last layer (views and dropout pass their input on).</summary>
     private static string OutputBuffer(NetworkModel model, BufferPlan plan)
     {
         for (var i = model.Layers.Count - 1; i >= 0; i--)
         {
-            if (model.Layers[i].Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool2D)
+            var layer = model.Layers[i];
+            if (!Registry.For(layer).IsView && layer.Config is not DropoutConfig)
             {
-                return $"_{plan.Output(model.Layers[i])}";
+                return $"_{plan.Output(layer)}";
             }
         }
         return "InputBuffer";
@@ -190,107 +162,42 @@ internal static class CudaEmitter
     {
         var layers = model.Layers;
         w.Open("protected override void Backward(int batch)");
-        var declarations = new List<(string Name, string Line)>();
-        var body = new IndentedWriter();
-        var inputs = new string[layers.Count];
+        var locals = new Locals();
         var previous = "Input";
         foreach (var layer in layers)
         {
-            inputs[layer.Index] = previous;
             var output = plan.Output(layer);
-            declarations.Add((output, layer.Kind == LayerKind.Flatten ? $"var {output} = {previous};" : $"var {output} = _{output}.Pointer;"));
+            if (Registry.For(layer).IsView)
+            {
+                locals.Declare(output, $"var {output} = {previous};", previous);
+            }
+            else
+            {
+                locals.Declare(output, $"var {output} = _{output}.Pointer;");
+            }
             previous = output;
         }
         foreach (var layer in layers)
         {
             if (plan.GradientNeeded(layer.Index) && plan.OwnsGradient(layer.Index))
             {
-                declarations.Add((plan.Gradient(layer.Index)!, $"var {plan.Gradient(layer.Index)} = _{plan.Gradient(layer.Index)}.Pointer;"));
+                locals.Declare(plan.Gradient(layer.Index)!, $"var {plan.Gradient(layer.Index)} = _{plan.Gradient(layer.Index)}.Pointer;");
             }
         }
+        var body = new IndentedWriter();
         for (var i = layers.Count - 1; i >= 0; i--)
         {
             var layer = layers[i];
-            var dy = plan.Gradient(i)!;
-            var dx = plan.NeedsInputGradient(i) ? plan.Gradient(i - 1) : null;
-            var x = inputs[i];
-            var headFused = i == layers.Count - 1 && layer.Activation == Activation.Softmax;
             body.Line($"// {layer.Name}");
-            if (layer.Kind is LayerKind.Dense or LayerKind.Conv2D && !headFused && layer.Activation != Activation.Linear)
-            {
-                body.Line($"Launch({kernels.Get($"kiln::activation_backward<{layer.Output.Size}, {ActCode(layer.Activation)}>")}, {Geometry}.Elementwise(batch * {layer.Output.Size}L), {plan.Output(layer)}, {dy}, batch);");
-            }
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    body.Line($"Launch({kernels.Get($"kiln::dense_backward_weights<{layer.Input.Size}, {layer.Units}>")}, {Geometry}.DenseBackwardWeights(batch, {layer.Input.Size}, {layer.Units}), {x}, {dy}, Gradients({layer.KernelOffset}), Gradients({layer.BiasOffset}), batch);");
-                    if (dx is not null)
-                    {
-                        body.Line($"Launch({kernels.Get($"kiln::dense_backward_data<{layer.Input.Size}, {layer.Units}>")}, {Geometry}.DenseBackwardData(batch, {layer.Input.Size}, {layer.Units}), {dy}, Parameters({layer.KernelOffset}), {dx}, batch);");
-                    }
-                    break;
-                case LayerKind.Conv2D:
-                    var weights = layer.KernelSize * layer.KernelSize * layer.Input.Channels * layer.Output.Channels;
-                    body.Line($"Launch({kernels.Get($"kiln::conv2d_backward_weights<{ConvArgs(layer)}>")}, {Geometry}.Conv2DBackwardWeights(batch, {layer.Output.Height}, {layer.Output.Width}, {layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels}), {x}, {dy}, _workspace.Pointer, batch);");
-                    body.Line($"Launch({kernels.Get($"kiln::conv2d_weight_grad_reduce<{weights}, {layer.Output.Channels}>")}, {Geometry}.Conv2DWeightGradReduce({layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels}), _workspace.Pointer, Gradients({layer.KernelOffset}), Gradients({layer.BiasOffset}), {Geometry}.WeightSplits(batch, {layer.Output.Height}, {layer.Output.Width}));");
-                    if (dx is not null)
-                    {
-                        body.Line($"Launch({kernels.Get($"kiln::conv2d_backward_data<{ConvArgs(layer)}>")}, {Geometry}.Conv2DBackwardData(batch, {layer.Input.Height}, {layer.Input.Width}, {layer.Input.Channels}), {dy}, Parameters({layer.KernelOffset}), {dx}, batch);");
-                    }
-                    break;
-                case LayerKind.MaxPool2D when dx is not null:
-                    body.Line($"Launch({kernels.Get($"kiln::maxpool2d_backward<{PoolArgs(layer)}>")}, {Geometry}.MaxPool2DBackward(batch, {layer.Input.Height}, {layer.Input.Width}, {layer.Input.Channels}), {dy}, _{plan.Output(layer)}_argmax.Pointer, {dx}, batch);");
-                    break;
-                case LayerKind.Dropout when dx is not null:
-                    body.Line($"Launch({kernels.Get($"kiln::dropout_backward<{layer.Output.Size}>")}, {Geometry}.Elementwise(batch * {layer.Output.Size}L), {dy}, {dx}, batch, LayerSeed({layer.Index}), StepCounter, {Float(layer.Rate)});");
-                    break;
-                case LayerKind.Flatten:
-                    body.Line("// a view: its gradient is its input's gradient");
-                    break;
-            }
-            if (dx is null)
+            var context = new CudaBackward(body, model, plan, kernels, layer, locals);
+            Registry.For(layer).EmitCudaBackward(context);
+            if (!context.HasDx)
             {
                 break;
             }
         }
-        NetworkEmitter.DeclareUsed(w, declarations, body.ToString());
+        locals.Write(w);
         w.Lines(body.ToString());
         w.Close();
-    }
-
-    private static string ConvArgs(LayerModel l) =>
-        $"{l.Input.Height}, {l.Input.Width}, {l.Input.Channels}, {l.Output.Height}, {l.Output.Width}, {l.Output.Channels}, {l.KernelSize}, {l.Stride}, {l.PadTop}, {l.PadLeft}";
-
-    private static string PoolArgs(LayerModel l) =>
-        $"{l.Input.Height}, {l.Input.Width}, {l.Input.Channels}, {l.Output.Height}, {l.Output.Width}, {l.PoolSize}, {l.Stride}, {l.PadTop}, {l.PadLeft}";
-
-    // Codes of the Act template parameter in Kernels/00_common.cu.
-    private static int ActCode(Activation a) => a switch
-    {
-        Activation.Relu => 1,
-        Activation.Sigmoid => 2,
-        Activation.Tanh => 3,
-        _ => 0,
-    };
-
-    private static string Float(double value) => ((float)value).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
-
-    /// <summary>Name expressions in first-use order; identical layers share one instantiation.</summary>
-    private sealed class KernelTable
-    {
-        private readonly Dictionary<string, int> _indices = new();
-
-        public List<string> Names { get; } = [];
-
-        public int Get(string name)
-        {
-            if (!_indices.TryGetValue(name, out var index))
-            {
-                index = Names.Count;
-                _indices[name] = index;
-                Names.Add(name);
-            }
-            return index;
-        }
     }
 }

@@ -1,16 +1,14 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
-using System.Text;
+using Kiln.Generator.Layers;
 using Kiln.Generator.Model;
-using Microsoft.CodeAnalysis.CSharp;
 
 namespace Kiln.Generator.Emitters;
 
-/// <summary>Emits the C# half of a network: constants, parameter table, and the specialised CPU executor.</summary>
+/// <summary>Emits the C# half of a network: constants, parameter and layer tables, and the specialised CPU executor.</summary>
 internal static class NetworkEmitter
 {
-    private const string Cpu = "global::Kiln.Runtime.Cpu";
+    private const string Cpu = Code.Cpu;
     private static readonly string Version = typeof(NetworkEmitter).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
 
     public static string GeneratedCodeAttribute => $"[global::System.CodeDom.Compiler.GeneratedCode(\"Kiln.Generator\", \"{Version}\")]";
@@ -48,18 +46,9 @@ internal static class NetworkEmitter
     private static string Describe(NetworkModel model)
     {
         var parts = new List<string> { $"Input{model.InputShape}" };
-        parts.AddRange(model.Layers.Select(Signature));
+        parts.AddRange(model.Layers.Select(l => Registry.For(l).Signature(l)));
         return "Kiln network: " + string.Join(" → ", parts) + ".";
     }
-
-    private static string Signature(LayerModel l) => l.Kind switch
-    {
-        LayerKind.Dense => $"Dense({l.Units}, {l.Activation})",
-        LayerKind.Conv2D => $"Conv2D({l.Output.Channels}, {l.KernelSize}, {l.Padding}, {l.Activation}{(l.Stride != 1 ? $", stride {l.Stride}" : "")})",
-        LayerKind.MaxPool2D => $"MaxPool2D({l.PoolSize}, {l.Stride}, {l.Padding})",
-        LayerKind.Dropout => $"Dropout({F(l.Rate)})",
-        _ => l.Kind.ToString(),
-    };
 
     private static void EmitConstants(IndentedWriter w, NetworkModel model)
     {
@@ -67,7 +56,14 @@ internal static class NetworkEmitter
         w.Line($"public const int InputSize = {model.InputShape.Size};");
         w.Line("/// <summary>Floats per output (class probabilities for a softmax head).</summary>");
         w.Line($"public const int OutputSize = {model.OutputSize};");
-        w.Line("/// <summary>Trainable parameters, all in one flat buffer.</summary>");
+        if (model.TrainableParameterCount == model.ParameterCount)
+        {
+            w.Line("/// <summary>Trainable parameters, all in one flat buffer.</summary>");
+        }
+        else
+        {
+            w.Line($"/// <summary>Parameters in the flat buffer: {Code.I(model.TrainableParameterCount)} trainable first, then the non-trainable ones.</summary>");
+        }
         w.Line($"public const int ParameterCount = {model.ParameterCount};");
         w.Line("/// <summary>The Keras-style summary of the network, computed at compile time.</summary>");
         w.Line("public const string Summary = \"\"\"");
@@ -76,72 +72,36 @@ internal static class NetworkEmitter
         w.Line();
         w.Line("private static readonly global::Kiln.NetworkInfo s_info = new(");
         w.Line($"    name: \"{model.ClassName}\",");
-        w.Line($"    inputShape: [{Dims(model.InputShape)}],");
+        w.Line($"    inputShape: [{Code.Dims(model.InputShape)}],");
         w.Line($"    outputSize: OutputSize,");
         w.Line($"    loss: global::Kiln.Loss.{model.Loss},");
         w.Line("    summary: Summary,");
         w.Line("    parameters:");
         w.Line("    [");
-        foreach (var layer in model.Layers.Where(l => l.HasParameters))
+        foreach (var (layer, p) in model.Layers.SelectMany(l => l.Parameters.Select(p => (l, p))).OrderBy(x => x.p.Offset))
         {
-            var (fanIn, fanOut) = layer.Kind == LayerKind.Dense
-                ? (layer.Input.Size, layer.Units)
-                : (layer.KernelSize * layer.KernelSize * layer.Input.Channels, layer.KernelSize * layer.KernelSize * layer.Output.Channels);
-            var kernelShape = layer.Kind == LayerKind.Dense
-                ? $"{layer.Input.Size}, {layer.Units}"
-                : $"{layer.KernelSize}, {layer.KernelSize}, {layer.Input.Channels}, {layer.Output.Channels}";
-            w.Line($"        new(\"{layer.Name}.kernel\", [{kernelShape}], offset: {layer.KernelOffset}, fanIn: {fanIn}, fanOut: {fanOut}),");
-            w.Line($"        new(\"{layer.Name}.bias\", [{layer.BiasLength}], offset: {layer.BiasOffset}),");
+            w.Line($"        new(\"{layer.Name}.{p.Tensor}\", [{string.Join(", ", p.Shape)}], offset: {p.Offset}{ParameterExtras(p)}),");
         }
         w.Line("    ],");
         w.Line("    layers:");
         w.Line("    [");
         foreach (var layer in model.Layers)
         {
-            var config = string.Join(", ", Config(layer).Select(c => $"[\"{c.Key}\"] = {c.Value}"));
-            w.Line($"        new(\"{layer.Name}\", \"{layer.TypeName}\", [{Dims(layer.Input)}], [{Dims(layer.Output)}], new global::System.Collections.Generic.Dictionary<string, object> {{ {config} }}),");
+            var config = string.Join(", ", Registry.For(layer).KerasConfig(layer).Select(c => $"[\"{c.Key}\"] = {c.Value}"));
+            w.Line($"        new(\"{layer.Name}\", \"{layer.TypeName}\", [{Code.Dims(layer.Input)}], [{Code.Dims(layer.Output)}], new global::System.Collections.Generic.Dictionary<string, object> {{ {config} }}),");
         }
         w.Line("    ]);");
     }
 
-    /// <summary>Keras' <c>get_config()</c> keys of a layer, as C# literals.</summary>
-    private static IEnumerable<KeyValuePair<string, string>> Config(LayerModel l)
+    private static string ParameterExtras(ParameterModel p)
     {
-        static KeyValuePair<string, string> Of(string key, string value) => new(key, value);
-        static string Str(string value) => $"\"{value}\"";
-        static string Act(Activation a) => Str(a.ToString().ToLowerInvariant());
-        static string Pad(Padding p) => Str(p.ToString().ToLowerInvariant());
-        switch (l.Kind)
+        var extras = p.FanIn > 0 ? $", fanIn: {p.FanIn}, fanOut: {p.FanOut}" : "";
+        if (p.Init == "Ones")
         {
-            case LayerKind.Dense:
-                yield return Of("units", I(l.Units));
-                yield return Of("activation", Act(l.Activation));
-                yield return Of("use_bias", "true");
-                break;
-            case LayerKind.Conv2D:
-                yield return Of("filters", I(l.Output.Channels));
-                yield return Of("kernel_size", I(l.KernelSize));
-                yield return Of("strides", I(l.Stride));
-                yield return Of("padding", Pad(l.Padding));
-                yield return Of("pad_top", I(l.PadTop));
-                yield return Of("pad_left", I(l.PadLeft));
-                yield return Of("activation", Act(l.Activation));
-                yield return Of("use_bias", "true");
-                break;
-            case LayerKind.MaxPool2D:
-                yield return Of("pool_size", I(l.PoolSize));
-                yield return Of("strides", I(l.Stride));
-                yield return Of("padding", Pad(l.Padding));
-                yield return Of("pad_top", I(l.PadTop));
-                yield return Of("pad_left", I(l.PadLeft));
-                break;
-            case LayerKind.Dropout:
-                yield return Of("rate", F(l.Rate) + "f");
-                break;
+            extras += ", init: global::Kiln.ParameterInit.Ones";
         }
+        return p.Trainable ? extras : extras + ", trainable: false";
     }
-
-    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static void EmitCpuExecutor(IndentedWriter w, NetworkModel model, BufferPlan plan)
     {
@@ -151,23 +111,18 @@ internal static class NetworkEmitter
 
         foreach (var layer in model.Layers)
         {
-            if (layer.Kind == LayerKind.Conv2D)
-            {
-                w.Line($"private static readonly {Cpu}.ConvGeometry {Geometry(layer)} = new({layer.Input.Height}, {layer.Input.Width}, {layer.Input.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.Output.Channels}, {layer.KernelSize}, {layer.Stride}, {layer.PadTop}, {layer.PadLeft});");
-            }
-            else if (layer.Kind == LayerKind.MaxPool2D)
-            {
-                w.Line($"private static readonly {Cpu}.PoolGeometry {Geometry(layer)} = new({layer.Input.Height}, {layer.Input.Width}, {layer.Input.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.PoolSize}, {layer.Stride}, {layer.PadTop}, {layer.PadLeft});");
-            }
+            Registry.For(layer).EmitCpuFields(w, layer, plan);
         }
-        if (model.Layers.Any(l => l.Kind == LayerKind.Conv2D))
+        var state = new IndentedWriter();
+        foreach (var layer in model.Layers)
+        {
+            Registry.For(layer).EmitCpuState(state, layer, plan);
+        }
+        if (state.ToString().Length > 0)
         {
             w.Line();
             w.Line("// Each convolution's kernel as Winograd transforms it, reused while the kernel is unchanged (predictions, evaluation).");
-            foreach (var layer in model.Layers.Where(l => l.Kind == LayerKind.Conv2D))
-            {
-                w.Line($"private readonly {Cpu}.TransformedKernel {plan.TransformedKernel(layer)} = new();");
-            }
+            w.Lines(state.ToString());
         }
         w.Line();
         w.Line("// Layer outputs and their gradients, sized for the largest batch seen so far.");
@@ -188,21 +143,18 @@ internal static class NetworkEmitter
         }
         foreach (var (field, pool) in plan.PooledGradients)
         {
-            w.Line($"{field} = new {Cpu}.PooledGradient(batch, in {Geometry(pool)});");
+            w.Line($"{field} = new {Cpu}.PooledGradient(batch, in {plan.Geometry(pool)});");
         }
         w.Close();
         w.Line();
 
         EmitForward(w, model, plan);
         w.Line();
-        EmitHeads(w, model, plan);
+        HeadEmitter.EmitCpu(w, model, plan);
         w.Line();
         EmitBackward(w, model, plan);
         w.Close();
     }
-
-    // Only the backward pass reads a pool's argmax: predictions and evaluation pass an empty span, which is not written.
-    private static string TrainingArgmax(BufferPlan plan, LayerModel pool) => $"training ? {plan.ArgmaxSpan(pool)} : default";
 
     private static void EmitForward(IndentedWriter w, NetworkModel model, BufferPlan plan)
     {
@@ -212,92 +164,17 @@ internal static class NetworkEmitter
         var input = "x";
         foreach (var layer in model.Layers)
         {
+            var descriptor = Registry.For(layer);
             w.Line();
-            w.Line($"// {layer.Name}: {Signature(layer)}, {layer.Input} → {layer.Output}");
-            var output = plan.Output(layer);
-            var act = Epilogue(layer.Activation);
-            if (plan.PoolsInForward(layer.Index))
+            w.Line($"// {layer.Name}: {descriptor.Signature(layer)}, {layer.Input} → {layer.Output}");
+            descriptor.EmitCpuForward(new CpuForward(w, model, plan, layer, input));
+            if (!plan.PoolsInForward(layer.Index))
             {
-                // The pool below convolves and pools in one pass; this layer's output is never stored.
-                w.Line("// computed with the pooling below (Conv2D.ForwardPooled)");
-                continue;
+                input = plan.Output(layer);
             }
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.Dense.Forward({input}, {Kernel(layer, "p")}, {Bias(layer, "p")}, {output}, batch, {layer.Input.Size}, {layer.Units}, {act});");
-                    break;
-                case LayerKind.Conv2D:
-                    w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.Conv2D.Forward({input}, {Kernel(layer, "p")}, {Bias(layer, "p")}, {output}, batch, in {Geometry(layer)}, {act}, {BufferPlan.ScratchField}, {plan.TransformedKernel(layer)});");
-                    break;
-                case LayerKind.MaxPool2D when plan.PoolsInForward(layer.Index - 1):
-                    var conv = model.Layers[layer.Index - 1];
-                    w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.Conv2D.ForwardPooled({input}, {Kernel(conv, "p")}, {Bias(conv, "p")}, {output}, {TrainingArgmax(plan, layer)}, batch, in {Geometry(conv)}, {Epilogue(conv.Activation)}, in {Geometry(layer)}, {BufferPlan.ScratchField}, {plan.TransformedKernel(conv)});");
-                    break;
-                case LayerKind.MaxPool2D:
-                    w.Line($"var {output} = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.MaxPool2D.Forward({input}, {output}, {TrainingArgmax(plan, layer)}, batch, in {Geometry(layer)});");
-                    break;
-                case LayerKind.Flatten:
-                    w.Line($"global::System.ReadOnlySpan<float> {output} = {input};");
-                    break;
-                case LayerKind.Dropout:
-                    w.Line($"global::System.ReadOnlySpan<float> {output} = {input};");
-                    w.Open("if (training)");
-                    w.Line($"var kept = {plan.Span(layer)};");
-                    w.Line($"{Cpu}.Dropout.Forward({input}, kept, {F(layer.Rate)}f, LayerSeed({layer.Index}), Step);");
-                    w.Line($"{output} = kept;");
-                    w.Close();
-                    break;
-            }
-            input = output;
         }
         w.Line();
         w.Line($"return {input};");
-        w.Close();
-    }
-
-    private static void EmitHeads(IndentedWriter w, NetworkModel model, BufferPlan plan)
-    {
-        var size = model.OutputSize;
-        var softmax = model.Last.Activation == Activation.Softmax;
-        var gradient = plan.GradientSpan(model.Last);
-
-        w.Open("protected override void Infer(global::System.ReadOnlySpan<float> x, int batch, global::System.Span<float> y)");
-        w.Line("var output = Forward(x, batch, training: false);");
-        w.Line(softmax ? $"{Cpu}.Losses.Softmax(output, y, batch, {size});" : "output.CopyTo(y);");
-        w.Close();
-        w.Line();
-
-        w.Open("protected override double TrainBatch(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct)");
-        w.Line("var loss = Loss(Forward(x, batch, training: true), labels, targets, batch, out correct);");
-        w.Line("Backward(x, batch);");
-        w.Line("return loss;");
-        w.Close();
-        w.Line();
-
-        w.Line("protected override double EvaluateBatch(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct) =>");
-        w.Line("    Loss(Forward(x, batch, training: false), labels, targets, batch, out correct);");
-        w.Line();
-
-        w.Line($"/// <summary>{model.Loss}: the summed loss of the batch; leaves the gradient of the {(softmax ? "logits" : "output")} in the last layer's gradient buffer.</summary>");
-        w.Open("private double Loss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct)");
-        switch (model.Loss)
-        {
-            case LossKind.SparseCategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
-                break;
-            case LossKind.CategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
-                break;
-            default:
-                w.Line("correct = 0;");
-                w.Line($"return {Cpu}.Losses.MeanSquaredError(output, targets, {gradient}, batch, {size});");
-                break;
-        }
         w.Close();
     }
 
@@ -306,139 +183,46 @@ internal static class NetworkEmitter
         var layers = model.Layers;
         w.Line("/// <summary>Backpropagates the loss gradient into <see cref=\"global::Kiln.Execution.CpuExecutor.Gradients\"/>, last layer first.</summary>");
         w.Open("private void Backward(global::System.ReadOnlySpan<float> x, int batch)");
-        var declarations = new List<(string Name, string Line)>();
-        var body = new IndentedWriter();
-
-        // The training-mode outputs each layer read, as views.
-        var inputs = new string[layers.Count];
+        var locals = new Locals();
         var previous = "x";
         foreach (var layer in layers)
         {
-            inputs[layer.Index] = previous;
             var output = plan.Output(layer);
-            declarations.Add((output, layer.Kind == LayerKind.Flatten
-                ? $"global::System.ReadOnlySpan<float> {output} = {previous};"
-                : $"global::System.ReadOnlySpan<float> {output} = {plan.Span(layer)};"));
+            if (Registry.For(layer).IsView)
+            {
+                locals.Declare(output, $"global::System.ReadOnlySpan<float> {output} = {previous};", previous);
+            }
+            else
+            {
+                locals.Declare(output, $"global::System.ReadOnlySpan<float> {output} = {plan.Span(layer)};");
+            }
             previous = output;
         }
         foreach (var layer in layers)
         {
             if (plan.GradientNeeded(layer.Index) && plan.OwnsGradient(layer.Index))
             {
-                declarations.Add((plan.Gradient(layer.Index)!, $"var {plan.Gradient(layer.Index)} = {plan.GradientSpan(layer)};"));
+                locals.Declare(plan.Gradient(layer.Index)!, $"var {plan.Gradient(layer.Index)} = {plan.GradientSpan(layer)};");
             }
         }
 
+        var body = new IndentedWriter();
         for (var i = layers.Count - 1; i >= 0; i--)
         {
             var layer = layers[i];
-            var dy = plan.Gradient(i)!;
-            var dx = plan.NeedsInputGradient(i) ? plan.Gradient(i - 1) : null;
-            var x = inputs[i];
             body.Line();
             body.Line($"// {layer.Name}");
-            var headFused = i == layers.Count - 1 && layer.Activation == Activation.Softmax;
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    if (!headFused && layer.Activation != Activation.Linear)
-                    {
-                        body.Line($"{Cpu}.Activations.Backward({plan.Output(layer)}, {dy}, {Epilogue(layer.Activation)});");
-                    }
-                    body.Line($"{Cpu}.Dense.BackwardWeights({x}, {dy}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, {layer.Input.Size}, {layer.Units});");
-                    if (dx is not null)
-                    {
-                        body.Line($"{Cpu}.Dense.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, {layer.Input.Size}, {layer.Units});");
-                    }
-                    break;
-                case LayerKind.Conv2D when plan.ReadsPoolDirectly(i):
-                    var pool = layers[i + 1];
-                    body.Line($"{Cpu}.Conv2D.BackwardWeightsThroughPool({x}, {plan.Gradient(i + 1)}, {plan.Output(pool)}, {plan.ArgmaxSpan(pool)}, {Epilogue(layer.Activation)}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, in {Geometry(layer)}, in {Geometry(pool)}, {BufferPlan.ScratchField});");
-                    break;
-                case LayerKind.Conv2D:
-                    if (plan.FeedsPool(i))
-                    {
-                        // The pool below already applied the activation's derivative (MaxPool2D.BackwardToConvolution).
-                        dy = plan.PooledGradient(i);
-                    }
-                    else if (!headFused && layer.Activation != Activation.Linear)
-                    {
-                        body.Line($"{Cpu}.Activations.Backward({plan.Output(layer)}, {dy}, {Epilogue(layer.Activation)});");
-                    }
-                    body.Line($"{Cpu}.Conv2D.BackwardWeights({x}, {dy}, {Kernel(layer, "g")}, {Bias(layer, "g")}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
-                    if (dx is not null && plan.PoolsInForward(i))
-                    {
-                        // From the pool's own arrays: a 5×5 convolution's runs as Winograd there, which the lists cannot feed.
-                        var below = layers[i + 1];
-                        body.Line($"{Cpu}.Conv2D.BackwardDataThroughPool({plan.Gradient(i + 1)}, {plan.Output(below)}, {plan.ArgmaxSpan(below)}, {Epilogue(layer.Activation)}, {Kernel(layer, "p")}, {dx}, batch, in {Geometry(layer)}, in {Geometry(below)}, {BufferPlan.ScratchField});");
-                    }
-                    else if (dx is not null)
-                    {
-                        body.Line($"{Cpu}.Conv2D.BackwardData({dy}, {Kernel(layer, "p")}, {dx}, batch, in {Geometry(layer)}, {BufferPlan.ScratchField});");
-                    }
-                    break;
-                case LayerKind.MaxPool2D when plan.ReadsPoolDirectly(i - 1):
-                    body.Line("// read by the convolution's weight gradient below (Conv2D.BackwardWeightsThroughPool)");
-                    continue;
-                case LayerKind.MaxPool2D when plan.FeedsPool(i - 1):
-                    // Straight to the convolution's sparse gradient: only the selected pixels, times the activation's derivative there.
-                    body.Line($"{Cpu}.MaxPool2D.BackwardToConvolution({dy}, {plan.Output(layer)}, {plan.ArgmaxSpan(layer)}, {Epilogue(layers[i - 1].Activation)}, {plan.PooledGradient(i - 1)}, batch, in {Geometry(layer)});");
-                    continue;
-                case LayerKind.MaxPool2D:
-                    body.Line(dx is null ? "// nothing below needs a gradient" : $"{Cpu}.MaxPool2D.Backward({dy}, {plan.ArgmaxSpan(layer)}, {dx}, batch, in {Geometry(layer)});");
-                    break;
-                case LayerKind.Flatten:
-                    body.Line("// a view: its gradient is its input's gradient");
-                    break;
-                case LayerKind.Dropout:
-                    body.Line(dx is null ? "// nothing below needs a gradient" : $"{Cpu}.Dropout.Backward({dy}, {dx}, {F(layer.Rate)}f, LayerSeed({layer.Index}), Step);");
-                    break;
-            }
-            if (dx is null)
+            var context = new CpuBackward(body, model, plan, layer, locals);
+            Registry.For(layer).EmitCpuBackward(context);
+            if (!context.HasDx)
             {
                 break;
             }
         }
         w.Line("var p = Parameters;");
         w.Line("var g = Gradients;");
-        DeclareUsed(w, declarations, body.ToString());
+        locals.Write(w);
         w.Lines(body.ToString());
         w.Close();
     }
-
-    /// <summary>Writes the declarations whose local the body mentions, in order (a local may be declared from an earlier one).</summary>
-    internal static void DeclareUsed(IndentedWriter w, List<(string Name, string Line)> declarations, string body)
-    {
-        var used = new HashSet<string>();
-        var text = System.Text.RegularExpressions.Regex.Replace(body, "//.*", "");
-        for (var i = declarations.Count - 1; i >= 0; i--)
-        {
-            if (System.Text.RegularExpressions.Regex.IsMatch(text, $@"\b{declarations[i].Name}\b"))
-            {
-                used.Add(declarations[i].Name);
-                text += "\n" + declarations[i].Line;
-            }
-        }
-        foreach (var (name, line) in declarations)
-        {
-            if (used.Contains(name))
-            {
-                w.Line(line);
-            }
-        }
-    }
-
-    private static string Epilogue(Activation activation) => activation switch
-    {
-        Activation.Relu => $"{Cpu}.Epilogue.Relu",
-        Activation.Sigmoid => $"{Cpu}.Epilogue.Sigmoid",
-        Activation.Tanh => $"{Cpu}.Epilogue.Tanh",
-        _ => $"{Cpu}.Epilogue.Linear",
-    };
-
-    private static string Kernel(LayerModel l, string buffer) => $"{buffer}.Slice({l.KernelOffset}, {l.KernelLength})";
-    private static string Bias(LayerModel l, string buffer) => $"{buffer}.Slice({l.BiasOffset}, {l.BiasLength})";
-    private static string Geometry(LayerModel l) => $"s_{BufferPlan.Identifier(l.Name)}";
-    private static string Dims(Shape s) => s.Rank == 1 ? $"{s.D0}" : $"{s.D0}, {s.D1}, {s.D2}";
-    private static string F(double value) => ((float)value).ToString("R", CultureInfo.InvariantCulture);
 }

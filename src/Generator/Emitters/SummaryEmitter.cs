@@ -24,10 +24,11 @@ internal static class SummaryEmitter
             text.Append(Row('│', $"{layer.Name} ({layer.TypeName})", layer.Output.ToKeras(), Count(layer.ParameterCount)));
             text.Append(i + 1 < model.Layers.Count ? Rule('├', '─', '┼', '┤') : Rule('└', '─', '┴', '┘'));
         }
-        var bytes = Bytes(model.ParameterCount * 4L);
-        text.Append(" Total params: ").Append(Count(model.ParameterCount)).Append(" (").Append(bytes).Append(")\n");
-        text.Append(" Trainable params: ").Append(Count(model.ParameterCount)).Append(" (").Append(bytes).Append(")\n");
-        text.Append(" Non-trainable params: 0 (0.00 B)");
+        var trainable = model.TrainableParameterCount;
+        var frozen = model.ParameterCount - trainable;
+        text.Append(" Total params: ").Append(Count(model.ParameterCount)).Append(" (").Append(Bytes(model.ParameterCount * 4L)).Append(")\n");
+        text.Append(" Trainable params: ").Append(Count(trainable)).Append(" (").Append(Bytes(trainable * 4L)).Append(")\n");
+        text.Append(" Non-trainable params: ").Append(Count(frozen)).Append(" (").Append(Bytes(frozen * 4L)).Append(')');
         return text.ToString();
     }
 

@@ -1,0 +1,52 @@
+using Kiln.Generator.Layers;
+using Kiln.Generator.Model;
+
+namespace Kiln.Generator.Emitters;
+
+/// <summary>The CPU executor's entry points and its loss: inference, a training step, evaluation.</summary>
+internal static class HeadEmitter
+{
+    private const string Cpu = Code.Cpu;
+
+    public static void EmitCpu(IndentedWriter w, NetworkModel model, BufferPlan plan)
+    {
+        var size = model.OutputSize;
+        var softmax = Registry.For(model.Last).ActivationOf(model.Last) == Activation.Softmax;
+        // A view head (Flatten) shares its input's gradient buffer.
+        var gradient = $"View(_{plan.Gradient(model.Last.Index)}, batch * {size})";
+
+        w.Open("protected override void Infer(global::System.ReadOnlySpan<float> x, int batch, global::System.Span<float> y)");
+        w.Line("var output = Forward(x, batch, training: false);");
+        w.Line(softmax ? $"{Cpu}.Losses.Softmax(output, y, batch, {size});" : "output.CopyTo(y);");
+        w.Close();
+        w.Line();
+
+        w.Open("protected override double TrainBatch(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct)");
+        w.Line("var loss = Loss(Forward(x, batch, training: true), labels, targets, batch, out correct);");
+        w.Line("Backward(x, batch);");
+        w.Line("return loss;");
+        w.Close();
+        w.Line();
+
+        w.Line("protected override double EvaluateBatch(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct) =>");
+        w.Line("    Loss(Forward(x, batch, training: false), labels, targets, batch, out correct);");
+        w.Line();
+
+        w.Line($"/// <summary>{model.Loss}: the summed loss of the batch; leaves the gradient of the {(softmax ? "logits" : "output")} in the last layer's gradient buffer.</summary>");
+        w.Open("private double Loss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct)");
+        switch (model.Loss)
+        {
+            case LossKind.SparseCategoricalCrossentropy:
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
+                break;
+            case LossKind.CategoricalCrossentropy:
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
+                break;
+            default:
+                w.Line("correct = 0;");
+                w.Line($"return {Cpu}.Losses.MeanSquaredError(output, targets, {gradient}, batch, {size});");
+                break;
+        }
+        w.Close();
+    }
+}

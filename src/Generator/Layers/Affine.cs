@@ -1,0 +1,85 @@
+using System.Collections.Generic;
+using Kiln.Generator.Emitters;
+using Kiln.Generator.Model;
+
+namespace Kiln.Generator.Layers;
+
+/// <summary>
+/// What Dense and Conv2D share: the kernel and optional bias tensors, and their activation. An activation whose
+/// derivative is a function of its output (ReLU, sigmoid, …) is fused into the kernel's epilogue and undone in place;
+/// GELU and Swish need the pre-activation, so the layer computes it linearly into a buffer of its own first.
+/// </summary>
+internal static class Affine
+{
+    public const string PreActivation = "pre";
+
+    public static ParameterModel Kernel(int fanIn, int fanOut, params int[] shape) =>
+        new("kernel", shape.ToEquatableArray(), "GlorotUniform", Trainable: true, fanIn, fanOut);
+
+    public static ParameterModel Bias(int length) => new("bias", new[] { length }.ToEquatableArray(), "Zeros", Trainable: true);
+
+    public static bool Separate(Activation activation) => !Code.DerivativeFromOutput(activation);
+
+    public static IEnumerable<BufferPlan.Buffer> Buffers(LayerModel layer, BufferPlan plan, Activation activation)
+    {
+        if (Separate(activation))
+        {
+            yield return new BufferPlan.Buffer("float", plan.Field(layer, PreActivation), $"batch * {layer.Output.Size}");
+        }
+    }
+
+    /// <summary>The buffer the affine part writes (the output, or the pre-activation) and the epilogue it fuses.</summary>
+    public static (string Target, string Epilogue) CpuTarget(CpuForward c, Activation activation) => Separate(activation)
+        ? (c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}"), Code.Epilogue(Activation.Linear))
+        : (c.Output, Code.Epilogue(activation));
+
+    /// <summary>After the affine part: the separate activation step, when there is one.</summary>
+    public static void CpuActivate(CpuForward c, Activation activation)
+    {
+        if (Separate(activation))
+        {
+            c.W.Line($"{Code.Cpu}.Activations.Forward({c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}")}, {c.Output}, {Code.Epilogue(activation)}, 0f);");
+        }
+    }
+
+    /// <summary>Turns the output gradient into the pre-activation gradient, in place.</summary>
+    public static void CpuDeactivate(CpuBackward c, Activation activation)
+    {
+        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        {
+            return;
+        }
+        if (Separate(activation))
+        {
+            c.W.Line($"{Code.Cpu}.Activations.Backward({c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}")}, {c.Y}, {c.Dy}, {c.Dy}, {Code.Epilogue(activation)}, 0f);");
+        }
+        else
+        {
+            c.W.Line($"{Code.Cpu}.Activations.Backward({c.Y}, {c.Dy}, {Code.Epilogue(activation)});");
+        }
+    }
+
+    public static void CudaDeactivate(CudaBackward c, Activation activation)
+    {
+        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        {
+            return;
+        }
+        var size = c.Layer.Output.Size;
+        if (Separate(activation))
+        {
+            c.Launch($"kiln::activation_backward_from_input<{size}, {Code.ActCode(activation)}>", $"Elementwise(batch * {size}L)",
+                $"{c.Plan.Field(c.Layer, PreActivation)}.Pointer, {c.Dy}, {c.Dy}, batch, 0f");
+        }
+        else
+        {
+            c.Launch($"kiln::activation_backward<{size}, {Code.ActCode(activation)}>", $"Elementwise(batch * {size}L)", $"{c.Y}, {c.Dy}, batch");
+        }
+    }
+
+    public static IEnumerable<KeyValuePair<string, string>> KerasConfig(Activation activation, bool useBias)
+    {
+        yield return new("activation", Code.Str(Code.KerasName(activation)));
+        yield return new("use_bias", useBias ? "true" : "false");
+    }
+}

@@ -1,0 +1,182 @@
+using System.Collections.Generic;
+using Kiln.Generator.Emitters;
+using Kiln.Generator.Model;
+
+namespace Kiln.Generator.Layers;
+
+internal sealed record Conv2DConfig(int Filters, int KernelSize, int Stride, Padding Padding, int PadTop, int PadLeft, Activation Activation, bool UseBias) : LayerConfig;
+
+/// <summary>
+/// <c>[Conv2D(filters, kernelSize, padding, activation, Stride = 1, UseBias = true)]</c>: kernel (k, k, in, filters),
+/// Keras' <c>same</c>/<c>valid</c> arithmetic. On the CPU a convolution directly under a max pool runs fused with it
+/// (see <see cref="BufferPlan"/>); the runtime's <c>Conv2D</c> picks the algorithm for each call.
+/// </summary>
+internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
+{
+    public override string Kind => "Conv2D";
+    public override string TypeName => "Conv2D";
+    public override string NamePrefix => "conv2d";
+
+    public override void Validate(LayerContext c)
+    {
+        _ = c.Positive(c.Spec.Int("filters"), "filters") & c.Positive(c.Spec.Int("kernelSize"), "kernel size") & c.Positive(c.Spec.Int("stride", 1), "stride");
+        c.CheckActivation(c.Spec.Enum("activation", Activation.Linear));
+    }
+
+    public override Inferred? Infer(LayerContext c)
+    {
+        var (filters, size, stride) = (c.Spec.Int("filters"), c.Spec.Int("kernelSize"), c.Spec.Int("stride", 1));
+        if (filters <= 0 || size <= 0 || stride <= 0 || !c.RequireImage())
+        {
+            return null;
+        }
+        var padding = c.Spec.Enum("padding", Padding.Valid);
+        var (oh, padTop) = Windows.Output(c.Input.Height, size, stride, padding);
+        var (ow, padLeft) = Windows.Output(c.Input.Width, size, stride, padding);
+        var output = Shape.Image(oh, ow, filters);
+        if (!c.NonEmpty(output, "kernel", size))
+        {
+            return null;
+        }
+        var config = new Conv2DConfig(filters, size, stride, padding, padTop, padLeft, c.Spec.Enum("activation", Activation.Linear), c.Spec.Bool("useBias", true));
+        var kernel = Affine.Kernel(size * size * c.Input.Channels, size * size * filters, size, size, c.Input.Channels, filters);
+        return config.UseBias ? new Inferred(output, config, kernel, Affine.Bias(filters)) : new Inferred(output, config, kernel);
+    }
+
+    public override Activation ActivationOf(LayerModel layer) => Config(layer).Activation;
+
+    public override IEnumerable<BufferPlan.Buffer> ExtraBuffers(LayerModel layer, BufferPlan plan) => Affine.Buffers(layer, plan, Config(layer).Activation);
+
+    public override string Signature(LayerModel l)
+    {
+        var c = Config(l);
+        return $"Conv2D({c.Filters}, {c.KernelSize}, {c.Padding}, {c.Activation}{(c.Stride != 1 ? $", stride {c.Stride}" : "")}{(c.UseBias ? "" : ", no bias")})";
+    }
+
+    public override IEnumerable<KeyValuePair<string, string>> KerasConfig(LayerModel l)
+    {
+        var c = Config(l);
+        yield return new("filters", Code.I(c.Filters));
+        yield return new("kernel_size", Code.I(c.KernelSize));
+        yield return new("strides", Code.I(c.Stride));
+        yield return new("padding", Code.Str(c.Padding.ToString().ToLowerInvariant()));
+        yield return new("pad_top", Code.I(c.PadTop));
+        yield return new("pad_left", Code.I(c.PadLeft));
+        foreach (var item in Affine.KerasConfig(c.Activation, c.UseBias))
+        {
+            yield return item;
+        }
+    }
+
+    public override void EmitCpuFields(IndentedWriter w, LayerModel l, BufferPlan plan)
+    {
+        var c = Config(l);
+        w.Line($"private static readonly {Code.Cpu}.ConvGeometry {plan.Geometry(l)} = new({l.Input.Height}, {l.Input.Width}, {l.Input.Channels}, {l.Output.Height}, {l.Output.Width}, {l.Output.Channels}, {c.KernelSize}, {c.Stride}, {c.PadTop}, {c.PadLeft});");
+    }
+
+    public override void EmitCpuState(IndentedWriter w, LayerModel l, BufferPlan plan) =>
+        w.Line($"private readonly {Code.Cpu}.TransformedKernel {plan.Field(l, "transformed")} = new();");
+
+    public override string? CpuScratch(LayerModel l, BufferPlan plan) => plan.PoolsInForward(l.Index)
+        ? $"{Code.Cpu}.Conv2D.ScratchSize(batch, in {plan.Geometry(l)}, in {plan.Geometry(plan.Next(l))})"
+        : $"{Code.Cpu}.Conv2D.ScratchSize(batch, in {plan.Geometry(l)})";
+
+    public override void EmitCpuForward(CpuForward c)
+    {
+        var l = c.Layer;
+        if (c.Plan.PoolsInForward(l.Index))
+        {
+            // The pool below convolves and pools in one pass; this layer's output is never stored.
+            c.W.Line("// computed with the pooling below (Conv2D.ForwardPooled)");
+            return;
+        }
+        var (target, epilogue) = Affine.CpuTarget(c, Config(l).Activation);
+        c.W.Line($"var {c.Output} = {c.OutputSpan};");
+        c.W.Line($"{Code.Cpu}.Conv2D.Forward({c.Input}, {c.P("kernel")}, {c.P("bias")}, {target}, batch, in {c.Geometry}, {epilogue}, {BufferPlan.ScratchField}, {c.Plan.Field(l, "transformed")});");
+        Affine.CpuActivate(c, Config(l).Activation);
+    }
+
+    /// <summary>The fused forward of this convolution and the max pool below it, emitted in the pool's place.</summary>
+    public static void EmitCpuForwardPooled(CpuForward pool, LayerModel conv, string argmax)
+    {
+        var p = CpuForward.Slice(conv, "kernel", "p");
+        var b = CpuForward.Slice(conv, "bias", "p");
+        pool.W.Line($"{Code.Cpu}.Conv2D.ForwardPooled({pool.Input}, {p}, {b}, {pool.Output}, {argmax}, batch, in {pool.Plan.Geometry(conv)}, {Code.Epilogue(Config(conv).Activation)}, in {pool.Geometry}, {BufferPlan.ScratchField}, {pool.Plan.Field(conv, "transformed")});");
+    }
+
+    public override void EmitCpuBackward(CpuBackward c)
+    {
+        var l = c.Layer;
+        var plan = c.Plan;
+        var i = l.Index;
+        var act = Code.Epilogue(Config(l).Activation);
+        if (plan.ReadsPoolDirectly(i))
+        {
+            var below = plan.Next(l);
+            c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeightsThroughPool({c.X}, {c.GradientOf(i + 1)}, {c.OutputOf(below)}, {MaxPool2DDescriptor.Argmax(plan, below)}, {act}, {c.G("kernel")}, {c.G("bias")}, batch, in {c.Geometry}, in {plan.Geometry(below)}, {BufferPlan.ScratchField});");
+            return;
+        }
+        string dy;
+        if (plan.FeedsPool(i))
+        {
+            // The pool below already applied the activation's derivative (MaxPool2D.BackwardToConvolution).
+            dy = plan.PooledGradient(i);
+        }
+        else
+        {
+            Affine.CpuDeactivate(c, Config(l).Activation);
+            dy = c.Dy;
+        }
+        c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeights({c.X}, {dy}, {c.G("kernel")}, {c.G("bias")}, batch, in {c.Geometry}, {BufferPlan.ScratchField});");
+        if (c.HasDx && plan.PoolsInForward(i))
+        {
+            // From the pool's own arrays: a 5×5 convolution's runs as Winograd there, which the lists cannot feed.
+            var below = plan.Next(l);
+            c.W.Line($"{Code.Cpu}.Conv2D.BackwardDataThroughPool({c.GradientOf(i + 1)}, {c.OutputOf(below)}, {MaxPool2DDescriptor.Argmax(plan, below)}, {act}, {c.P("kernel")}, {c.Dx}, batch, in {c.Geometry}, in {plan.Geometry(below)}, {BufferPlan.ScratchField});");
+        }
+        else if (c.HasDx)
+        {
+            c.W.Line($"{Code.Cpu}.Conv2D.BackwardData({dy}, {c.P("kernel")}, {c.Dx}, batch, in {c.Geometry}, {BufferPlan.ScratchField});");
+        }
+    }
+
+    public override string? CudaWorkspace(LayerModel l) =>
+        $"{Code.CudaGeometry}.Conv2DWeightWorkspace(batch, {l.Output.Height}, {l.Output.Width}, {Config(l).KernelSize}, {l.Input.Channels}, {l.Output.Channels})";
+
+    public override void EmitCudaForward(CudaForward c)
+    {
+        var l = c.Layer;
+        var act = Config(l).Activation;
+        var target = Affine.Separate(act) ? $"{c.Plan.Field(l, Affine.PreActivation)}.Pointer" : c.Output;
+        c.W.Line($"var {c.Output} = _{c.Output}.Pointer;");
+        c.Launch($"kiln::conv2d_forward<{Args(l)}, {(Affine.Separate(act) ? 0 : Code.ActCode(act))}>", $"Conv2DForward(batch, {l.Output.Height}, {l.Output.Width}, {l.Output.Channels})",
+            $"{c.Input}, {c.P("kernel")}, {c.P("bias")}, {target}, batch");
+        if (Affine.Separate(act))
+        {
+            c.Launch($"kiln::activation_forward_from_input<{l.Output.Size}, {Code.ActCode(act)}>", $"Elementwise(batch * {l.Output.Size}L)", $"{target}, {c.Output}, batch, 0f");
+        }
+    }
+
+    public override void EmitCudaBackward(CudaBackward c)
+    {
+        var l = c.Layer;
+        var k = Config(l).KernelSize;
+        Affine.CudaDeactivate(c, Config(l).Activation);
+        var weights = k * k * l.Input.Channels * l.Output.Channels;
+        c.Launch($"kiln::conv2d_backward_weights<{Args(l)}>", $"Conv2DBackwardWeights(batch, {l.Output.Height}, {l.Output.Width}, {k}, {l.Input.Channels}, {l.Output.Channels})",
+            $"{c.X}, {c.Dy}, _workspace.Pointer, batch");
+        c.Launch($"kiln::conv2d_weight_grad_reduce<{weights}, {l.Output.Channels}>", $"Conv2DWeightGradReduce({k}, {l.Input.Channels}, {l.Output.Channels})",
+            $"_workspace.Pointer, {c.G("kernel")}, {c.G("bias")}, {Code.CudaGeometry}.WeightSplits(batch, {l.Output.Height}, {l.Output.Width})");
+        if (c.HasDx)
+        {
+            c.Launch($"kiln::conv2d_backward_data<{Args(l)}>", $"Conv2DBackwardData(batch, {l.Input.Height}, {l.Input.Width}, {l.Input.Channels})",
+                $"{c.Dy}, {c.P("kernel")}, {c.Dx}, batch");
+        }
+    }
+
+    private static string Args(LayerModel l)
+    {
+        var c = Config(l);
+        return $"{l.Input.Height}, {l.Input.Width}, {l.Input.Channels}, {l.Output.Height}, {l.Output.Width}, {l.Output.Channels}, {c.KernelSize}, {c.Stride}, {c.PadTop}, {c.PadLeft}";
+    }
+}
