@@ -28,6 +28,7 @@ internal sealed class BufferPlan
     public BufferPlan(NetworkModel model, bool pooledGradients = false)
     {
         _model = model;
+        ForCpu = pooledGradients;
         var layers = model.Layers;
         _ids = layers.Select(l => Local(l.Name)).ToArray();
         _gradientOwner = new string?[layers.Count];
@@ -94,6 +95,9 @@ internal sealed class BufferPlan
     }
 
     public IReadOnlyList<Buffer> Buffers { get; }
+
+    /// <summary>Whether this plan is the CPU executor's (the CUDA executor's plan has no pool fusion or scratch).</summary>
+    public bool ForCpu { get; }
 
     /// <summary>The sparse gradient fields and the pool each one is filled by.</summary>
     public IReadOnlyList<(string Field, LayerModel Pool)> PooledGradients { get; }
@@ -164,5 +168,7 @@ internal sealed class BufferPlan
         return Reserved.Contains(id) || SyntaxFacts.GetKeywordKind(id) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(id) != SyntaxKind.None ? id + "_" : id;
     }
 
-    internal sealed record Buffer(string Type, string Field, string SizeExpression);
+    /// <summary>A buffer: element type, field, size in elements as a C# expression of <c>batch</c>, and whether it
+    /// must read as zeros (the CPU's new arrays are; the CUDA executor clears it).</summary>
+    internal sealed record Buffer(string Type, string Field, string SizeExpression, bool Zeroed = false);
 }

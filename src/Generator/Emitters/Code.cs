@@ -38,11 +38,14 @@ internal static class Code
     /// </summary>
     public static bool DerivativeFromOutput(Activation activation) => activation is not (Activation.Gelu or Activation.Swish);
 
-    // Codes of the Act template parameter in Kernels/00_common.cu: Kiln.Activation's order without softmax.
-    public static int ActCode(Activation a) => a switch
+    /// <summary>Codes of the Act template parameter in Kernels/00_common.cu: Kiln.Activation's own (softmax is the loss's, so linear).</summary>
+    public static int ActCode(Activation a) => a == Activation.Softmax ? 0 : (int)a;
+
+    /// <summary>Keras' function defaults: LeakyReLU's slope 0.2, ELU's alpha 1.</summary>
+    public static double DefaultAlpha(Activation a) => a switch
     {
-        Activation.Softmax => 0,
-        _ when a > Activation.Softmax => (int)a - 1,
-        _ => (int)a,
+        Activation.LeakyRelu => 0.2,
+        Activation.Elu => 1.0,
+        _ => 0.0,
     };
 }

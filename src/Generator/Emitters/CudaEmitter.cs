@@ -71,6 +71,10 @@ internal static class CudaEmitter
         foreach (var buffer in plan.Buffers)
         {
             w.Line($"{buffer.Field} = AllocateBatch<{buffer.Type}>((long){buffer.SizeExpression});");
+            if (buffer.Zeroed)
+            {
+                w.Line($"{buffer.Field}.Clear();");
+            }
         }
         if (workspace is not null)
         {

@@ -26,7 +26,31 @@ internal static class Affine
         {
             yield return new BufferPlan.Buffer("float", plan.Field(layer, PreActivation), $"batch * {layer.Output.Size}");
         }
+        if (layer.Parameter("bias") is null)
+        {
+            // Without a bias the kernels read zeros and write a bias gradient nobody reads: no kernel needs a variant.
+            var channels = Code.I(layer.Output.Rank == 1 ? layer.Output.Size : layer.Output.Channels);
+            yield return new BufferPlan.Buffer("float", plan.Field(layer, ZeroBias), channels, Zeroed: true);
+            yield return new BufferPlan.Buffer("float", plan.Field(layer, UnusedBiasGradient), channels);
+        }
     }
+
+    private const string ZeroBias = "zero_bias";
+    private const string UnusedBiasGradient = "unused_bias_gradient";
+
+    /// <summary>The bias the CPU kernels read: the layer's, or zeros.</summary>
+    public static string CpuBias(LayerModel layer, BufferPlan plan) =>
+        layer.Parameter("bias") is null ? $"{plan.Field(layer, ZeroBias)}" : CpuForward.Slice(layer, "bias", "p");
+
+    /// <summary>Where the CPU kernels write the bias gradient: the layer's, or a buffer nobody reads.</summary>
+    public static string CpuBiasGradient(LayerModel layer, BufferPlan plan) =>
+        layer.Parameter("bias") is null ? $"{plan.Field(layer, UnusedBiasGradient)}" : CpuForward.Slice(layer, "bias", "g");
+
+    public static string CudaBias(LayerModel layer, BufferPlan plan) =>
+        layer.Parameter("bias") is null ? $"{plan.Field(layer, ZeroBias)}.Pointer" : CudaForward.Address(layer, "bias", "Parameters");
+
+    public static string CudaBiasGradient(LayerModel layer, BufferPlan plan) =>
+        layer.Parameter("bias") is null ? $"{plan.Field(layer, UnusedBiasGradient)}.Pointer" : CudaForward.Address(layer, "bias", "Gradients");
 
     /// <summary>The buffer the affine part writes (the output, or the pre-activation) and the epilogue it fuses.</summary>
     public static (string Target, string Epilogue) CpuTarget(CpuForward c, Activation activation) => Separate(activation)
@@ -38,7 +62,7 @@ internal static class Affine
     {
         if (Separate(activation))
         {
-            c.W.Line($"{Code.Cpu}.Activations.Forward({c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}")}, {c.Output}, {Code.Epilogue(activation)}, 0f);");
+            c.W.Line($"{Code.Cpu}.Activations.Forward({c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}")}, {c.Output}, {Code.Epilogue(activation)}, {Code.F(Code.DefaultAlpha(activation))}f);");
         }
     }
 
@@ -51,7 +75,7 @@ internal static class Affine
         }
         if (Separate(activation))
         {
-            c.W.Line($"{Code.Cpu}.Activations.Backward({c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}")}, {c.Y}, {c.Dy}, {c.Dy}, {Code.Epilogue(activation)}, 0f);");
+            c.W.Line($"{Code.Cpu}.Activations.Backward({c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}")}, {c.Y}, {c.Dy}, {c.Dy}, {Code.Epilogue(activation)}, {Code.F(Code.DefaultAlpha(activation))}f);");
         }
         else
         {
@@ -68,8 +92,8 @@ internal static class Affine
         var size = c.Layer.Output.Size;
         if (Separate(activation))
         {
-            c.Launch($"kiln::activation_backward_from_input<{size}, {Code.ActCode(activation)}>", $"Elementwise(batch * {size}L)",
-                $"{c.Plan.Field(c.Layer, PreActivation)}.Pointer, {c.Dy}, {c.Dy}, batch, 0f");
+            c.Launch($"kiln::activation_layer_backward<{size}, {Code.ActCode(activation)}>", $"Elementwise(batch * {size}L)",
+                $"{c.Plan.Field(c.Layer, PreActivation)}.Pointer, {c.Y}, {c.Dy}, {c.Dy}, batch, {Code.F(Code.DefaultAlpha(activation))}f");
         }
         else
         {

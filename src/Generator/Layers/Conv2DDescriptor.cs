@@ -92,7 +92,7 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         }
         var (target, epilogue) = Affine.CpuTarget(c, Config(l).Activation);
         c.W.Line($"var {c.Output} = {c.OutputSpan};");
-        c.W.Line($"{Code.Cpu}.Conv2D.Forward({c.Input}, {c.P("kernel")}, {c.P("bias")}, {target}, batch, in {c.Geometry}, {epilogue}, {BufferPlan.ScratchField}, {c.Plan.Field(l, "transformed")});");
+        c.W.Line($"{Code.Cpu}.Conv2D.Forward({c.Input}, {c.P("kernel")}, {Affine.CpuBias(l, c.Plan)}, {target}, batch, in {c.Geometry}, {epilogue}, {BufferPlan.ScratchField}, {c.Plan.Field(l, "transformed")});");
         Affine.CpuActivate(c, Config(l).Activation);
     }
 
@@ -100,7 +100,7 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
     public static void EmitCpuForwardPooled(CpuForward pool, LayerModel conv, string argmax)
     {
         var p = CpuForward.Slice(conv, "kernel", "p");
-        var b = CpuForward.Slice(conv, "bias", "p");
+        var b = Affine.CpuBias(conv, pool.Plan);
         pool.W.Line($"{Code.Cpu}.Conv2D.ForwardPooled({pool.Input}, {p}, {b}, {pool.Output}, {argmax}, batch, in {pool.Plan.Geometry(conv)}, {Code.Epilogue(Config(conv).Activation)}, in {pool.Geometry}, {BufferPlan.ScratchField}, {pool.Plan.Field(conv, "transformed")});");
     }
 
@@ -113,7 +113,7 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         if (plan.ReadsPoolDirectly(i))
         {
             var below = plan.Next(l);
-            c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeightsThroughPool({c.X}, {c.GradientOf(i + 1)}, {c.OutputOf(below)}, {MaxPool2DDescriptor.Argmax(plan, below)}, {act}, {c.G("kernel")}, {c.G("bias")}, batch, in {c.Geometry}, in {plan.Geometry(below)}, {BufferPlan.ScratchField});");
+            c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeightsThroughPool({c.X}, {c.GradientOf(i + 1)}, {c.OutputOf(below)}, {MaxPool2DDescriptor.Argmax(plan, below)}, {act}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, c.Plan)}, batch, in {c.Geometry}, in {plan.Geometry(below)}, {BufferPlan.ScratchField});");
             return;
         }
         string dy;
@@ -127,7 +127,7 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
             Affine.CpuDeactivate(c, Config(l).Activation);
             dy = c.Dy;
         }
-        c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeights({c.X}, {dy}, {c.G("kernel")}, {c.G("bias")}, batch, in {c.Geometry}, {BufferPlan.ScratchField});");
+        c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeights({c.X}, {dy}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, c.Plan)}, batch, in {c.Geometry}, {BufferPlan.ScratchField});");
         if (c.HasDx && plan.PoolsInForward(i))
         {
             // From the pool's own arrays: a 5×5 convolution's runs as Winograd there, which the lists cannot feed.
@@ -150,10 +150,10 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         var target = Affine.Separate(act) ? $"{c.Plan.Field(l, Affine.PreActivation)}.Pointer" : c.Output;
         c.W.Line($"var {c.Output} = _{c.Output}.Pointer;");
         c.Launch($"kiln::conv2d_forward<{Args(l)}, {(Affine.Separate(act) ? 0 : Code.ActCode(act))}>", $"Conv2DForward(batch, {l.Output.Height}, {l.Output.Width}, {l.Output.Channels})",
-            $"{c.Input}, {c.P("kernel")}, {c.P("bias")}, {target}, batch");
+            $"{c.Input}, {c.P("kernel")}, {Affine.CudaBias(l, c.Plan)}, {target}, batch");
         if (Affine.Separate(act))
         {
-            c.Launch($"kiln::activation_forward_from_input<{l.Output.Size}, {Code.ActCode(act)}>", $"Elementwise(batch * {l.Output.Size}L)", $"{target}, {c.Output}, batch, 0f");
+            c.Launch($"kiln::activation_layer_forward<{l.Output.Size}, {Code.ActCode(act)}>", $"Elementwise(batch * {l.Output.Size}L)", $"{target}, {c.Output}, batch, {Code.F(Code.DefaultAlpha(act))}f");
         }
     }
 
@@ -166,7 +166,7 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         c.Launch($"kiln::conv2d_backward_weights<{Args(l)}>", $"Conv2DBackwardWeights(batch, {l.Output.Height}, {l.Output.Width}, {k}, {l.Input.Channels}, {l.Output.Channels})",
             $"{c.X}, {c.Dy}, _workspace.Pointer, batch");
         c.Launch($"kiln::conv2d_weight_grad_reduce<{weights}, {l.Output.Channels}>", $"Conv2DWeightGradReduce({k}, {l.Input.Channels}, {l.Output.Channels})",
-            $"_workspace.Pointer, {c.G("kernel")}, {c.G("bias")}, {Code.CudaGeometry}.WeightSplits(batch, {l.Output.Height}, {l.Output.Width})");
+            $"_workspace.Pointer, {c.G("kernel")}, {Affine.CudaBiasGradient(l, c.Plan)}, {Code.CudaGeometry}.WeightSplits(batch, {l.Output.Height}, {l.Output.Width})");
         if (c.HasDx)
         {
             c.Launch($"kiln::conv2d_backward_data<{Args(l)}>", $"Conv2DBackwardData(batch, {l.Input.Height}, {l.Input.Width}, {l.Input.Channels})",

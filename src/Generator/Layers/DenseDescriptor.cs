@@ -54,7 +54,7 @@ internal sealed class DenseDescriptor : LayerDescriptor<DenseConfig>
         var l = c.Layer;
         var (target, epilogue) = Affine.CpuTarget(c, Config(l).Activation);
         c.W.Line($"var {c.Output} = {c.OutputSpan};");
-        c.W.Line($"{Code.Cpu}.Dense.Forward({c.Input}, {c.P("kernel")}, {c.P("bias")}, {target}, batch, {l.Input.Size}, {Config(l).Units}, {epilogue});");
+        c.W.Line($"{Code.Cpu}.Dense.Forward({c.Input}, {c.P("kernel")}, {Affine.CpuBias(l, c.Plan)}, {target}, batch, {l.Input.Size}, {Config(l).Units}, {epilogue});");
         Affine.CpuActivate(c, Config(l).Activation);
     }
 
@@ -62,7 +62,7 @@ internal sealed class DenseDescriptor : LayerDescriptor<DenseConfig>
     {
         var l = c.Layer;
         Affine.CpuDeactivate(c, Config(l).Activation);
-        c.W.Line($"{Code.Cpu}.Dense.BackwardWeights({c.X}, {c.Dy}, {c.G("kernel")}, {c.G("bias")}, batch, {l.Input.Size}, {Config(l).Units});");
+        c.W.Line($"{Code.Cpu}.Dense.BackwardWeights({c.X}, {c.Dy}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, c.Plan)}, batch, {l.Input.Size}, {Config(l).Units});");
         if (c.HasDx)
         {
             c.W.Line($"{Code.Cpu}.Dense.BackwardData({c.Dy}, {c.P("kernel")}, {c.Dx}, batch, {l.Input.Size}, {Config(l).Units});");
@@ -77,11 +77,11 @@ internal sealed class DenseDescriptor : LayerDescriptor<DenseConfig>
         var target = Affine.Separate(act) ? $"{c.Plan.Field(l, Affine.PreActivation)}.Pointer" : c.Output;
         c.W.Line($"var {c.Output} = _{c.Output}.Pointer;");
         c.Launch($"kiln::dense_forward<{l.Input.Size}, {Config(l).Units}, {fused}>", $"DenseForward(batch, {l.Input.Size}, {Config(l).Units})",
-            $"{c.Input}, {c.P("kernel")}, {c.P("bias")}, {target}, batch");
+            $"{c.Input}, {c.P("kernel")}, {Affine.CudaBias(l, c.Plan)}, {target}, batch");
         if (Affine.Separate(act))
         {
-            c.Launch($"kiln::activation_forward_from_input<{l.Output.Size}, {Code.ActCode(act)}>", $"Elementwise(batch * {l.Output.Size}L)",
-                $"{target}, {c.Output}, batch, 0f");
+            c.Launch($"kiln::activation_layer_forward<{l.Output.Size}, {Code.ActCode(act)}>", $"Elementwise(batch * {l.Output.Size}L)",
+                $"{target}, {c.Output}, batch, {Code.F(Code.DefaultAlpha(act))}f");
         }
     }
 
@@ -90,7 +90,7 @@ internal sealed class DenseDescriptor : LayerDescriptor<DenseConfig>
         var l = c.Layer;
         Affine.CudaDeactivate(c, Config(l).Activation);
         c.Launch($"kiln::dense_backward_weights<{l.Input.Size}, {Config(l).Units}>", $"DenseBackwardWeights(batch, {l.Input.Size}, {Config(l).Units})",
-            $"{c.X}, {c.Dy}, {c.G("kernel")}, {c.G("bias")}, batch");
+            $"{c.X}, {c.Dy}, {c.G("kernel")}, {Affine.CudaBiasGradient(l, c.Plan)}, batch");
         if (c.HasDx)
         {
             c.Launch($"kiln::dense_backward_data<{l.Input.Size}, {Config(l).Units}>", $"DenseBackwardData(batch, {l.Input.Size}, {Config(l).Units})",

@@ -17,6 +17,15 @@ internal static class Registry
         new MaxPool2DDescriptor(),
         new FlattenDescriptor(),
         new DropoutDescriptor(),
+        new BatchNormalizationDescriptor(),
+        new AveragePooling2DDescriptor(),
+        new GlobalAveragePooling2DDescriptor(),
+        new GlobalMaxPooling2DDescriptor(),
+        new ActivationDescriptor(),
+        new ReLUDescriptor(),
+        new LeakyReLUDescriptor(),
+        new ELUDescriptor(),
+        new RescalingDescriptor(),
     ];
 
     private static readonly Dictionary<string, LayerDescriptor> ByKind = All.ToDictionary(d => d.Kind);

@@ -1,0 +1,132 @@
+using System.Collections.Generic;
+using Kiln.Generator.Emitters;
+using Kiln.Generator.Model;
+
+namespace Kiln.Generator.Layers;
+
+internal sealed record BatchNormalizationConfig(double Momentum, double Epsilon, bool Center, bool Scale, int Channels) : LayerConfig;
+
+/// <summary>
+/// <c>[BatchNormalization(momentum, epsilon, center, scale)]</c> over the last axis: batch statistics while training
+/// (which also update the moving ones), moving statistics otherwise. Tensors in Keras' order: gamma, beta (trainable),
+/// moving_mean, moving_variance (non-trainable, after every trainable tensor in the flat buffer).
+/// </summary>
+internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormalizationConfig>
+{
+    public override string Kind => "BatchNormalization";
+    public override string TypeName => "BatchNormalization";
+    public override string NamePrefix => "batch_normalization";
+
+    public override void Validate(LayerContext c)
+    {
+        var momentum = c.Spec.Double("momentum", 0.99);
+        var epsilon = c.Spec.Double("epsilon", 1e-3);
+        c.InRange(momentum, momentum is >= 0 and <= 1, "momentum", "in [0, 1]");
+        c.InRange(epsilon, epsilon > 0 && !double.IsInfinity(epsilon), "epsilon", "positive");
+    }
+
+    public override Inferred? Infer(LayerContext c)
+    {
+        var channels = c.Input.Rank == 1 ? c.Input.Size : c.Input.Channels;
+        var config = new BatchNormalizationConfig(c.Spec.Double("momentum", 0.99), c.Spec.Double("epsilon", 1e-3),
+            c.Spec.Bool("center", true), c.Spec.Bool("scale", true), channels);
+        var shape = new[] { channels }.ToEquatableArray();
+        var tensors = new List<ParameterModel>();
+        if (config.Scale)
+        {
+            tensors.Add(new ParameterModel("gamma", shape, "Ones", Trainable: true));
+        }
+        if (config.Center)
+        {
+            tensors.Add(new ParameterModel("beta", shape, "Zeros", Trainable: true));
+        }
+        tensors.Add(new ParameterModel("moving_mean", shape, "Zeros", Trainable: false));
+        tensors.Add(new ParameterModel("moving_variance", shape, "Ones", Trainable: false));
+        return new Inferred(c.Input, config, [.. tensors]);
+    }
+
+    public override IEnumerable<BufferPlan.Buffer> ExtraBuffers(LayerModel layer, BufferPlan plan)
+    {
+        var channels = Code.I(Config(layer).Channels);
+        yield return new BufferPlan.Buffer("float", plan.Field(layer, "mean"), channels);
+        yield return new BufferPlan.Buffer("float", plan.Field(layer, "inv_std"), channels);
+        if (!plan.ForCpu)
+        {
+            // The CUDA reductions' per-split partial sums, then the two per-channel sums of the backward pass.
+            yield return new BufferPlan.Buffer("float", plan.Field(layer, "workspace"), $"{Code.CudaGeometry}.BatchNormWorkspace({Rows(layer)}, {channels})");
+            yield return new BufferPlan.Buffer("float", plan.Field(layer, "sums"), Code.I(2 * Config(layer).Channels));
+        }
+    }
+
+    public override string Signature(LayerModel layer) => $"BatchNormalization(momentum {Code.F(Config(layer).Momentum)}, epsilon {Code.F(Config(layer).Epsilon)})";
+
+    public override IEnumerable<KeyValuePair<string, string>> KerasConfig(LayerModel layer)
+    {
+        var c = Config(layer);
+        yield return new("momentum", Code.F(c.Momentum) + "f");
+        yield return new("epsilon", Code.F(c.Epsilon) + "f");
+        yield return new("center", c.Center ? "true" : "false");
+        yield return new("scale", c.Scale ? "true" : "false");
+    }
+
+    /// <summary>Rows of the normalised matrix: one per example after Dense, one per pixel after Conv2D.</summary>
+    private static string Rows(LayerModel l) => l.Input.Rank == 1 ? "batch" : $"batch * {l.Input.Height * l.Input.Width}";
+
+    public override void EmitCpuForward(CpuForward c)
+    {
+        var l = c.Layer;
+        var k = Config(l);
+        var statistics = $"{c.P("moving_mean")}, {c.P("moving_variance")}";
+        c.W.Line($"var {c.Output} = {c.OutputSpan};");
+        c.W.Open("if (training)");
+        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardTraining({c.Input}, {c.P("gamma")}, {c.P("beta")}, {c.Output}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {statistics}, {Rows(l)}, {k.Channels}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f);");
+        c.W.Close();
+        c.W.Open("else");
+        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardInference({c.Input}, {c.P("gamma")}, {c.P("beta")}, {statistics}, {c.Output}, {Rows(l)}, {k.Channels}, {Code.F(k.Epsilon)}f);");
+        c.W.Close();
+    }
+
+    public override void EmitCpuBackward(CpuBackward c)
+    {
+        var l = c.Layer;
+        var dx = c.HasDx ? c.Dx : "default";
+        c.W.Line($"{Code.Cpu}.BatchNorm.Backward({c.X}, {c.Dy}, {c.P("gamma")}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {dx}, {c.G("gamma")}, {c.G("beta")}, {Rows(l)}, {Config(l).Channels});");
+    }
+
+    public override void EmitCudaForward(CudaForward c)
+    {
+        var l = c.Layer;
+        var k = Config(l);
+        var ch = k.Channels;
+        var (mean, invStd, workspace) = ($"{c.Plan.Field(l, "mean")}.Pointer", $"{c.Plan.Field(l, "inv_std")}.Pointer", $"{c.Plan.Field(l, "workspace")}.Pointer");
+        var rows = Rows(l);
+        c.W.Line($"var {c.Output} = _{c.Output}.Pointer;");
+        c.W.Open("if (training)");
+        c.Launch($"kiln::batchnorm_sums<{ch}>", $"BatchNormReduce({rows}, {ch})", $"{c.Input}, {workspace}, {rows}");
+        c.Launch($"kiln::batchnorm_square_sums<{ch}>", $"BatchNormReduce({rows}, {ch})", $"{c.Input}, {mean}, {workspace}, {rows}");
+        c.Launch($"kiln::batchnorm_variance<{ch}>", $"BatchNormPerChannel({ch})",
+            $"{workspace}, {mean}, {invStd}, {c.P("moving_mean")}, {c.P("moving_variance")}, {rows}, {Code.CudaGeometry}.BatchNormSplits({rows}), {F(k.Momentum)}, {F(k.Epsilon)}");
+        c.Launch($"kiln::batchnorm_normalize<{ch}>", $"Elementwise((long)({rows}) * {ch})", $"{c.Input}, {c.P("gamma")}, {c.P("beta")}, {mean}, {invStd}, {c.Output}, {rows}");
+        c.W.Close();
+        c.W.Open("else");
+        c.Launch($"kiln::batchnorm_inference<{ch}>", $"Elementwise((long)({rows}) * {ch})",
+            $"{c.Input}, {c.P("gamma")}, {c.P("beta")}, {c.P("moving_mean")}, {c.P("moving_variance")}, {c.Output}, {rows}, {F(k.Epsilon)}");
+        c.W.Close();
+    }
+
+    public override void EmitCudaBackward(CudaBackward c)
+    {
+        var l = c.Layer;
+        var ch = Config(l).Channels;
+        var (mean, invStd, workspace, sums) = ($"{c.Plan.Field(l, "mean")}.Pointer", $"{c.Plan.Field(l, "inv_std")}.Pointer", $"{c.Plan.Field(l, "workspace")}.Pointer", $"{c.Plan.Field(l, "sums")}.Pointer");
+        var rows = Rows(l);
+        c.Launch($"kiln::batchnorm_backward_sums<{ch}>", $"BatchNormReduce({rows}, {ch})", $"{c.X}, {c.Dy}, {mean}, {invStd}, {workspace}, {rows}");
+        c.Launch($"kiln::batchnorm_backward_params<{ch}>", $"BatchNormPerChannel({ch})", $"{workspace}, {sums}, {c.G("gamma")}, {c.G("beta")}, {Code.CudaGeometry}.BatchNormSplits({rows})");
+        if (c.HasDx)
+        {
+            c.Launch($"kiln::batchnorm_backward_data<{ch}>", $"Elementwise((long)({rows}) * {ch})", $"{c.X}, {c.Dy}, {c.P("gamma")}, {mean}, {invStd}, {sums}, {c.Dx}, {rows}");
+        }
+    }
+
+    private static string F(double value) => Code.F(value) + "f";
+}
