@@ -37,7 +37,7 @@ public class ActivationsTests
 
     [Fact]
     public void UnknownActivation_Throws() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => Activations.Forward(new float[1], (Epilogue)7));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Activations.Forward(new float[1], (Epilogue)4));
 
     [Fact]
     public void Relu_VectorAndTailLanes_MatchTheScalarRule()
