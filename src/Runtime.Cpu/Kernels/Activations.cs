@@ -132,7 +132,7 @@ public static class Activations
         Epilogue.LeakyRelu => v > 0f ? v : alpha * v,
         Epilogue.Elu => v > 0f ? v : alpha * (float)ScalarMath.ExpM1(v),
         Epilogue.Gelu => Gelu(v),
-        Epilogue.Swish => v / (1f + MathF.Exp(-v)),
+        Epilogue.Swish => (float)(v / (1 + Math.Exp(-(double)v))), // in double: e^−v overflows float below −88
         Epilogue.Softplus => Softplus(v),
         _ => v,
     };
