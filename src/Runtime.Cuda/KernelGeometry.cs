@@ -80,4 +80,38 @@ public static class KernelGeometry
     public static LaunchShape MaxPool2DForward(int batch, int outH, int outW, int channels) => Elementwise((long)batch * outH * outW * channels);
 
     public static LaunchShape MaxPool2DBackward(int batch, int inH, int inW, int channels) => Elementwise((long)batch * inH * inW * channels);
+
+    /// <summary>BN_CHANNELS × BN_LANES in batchnorm.cu: the row reductions run (32, 8) blocks, 32 channels per block.</summary>
+    public const int BatchNormChannels = 32, BatchNormLanes = 8;
+
+    /// <summary>The fewest rows one split of a batch-norm reduction sums, unless there is only one.</summary>
+    public const int BatchNormRowsPerSplit = 1024;
+
+    /// <summary>
+    /// How many ranges batch norm's sums over <paramref name="rows"/> rows (batch, or batch·H·W) split into: one per
+    /// <see cref="BatchNormRowsPerSplit"/> rows, at most <see cref="MaxSplits"/>. A function of the rows only, so a
+    /// batch size always gives the same bits.
+    /// </summary>
+    public static int BatchNormSplits(long rows) => (int)Math.Clamp((rows + BatchNormRowsPerSplit - 1) / BatchNormRowsPerSplit, 1, MaxSplits);
+
+    /// <summary>Floats of workspace the batch-norm reductions need: 2 · splits · channels.</summary>
+    public static long BatchNormWorkspace(long rows, int channels) => 2L * BatchNormSplits(rows) * channels;
+
+    /// <summary>batchnorm_sums, batchnorm_square_sums, batchnorm_backward_sums: (32, 8) blocks over channels × splits.</summary>
+    public static LaunchShape BatchNormReduce(long rows, int channels) =>
+        new((Dim3.CeilDiv(channels, BatchNormChannels), BatchNormSplits(rows)), (BatchNormChannels, BatchNormLanes));
+
+    /// <summary>batchnorm_variance, batchnorm_backward_params: one thread per channel.</summary>
+    public static LaunchShape BatchNormPerChannel(int channels) => Elementwise(channels);
+
+    /// <summary>avgpool2d_forward (one thread per output) and avgpool2d_backward (one per input element).</summary>
+    public static LaunchShape AvgPool2DForward(int batch, int outH, int outW, int channels) => Elementwise((long)batch * outH * outW * channels);
+
+    public static LaunchShape AvgPool2DBackward(int batch, int inH, int inW, int channels) => Elementwise((long)batch * inH * inW * channels);
+
+    /// <summary>global_avgpool2d_forward, global_maxpool2d_forward: one thread per (sample, channel).</summary>
+    public static LaunchShape GlobalPool2DForward(int batch, int channels) => Elementwise((long)batch * channels);
+
+    /// <summary>global_avgpool2d_backward, global_maxpool2d_backward: one thread per input element.</summary>
+    public static LaunchShape GlobalPool2DBackward(int batch, int pixels, int channels) => Elementwise((long)batch * pixels * channels);
 }

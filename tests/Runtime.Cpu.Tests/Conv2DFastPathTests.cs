@@ -1,5 +1,3 @@
-using Kiln.Runtime.Cpu.Tests.Reference;
-
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>The implicit-GEMM convolution on ragged shapes: channel counts off the 8/16 grid, batches 1, 3 and 129.</summary>

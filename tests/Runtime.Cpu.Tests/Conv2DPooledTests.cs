@@ -15,6 +15,11 @@ public class Conv2DPooledTests
         { "13x11x3→5 k5 + odd same pool 2", 3, Epilogue.Tanh },
         { "11x7x11→6 k3 s2 + valid pool 2", 2, Epilogue.Sigmoid },
         { "9x9x19→21 k3 + same pool 3", 2, Epilogue.Linear },
+        { "mnist conv2 + pool 2", 3, Epilogue.LeakyRelu },
+        { "mnist conv2 + pool 2", 2, Epilogue.Elu },
+        { "9x11x8→16 k5 + odd same pool 2", 3, Epilogue.Softplus },
+        { "13x11x3→5 k5 + odd same pool 2", 3, Epilogue.Gelu },
+        { "11x7x11→6 k3 s2 + valid pool 2", 2, Epilogue.Swish },
     };
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch

@@ -1,5 +1,3 @@
-using Kiln.Runtime.Cpu.Tests.Reference;
-
 namespace Kiln.Runtime.Cpu.Tests;
 
 public class Conv2DTests
@@ -12,6 +10,11 @@ public class Conv2DTests
         { "same 8x8x1 k5 s2", 3, Epilogue.Sigmoid },
         { "valid 5x5x7 k1 s1", 2, Epilogue.Linear },
         { "valid 9x11x3 k3 s2", 1, Epilogue.Relu },
+        { "same 9x11x3 k3 s2", 3, Epilogue.LeakyRelu },
+        { "same 7x6x2 k4 s1", 2, Epilogue.Elu },
+        { "same 8x8x1 k5 s2", 3, Epilogue.Gelu },
+        { "valid 5x5x7 k1 s1", 2, Epilogue.Swish },
+        { "valid 9x11x3 k3 s2", 1, Epilogue.Softplus },
     };
 
     private static ConvGeometry Geometry(string name) => name switch

@@ -1,5 +1,3 @@
-using Kiln.Runtime.Cpu.Tests.Reference;
-
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>
@@ -19,6 +17,11 @@ public class Conv2DWinogradTests
         { "13x11x8→16 valid", 17, Epilogue.Linear },
         { "9x10x24→8 same", 16, Epilogue.Tanh },
         { "5x5x8→40 same", 20, Epilogue.Relu },
+        { "mnist conv2 14x14x16→32 same", 3, Epilogue.LeakyRelu },
+        { "13x11x8→16 valid", 5, Epilogue.Elu },
+        { "9x10x24→8 same", 3, Epilogue.Gelu },
+        { "5x5x8→40 same", 2, Epilogue.Swish },
+        { "mnist conv2 14x14x16→32 same", 2, Epilogue.Softplus },
     };
 
     private static ConvGeometry Geometry(string name) => name switch

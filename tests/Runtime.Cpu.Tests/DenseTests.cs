@@ -1,5 +1,3 @@
-using Kiln.Runtime.Cpu.Tests.Reference;
-
 namespace Kiln.Runtime.Cpu.Tests;
 
 public class DenseTests
@@ -12,6 +10,11 @@ public class DenseTests
         { 5, 16, 8, Epilogue.Tanh },
         { 17, 33, 19, Epilogue.Relu },
         { 130, 300, 40, Epilogue.Linear },
+        { 3, 7, 13, Epilogue.LeakyRelu },
+        { 5, 16, 9, Epilogue.Elu },
+        { 17, 33, 19, Epilogue.Gelu },
+        { 4, 9, 24, Epilogue.Swish },
+        { 3, 8, 11, Epilogue.Softplus },
     };
 
     [Theory]

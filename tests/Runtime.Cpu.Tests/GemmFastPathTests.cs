@@ -1,5 +1,3 @@
-using Kiln.Runtime.Cpu.Tests.Reference;
-
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>The small-product path (Iris-sized layers), the few-row path (one image) and the blocked path on ragged shapes.</summary>

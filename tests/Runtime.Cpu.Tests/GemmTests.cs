@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics.X86;
-using Kiln.Runtime.Cpu.Tests.Reference;
 
 namespace Kiln.Runtime.Cpu.Tests;
 

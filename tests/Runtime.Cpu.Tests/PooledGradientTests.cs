@@ -1,5 +1,3 @@
-using Kiln.Runtime.Cpu.Tests.Reference;
-
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>
@@ -23,6 +21,11 @@ public class PooledGradientTests
         { "6x7x32→8 k3 + pool 2", 3, Epilogue.Relu },
         { "12x11x8→16 k5 valid + odd pool 2", 3, Epilogue.Sigmoid },
         { "3x1x8→8 k5 + odd same pool 2", 4, Epilogue.Relu },
+        { "mnist conv2 + pool 2", 3, Epilogue.LeakyRelu },
+        { "mnist conv1 + pool 2", 2, Epilogue.Elu },
+        { "13x11x3→5 k5 + odd same pool 2", 3, Epilogue.Softplus },
+        { "6x7x32→8 k3 + pool 2", 3, Epilogue.Elu },
+        { "12x11x8→16 k5 valid + odd pool 2", 3, Epilogue.LeakyRelu },
     };
 
     // The geometries whose data gradient runs as Winograd (5×5, stride 1, channels in whole vectors, 2×2 windows).
@@ -251,6 +254,21 @@ public class PooledGradientTests
         // Enough for the convolution alone, not for the Winograd data gradient.
         Expect("scratch", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, Epilogue.Relu, w, dx, batch, g, pg, new float[Conv2D.ScratchSize(batch, g)]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, (Epilogue)99, w, dx, batch, g, pg, scratch));
+    }
+
+    [Theory]
+    [InlineData(Epilogue.Gelu)]
+    [InlineData(Epilogue.Swish)]
+    public void ThroughPool_RefusesActivationsWhoseDerivativeNeedsTheInput(Epilogue act)
+    {
+        // The fused paths keep only the pool's output; the generator runs these activations as a separate step.
+        var (g, pg) = Geometry("mnist conv1 + pool 2");
+        var (x, w, _, pooled, argmax, dy) = Forward(g, pg, 1, Epilogue.Relu);
+        var scratch = new float[Conv2D.ScratchSize(1, g, pg)];
+        Assert.Throws<ArgumentException>(() => MaxPool2D.BackwardToConvolution(dy, pooled, argmax, act, new PooledGradient(1, pg), 1, pg));
+        Assert.Throws<ArgumentException>(() => Conv2D.BackwardWeightsThroughPool(x, dy, pooled, argmax, act, new float[w.Length], new float[g.OutC], 1, g, pg, scratch));
+        var e = Assert.Throws<ArgumentException>(() => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, act, w, new float[g.InSize], 1, g, pg, scratch));
+        Assert.Equal("act", e.ParamName);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ public sealed class KernelCompileTests
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (var net in new[] { "iris", "mnist", "odd" })
+        foreach (var net in new[] { "iris", "mnist", "odd", "layers" })
         {
             foreach (var arch in new[] { "sm_80", "sm_90" })
             {
@@ -21,6 +21,7 @@ public sealed class KernelCompileTests
     {
         "iris" => Networks.Iris,
         "mnist" => Networks.Mnist,
+        "layers" => Networks.Layers,
         _ => Networks.Odd,
     };
 
@@ -78,6 +79,16 @@ public sealed class KernelCompileTests
         Assert.Equal(names.Length, program.LoweredNames.Count);
     }
 
+    [NvrtcTheory]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void A_backward_from_the_output_for_gelu_or_swish_does_not_compile(int act)
+    {
+        // Their derivative needs the input: the library refuses the instantiation instead of computing a wrong gradient.
+        var e = Assert.Throws<NvrtcException>(() => Nvrtc.Compile(KernelSources.All, "kiln_bad.cu", [$"kiln::activation_backward<37,{act}>"], "sm_80"));
+        Assert.Contains("Gelu and Swish need the input", e.Message, StringComparison.Ordinal);
+    }
+
     [NvrtcFact]
     public void Nvrtc_reports_its_version_and_supports_sm_80()
     {
@@ -95,7 +106,7 @@ public sealed class KernelCompileTests
     {
         var files = KernelSources.FileNames;
         Assert.Equal("00_common.cu", files[0]);
-        foreach (var f in new[] { "dense.cu", "conv2d.cu", "maxpool2d.cu", "activations.cu", "dropout.cu", "softmax_xent.cu", "mse.cu", "adam.cu", "sgd.cu" })
+        foreach (var f in new[] { "dense.cu", "conv2d.cu", "maxpool2d.cu", "activations.cu", "dropout.cu", "softmax_xent.cu", "mse.cu", "adam.cu", "sgd.cu", "batchnorm.cu", "avgpool2d.cu", "global_pool2d.cu", "rescaling.cu" })
         {
             Assert.Contains(f, files);
         }

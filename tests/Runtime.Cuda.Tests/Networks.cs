@@ -71,5 +71,45 @@ internal static class Networks
         "kiln::loss_accumulate",
     ];
 
-    public static string[] All => [.. Iris.Concat(Mnist).Concat(Odd).Distinct()];
+    private static IEnumerable<string> BatchNorm(int channels) =>
+    [
+        $"kiln::batchnorm_sums<{channels}>", $"kiln::batchnorm_square_sums<{channels}>", $"kiln::batchnorm_variance<{channels}>",
+        $"kiln::batchnorm_normalize<{channels}>", $"kiln::batchnorm_inference<{channels}>", $"kiln::batchnorm_backward_sums<{channels}>",
+        $"kiln::batchnorm_backward_params<{channels}>", $"kiln::batchnorm_backward_data<{channels}>",
+    ];
+
+    private static IEnumerable<string> AvgPool(string shape) => [$"kiln::avgpool2d_forward<{shape}>", $"kiln::avgpool2d_backward<{shape}>"];
+
+    private static IEnumerable<string> GlobalPools(int pixels, int channels) =>
+    [
+        $"kiln::global_avgpool2d_forward<{pixels},{channels}>", $"kiln::global_avgpool2d_backward<{pixels},{channels}>",
+        $"kiln::global_maxpool2d_forward<{pixels},{channels}>", $"kiln::global_maxpool2d_backward<{pixels},{channels}>",
+    ];
+
+    // Every element-wise activation code: 4 is softmax. Gelu (7) and Swish (8) have no backward from the output.
+    private static readonly int[] ActivationCodes = [0, 1, 2, 3, 5, 6, 7, 8, 9];
+
+    private static IEnumerable<string> ActivationLayers(int features) => ActivationCodes.SelectMany(a => new[]
+    {
+        $"kiln::activation_layer_forward<{features},{a}>", $"kiln::activation_layer_backward<{features},{a}>",
+    });
+
+    /// <summary>
+    /// The layers of issue 14 on a modern CNN: rescaling, conv (every fused activation code) → batch norm (16 channels
+    /// at 28×28, 37 after a dense layer) → standalone activations, average pools (same 7×7 → 4×4, valid 3×3 s2), global
+    /// average and max pools over 7×7×32.
+    /// </summary>
+    public static readonly string[] Layers =
+    [
+        "kiln::rescaling_forward<784>", "kiln::rescaling_backward<784>",
+        .. ActivationCodes.Select(a => $"kiln::conv2d_forward<28,28,1,28,28,16,3,1,1,1,{a}>"),
+        .. ActivationCodes.Select(a => $"kiln::dense_forward<19,37,{a}>"),
+        .. ActivationCodes.Where(a => a is not (7 or 8)).Select(a => $"kiln::activation_backward<37,{a}>"),
+        .. BatchNorm(16), .. BatchNorm(37),
+        .. ActivationLayers(28 * 28 * 16), .. ActivationLayers(37),
+        .. AvgPool("28,28,16,14,14,2,2,0,0"), .. AvgPool("7,7,32,4,4,2,2,0,0"), .. AvgPool("9,9,5,4,4,3,2,0,0"),
+        .. GlobalPools(49, 32), .. GlobalPools(1, 5),
+    ];
+
+    public static string[] All => [.. Iris.Concat(Mnist).Concat(Odd).Concat(Layers).Distinct()];
 }

@@ -4,43 +4,164 @@ using System.Runtime.Intrinsics;
 
 namespace Kiln.Runtime.Cpu;
 
-/// <summary>Element-wise activations; mirror of Runtime.Cuda/Kernels/activations.cu.</summary>
+/// <summary>
+/// Element-wise activations (Keras 3's formulas), fused epilogues and standalone layers; mirror of
+/// Runtime.Cuda/Kernels/activations.cu. Static and stateless: calls on distinct buffers may run concurrently.
+/// </summary>
+/// <remarks>
+/// f and f′ per <see cref="Epilogue"/>, with α the LeakyReLU slope or the ELU alpha (fused kernels: 0.2 and 1):
+/// relu max(x, 0), f′ = y &gt; 0; sigmoid 1/(1 + e^−x), f′ = y(1 − y); tanh, f′ = 1 − y²; leaky_relu x &gt; 0 ? x : αx,
+/// f′ = y &gt; 0 ? 1 : α; elu x &gt; 0 ? x : α·expm1(x), f′ = y &gt; 0 ? 1 : y + α; gelu ½·x·erfc(−x/√2),
+/// f′ = Φ(x) + x·φ(x); swish x·s with s = sigmoid(x), f′ = s(1 + x(1 − s)); softplus max(x, 0) + log1p(e^−|x|),
+/// f′ = sigmoid(x) = −expm1(−y). All but gelu and swish write f′ from the output y (x need not be kept); α ≥ 0, so
+/// that y &gt; 0 exactly when x &gt; 0. Element-wise, so any split over threads gives the serial bits.
+/// </remarks>
 public static class Activations
 {
-    /// <summary>y = f(y) in place: relu max(y, 0), sigmoid 1/(1 + e^−y), tanh.</summary>
-    public static unsafe void Forward(Span<float> y, Epilogue act)
+    /// <summary>Keras' <c>leaky_relu</c> default slope, used by the fused epilogue.</summary>
+    public const float LeakyReluSlope = 0.2f;
+
+    /// <summary>Keras' <c>elu</c> default alpha, used by the fused epilogue.</summary>
+    public const float EluAlpha = 1f;
+
+    /// <summary>y = f(y) in place, with the fused parameters (LeakyReLU 0.2, ELU 1).</summary>
+    public static void Forward(Span<float> y, Epilogue act) => Forward(y, y, act, DefaultAlpha(act));
+
+    /// <summary>
+    /// y = f(x) for a standalone activation layer; <paramref name="alpha"/> is the LeakyReLU negative slope or the ELU
+    /// alpha (ignored by the others). x and y may be the same buffer.
+    /// </summary>
+    public static unsafe void Forward(ReadOnlySpan<float> x, Span<float> y, Epilogue act, float alpha)
     {
-        var parts = Parts(y.Length, act);
-        if (parts == 1)
+        Check.Length(y.Length, x.Length, nameof(y));
+        CheckAlpha(act, alpha);
+        var parts = Parts(x.Length, act);
+        fixed (float* px = x, py = y)
         {
-            ForwardRange(y, act);
-            return;
-        }
-        fixed (float* py = y)
-        {
-            var job = new Job(py, null, y.Length, act);
+            var job = new Job(px, py, null, null, x.Length, act, alpha);
+            if (parts == 1)
+            {
+                ForwardRange(job, 0, x.Length);
+                return;
+            }
             Workers.Run(&ForwardPart, &job, parts);
         }
     }
 
     /// <summary>
-    /// dy ·= f′ in place, with f′ written from the output y = f(z) (so z need not be kept): relu y &gt; 0,
-    /// sigmoid y(1 − y), tanh 1 − y².
+    /// dy ·= f′ in place, with f′ written from the output y = f(z) (so z need not be kept) and the fused parameters.
+    /// Gelu and Swish are refused: their derivative needs the input (<see cref="BackwardNeedsInput"/>).
     /// </summary>
     public static unsafe void Backward(ReadOnlySpan<float> y, Span<float> dy, Epilogue act)
     {
         Check.Length(dy.Length, y.Length, nameof(dy));
-        var parts = Parts(y.Length, act);
-        if (parts == 1)
+        RefuseInputDerivative(act, nameof(act));
+        Backward(default, y, dy, dy, act, DefaultAlpha(act));
+    }
+
+    /// <summary>
+    /// dx = dy·f′ for a standalone activation layer (<paramref name="alpha"/> as in <see cref="Forward(ReadOnlySpan{float}, Span{float}, Epilogue, float)"/>).
+    /// x is read only where <see cref="BackwardNeedsInput"/> (Gelu, Swish) and may otherwise be empty; y = f(x) is read
+    /// by the others. dx may be dy's buffer.
+    /// </summary>
+    public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, Epilogue act, float alpha)
+    {
+        CheckAlpha(act, alpha);
+        if (BackwardNeedsInput(act))
         {
-            BackwardRange(y, dy, act);
-            return;
+            Check.Length(x.Length, dy.Length, nameof(x));
         }
-        fixed (float* py = y, pdy = dy)
+        else
         {
-            var job = new Job(py, pdy, y.Length, act);
+            Check.Length(y.Length, dy.Length, nameof(y));
+        }
+        Check.Length(dx.Length, dy.Length, nameof(dx));
+        var parts = Parts(dy.Length, act);
+        fixed (float* px = x, py = y, pdy = dy, pdx = dx)
+        {
+            var job = new Job(px, py, pdy, pdx, dy.Length, act, alpha);
+            if (parts == 1)
+            {
+                BackwardRange(job, 0, dy.Length);
+                return;
+            }
             Workers.Run(&BackwardPart, &job, parts);
         }
+    }
+
+    /// <summary>True for Gelu and Swish, whose derivative is not a function of the output: their backward reads x.</summary>
+    public static bool BackwardNeedsInput(Epilogue act) => act is Epilogue.Gelu or Epilogue.Swish;
+
+    /// <summary>The parameter a fused epilogue uses: the LeakyReLU slope 0.2, the ELU alpha 1, else 0 (unused).</summary>
+    public static float DefaultAlpha(Epilogue act) => act switch
+    {
+        Epilogue.LeakyRelu => LeakyReluSlope,
+        Epilogue.Elu => EluAlpha,
+        _ => 0f,
+    };
+
+    /// <summary>Throws unless <paramref name="act"/> is a defined code.</summary>
+    public static void CheckDefined(Epilogue act, string name)
+    {
+        if (act is < Epilogue.Linear or > Epilogue.Softplus or (Epilogue)4)
+        {
+            throw new ArgumentOutOfRangeException(name, act, "Unknown activation (codes 0–3 and 5–9; 4 is softmax, not an epilogue).");
+        }
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="act"/> is defined and its derivative is a function of the output, as every fused
+    /// backward path (which keeps only the output) needs.
+    /// </summary>
+    public static void RefuseInputDerivative(Epilogue act, string name)
+    {
+        CheckDefined(act, name);
+        if (BackwardNeedsInput(act))
+        {
+            throw new ArgumentException($"{act}'s derivative needs the activation's input, which a fused kernel does not keep: run it as a separate activation step (Activations.Forward/Backward with x).", name);
+        }
+    }
+
+    /// <summary>The activation of one value, as the kernels compute it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Apply(float v, Epilogue act, float alpha) => act switch
+    {
+        Epilogue.Relu => Relu(v),
+        Epilogue.Sigmoid => Sigmoid(v),
+        Epilogue.Tanh => MathF.Tanh(v),
+        Epilogue.LeakyRelu => v > 0f ? v : alpha * v,
+        Epilogue.Elu => v > 0f ? v : alpha * (float)ScalarMath.ExpM1(v),
+        Epilogue.Gelu => Gelu(v),
+        Epilogue.Swish => (float)(v / (1 + Math.Exp(-(double)v))), // in double: e^−v overflows float below −88
+        Epilogue.Softplus => Softplus(v),
+        _ => v,
+    };
+
+    /// <summary>dy·f′ from the output y (every activation but Gelu and Swish), as the kernels compute it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float GradientFromOutput(float y, float dy, Epilogue act, float alpha) => act switch
+    {
+        Epilogue.Relu => y > 0f ? dy : 0f,
+        Epilogue.Sigmoid => dy * (y * (1f - y)),
+        Epilogue.Tanh => dy * (1f - y * y),
+        Epilogue.LeakyRelu => y > 0f ? dy : dy * alpha,
+        Epilogue.Elu => y > 0f ? dy : dy * (y + alpha),
+        Epilogue.Softplus => dy * (float)-ScalarMath.ExpM1(-(double)y),
+        _ => dy,
+    };
+
+    /// <summary>dy·f′ from the input x, for Gelu and Swish.</summary>
+    public static float GradientFromInput(float x, float dy, Epilogue act)
+    {
+        if (act == Epilogue.Swish)
+        {
+            var s = Sigmoid(x);
+            return dy * (s * (1f + x * (1f - s)));
+        }
+        // Φ(x) + x·φ(x), in double: erfc and the density both come from double arithmetic.
+        var z = (double)x;
+        var derivative = 0.5 * ScalarMath.Erfc(-z * 0.70710678118654752) + z * Math.Exp(-0.5 * z * z) * 0.3989422804014327;
+        return dy * (float)derivative;
     }
 
     /// <summary>db[o] = Σ_r dz[r, o], rows in ascending order (a fixed reduction order; lanes run across o).</summary>
@@ -86,104 +207,115 @@ public static class Activations
         }
     }
 
-    // Element-wise, so any split gives the serial bits. ReLU streams memory and is worth two cores from about 64K
-    // elements; sigmoid and tanh cost an exp per element and are worth them much sooner.
+    // Element-wise, so any split gives the serial bits. ReLU-like activations stream memory and are worth two cores from
+    // about 64K elements; the others cost an exp (or erfc) per element and are worth them much sooner.
     private static int Parts(int length, Epilogue act)
     {
-        if (act is < Epilogue.Linear or > Epilogue.Tanh)
+        CheckDefined(act, nameof(act));
+        return Workers.PartsFor(length, act is Epilogue.Linear or Epilogue.Relu or Epilogue.LeakyRelu ? 1 << 15 : 1 << 11);
+    }
+
+    private static void CheckAlpha(Epilogue act, float alpha)
+    {
+        CheckDefined(act, nameof(act));
+        if (act is Epilogue.LeakyRelu or Epilogue.Elu && !(alpha >= 0f && float.IsFinite(alpha)))
         {
-            throw UnknownActivation(act);
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, $"{act} needs a finite alpha ≥ 0 (its derivative is written from the output, which needs y > 0 exactly when x > 0).");
         }
-        return act == Epilogue.Linear ? 1 : Workers.PartsFor(length, act == Epilogue.Relu ? 1 << 15 : 1 << 11);
     }
 
     private static unsafe void ForwardPart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
         var (lo, hi) = Gemm.Range(job.Length, Vector256<float>.Count, part, parts);
-        ForwardRange(new Span<float>(job.Y + lo, hi - lo), job.Act);
+        ForwardRange(job, lo, hi);
     }
 
     private static unsafe void BackwardPart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
         var (lo, hi) = Gemm.Range(job.Length, Vector256<float>.Count, part, parts);
-        BackwardRange(new ReadOnlySpan<float>(job.Y + lo, hi - lo), new Span<float>(job.Dy + lo, hi - lo), job.Act);
+        BackwardRange(job, lo, hi);
     }
 
-    private static void ForwardRange(Span<float> y, Epilogue act)
+    private static unsafe void ForwardRange(in Job job, int lo, int hi)
     {
+        var x = job.X;
+        var y = job.Y;
+        var (act, alpha) = (job.Act, job.Alpha);
         switch (act)
         {
-            case Epilogue.Relu:
-                ReluForward(y);
-                return;
-            case Epilogue.Sigmoid:
-                for (var i = 0; i < y.Length; i++)
+            case Epilogue.Linear:
+                if (x != y)
                 {
-                    y[i] = Sigmoid(y[i]);
+                    new ReadOnlySpan<float>(x + lo, hi - lo).CopyTo(new Span<float>(y + lo, hi - lo));
                 }
                 return;
-            case Epilogue.Tanh:
-                for (var i = 0; i < y.Length; i++)
+            case Epilogue.Relu:
+                ReluForward(new ReadOnlySpan<float>(x + lo, hi - lo), new Span<float>(y + lo, hi - lo));
+                return;
+            default:
+                for (var i = lo; i < hi; i++)
                 {
-                    y[i] = MathF.Tanh(y[i]);
+                    y[i] = Apply(x[i], act, alpha);
                 }
                 return;
         }
     }
 
-    private static void BackwardRange(ReadOnlySpan<float> y, Span<float> dy, Epilogue act)
+    private static unsafe void BackwardRange(in Job job, int lo, int hi)
     {
-        switch (act)
+        var (act, alpha) = (job.Act, job.Alpha);
+        if (act == Epilogue.Relu)
         {
-            case Epilogue.Relu:
-                ReluBackward(y, dy);
-                return;
-            case Epilogue.Sigmoid:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    dy[i] *= y[i] * (1f - y[i]);
-                }
-                return;
-            case Epilogue.Tanh:
-                for (var i = 0; i < y.Length; i++)
-                {
-                    dy[i] *= 1f - y[i] * y[i];
-                }
-                return;
+            ReluBackward(new ReadOnlySpan<float>(job.Y + lo, hi - lo), new ReadOnlySpan<float>(job.Dy + lo, hi - lo), new Span<float>(job.Dx + lo, hi - lo));
+            return;
+        }
+        if (BackwardNeedsInput(act))
+        {
+            for (var i = lo; i < hi; i++)
+            {
+                job.Dx[i] = GradientFromInput(job.X[i], job.Dy[i], act);
+            }
+            return;
+        }
+        for (var i = lo; i < hi; i++)
+        {
+            job.Dx[i] = GradientFromOutput(job.Y[i], job.Dy[i], act, alpha);
         }
     }
 
     // y > 0 ? y : 0, so NaN and −0 become +0 in both the vector and the scalar part.
-    private static void ReluForward(Span<float> y)
+    private static void ReluForward(ReadOnlySpan<float> x, Span<float> y)
     {
+        ref readonly var src = ref MemoryMarshal.GetReference(x);
         ref var v = ref MemoryMarshal.GetReference(y);
         var i = 0;
         for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
-            var x = Vector256.LoadUnsafe(ref v, (nuint)i);
-            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256<float>.Zero).StoreUnsafe(ref v, (nuint)i);
+            var s = Vector256.LoadUnsafe(in src, (nuint)i);
+            Vector256.ConditionalSelect(Vector256.GreaterThan(s, Vector256<float>.Zero), s, Vector256<float>.Zero).StoreUnsafe(ref v, (nuint)i);
         }
         for (; i < y.Length; i++)
         {
-            Unsafe.Add(ref v, i) = Relu(Unsafe.Add(ref v, i));
+            Unsafe.Add(ref v, i) = Relu(Unsafe.Add(ref Unsafe.AsRef(in src), i));
         }
     }
 
-    private static void ReluBackward(ReadOnlySpan<float> y, Span<float> dy)
+    private static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         ref readonly var yv = ref MemoryMarshal.GetReference(y);
-        ref var d = ref MemoryMarshal.GetReference(dy);
+        ref readonly var d = ref MemoryMarshal.GetReference(dy);
+        ref var o = ref MemoryMarshal.GetReference(dx);
         var i = 0;
         for (; i <= y.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
             var keep = Vector256.GreaterThan(Vector256.LoadUnsafe(in yv, (nuint)i), Vector256<float>.Zero);
-            Vector256.ConditionalSelect(keep, Vector256.LoadUnsafe(ref d, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref d, (nuint)i);
+            Vector256.ConditionalSelect(keep, Vector256.LoadUnsafe(in d, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref o, (nuint)i);
         }
         for (; i < y.Length; i++)
         {
-            Unsafe.Add(ref d, i) = Unsafe.Add(ref Unsafe.AsRef(in yv), i) > 0f ? Unsafe.Add(ref d, i) : 0f;
+            Unsafe.Add(ref o, i) = Unsafe.Add(ref Unsafe.AsRef(in yv), i) > 0f ? Unsafe.Add(ref Unsafe.AsRef(in d), i) : 0f;
         }
     }
 
@@ -191,13 +323,21 @@ public static class Activations
 
     private static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
 
-    private readonly unsafe struct Job(float* y, float* dy, int length, Epilogue act)
+    private static float Gelu(float v)
     {
-        public readonly float* Y = y, Dy = dy;
-        public readonly int Length = length;
-        public readonly Epilogue Act = act;
+        var z = (double)v;
+        return (float)(0.5 * z * ScalarMath.Erfc(-z * 0.70710678118654752));
     }
 
-    private static ArgumentOutOfRangeException UnknownActivation(Epilogue act) =>
-        new(nameof(act), act, "Unknown activation.");
+    // max(x, 0) + log1p(e^−|x|): no overflow for large x, no loss for very negative x.
+    private static float Softplus(float v) =>
+        (float)(Math.Max((double)v, 0.0) + ScalarMath.Log1P(Math.Exp(-Math.Abs((double)v))));
+
+    private readonly unsafe struct Job(float* x, float* y, float* dy, float* dx, int length, Epilogue act, float alpha)
+    {
+        public readonly float* X = x, Y = y, Dy = dy, Dx = dx;
+        public readonly int Length = length;
+        public readonly Epilogue Act = act;
+        public readonly float Alpha = alpha;
+    }
 }

@@ -22,10 +22,7 @@ public static partial class Conv2D
         Check.Length(y.Length, (long)batch * pool.OutSize, nameof(y));
         MaxPool2D.CheckArgmax(argmax.Length, y.Length);
         Check.AtLeast(scratch.Length, ScratchSize(batch, g, pool), "scratch");
-        if (act is < Epilogue.Linear or > Epilogue.Tanh)
-        {
-            throw new ArgumentOutOfRangeException(nameof(act), act, "Unknown activation.");
-        }
+        Activations.CheckDefined(act, nameof(act));
         if (Winograd.For(g) is { } winograd && Winograd.Pools(pool))
         {
             winograd.ConvolvePooled(x, w, bias, act, y, argmax, batch, g, pool, scratch, transformed);
@@ -123,7 +120,7 @@ public static partial class Conv2D
                         }
                     }
                 }
-                if (job.Act is Epilogue.Sigmoid or Epilogue.Tanh)
+                if (job.Act is not (Epilogue.Linear or Epilogue.Relu))
                 {
                     Activations.Forward(new Span<float>(band, pixels * g.N), job.Act);
                 }

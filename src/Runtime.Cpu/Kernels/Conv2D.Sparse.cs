@@ -33,10 +33,7 @@ public static partial class Conv2D
         Check.Length(dy.Length, (long)batch * pool.OutSize, nameof(dy));
         Check.Length(y.Length, dy.Length, nameof(y));
         Check.Length(argmax.Length, dy.Length, nameof(argmax));
-        if (act is < Epilogue.Linear or > Epilogue.Tanh)
-        {
-            throw new ArgumentOutOfRangeException(nameof(act), act, "Unknown activation.");
-        }
+        Activations.RefuseInputDerivative(act, nameof(act));
         fixed (float* pdy = dy, py = y)
         fixed (int* pargmax = argmax)
         {
@@ -80,10 +77,7 @@ public static partial class Conv2D
         Check.Length(dy.Length, (long)batch * pool.OutSize, nameof(dy));
         Check.Length(y.Length, dy.Length, nameof(y));
         Check.Length(argmax.Length, dy.Length, nameof(argmax));
-        if (act is < Epilogue.Linear or > Epilogue.Tanh)
-        {
-            throw new ArgumentOutOfRangeException(nameof(act), act, "Unknown activation.");
-        }
+        Activations.RefuseInputDerivative(act, nameof(act));
         if (Winograd.ForBackwardData(g, pool) is { } winograd)
         {
             winograd.BackwardData(dy, y, argmax, act, w, dx, batch, g, pool, scratch);

@@ -514,11 +514,11 @@ public static partial class Conv2D
         private static Vector256<float> Activate(Vector256<float> v, Epilogue act) =>
             act == Epilogue.Relu ? Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero) : v;
 
-        // Every activation, sigmoid and tanh through Activations' scalar code as the unfused forward applies them. Inlined,
-        // so that the common activations cost no call per vector.
+        // Every activation, all but linear and ReLU through Activations' scalar code as the unfused forward applies them.
+        // Inlined, so that the common activations cost no call per vector.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static unsafe Vector256<float> Activate(Vector256<float> v, Epilogue act, float* lanes) =>
-            act is Epilogue.Sigmoid or Epilogue.Tanh ? ActivateLanes(v, act, lanes) : Activate(v, act);
+            act is not (Epilogue.Linear or Epilogue.Relu) ? ActivateLanes(v, act, lanes) : Activate(v, act);
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static unsafe Vector256<float> ActivateLanes(Vector256<float> v, Epilogue act, float* lanes)

@@ -9,7 +9,7 @@ public static partial class MaxPool2D
     /// <summary>
     /// The backward pass of a max pool into the convolution that feeds it, fused with that convolution's activation:
     /// for every window whose maximum x[argmax] = y is selected, the gradient dy·f′(y) lands on that pixel (f′ from the
-    /// output, as in <see cref="Activations.Backward"/>, so ReLU keeps dy where y &gt; 0). Every window's entry is written
+    /// output, as in <see cref="Activations.Backward(ReadOnlySpan{float}, Span{float}, Epilogue)"/>, so ReLU keeps dy where y &gt; 0). Every window's entry is written
     /// to <paramref name="dz"/>, as per-(channel, sample) lists in window order.
     /// </summary>
     public static unsafe void BackwardToConvolution(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, PooledGradient dz, int batch, in PoolGeometry g)
@@ -24,10 +24,7 @@ public static partial class MaxPool2D
         {
             throw new ArgumentException($"dz was made for {dz.Capacity} samples of {dz.Geometry}; this call has {batch} of {g}.", nameof(dz));
         }
-        if (act is < Epilogue.Linear or > Epilogue.Tanh)
-        {
-            throw new ArgumentOutOfRangeException(nameof(act), act, "Unknown activation.");
-        }
+        Activations.RefuseInputDerivative(act, nameof(act));
         dz.Batch = batch;
         fixed (float* pdy = dy, py = y, pvalues = dz.Values)
         fixed (int* pargmax = argmax, ppixels = dz.Pixels)
@@ -71,6 +68,9 @@ public static partial class MaxPool2D
                 Epilogue.Relu => ReluGradient.Of(dy, y),
                 Epilogue.Sigmoid => SigmoidGradient.Of(dy, y),
                 Epilogue.Tanh => TanhGradient.Of(dy, y),
+                Epilogue.LeakyRelu => LeakyReluGradient.Of(dy, y),
+                Epilogue.Elu => EluGradient.Of(dy, y),
+                Epilogue.Softplus => SoftplusGradient.Of(dy, y),
                 _ => dy,
             };
             return (gradient, Vector256.Load(Argmax + i));
@@ -94,6 +94,9 @@ public static partial class MaxPool2D
                 case Epilogue.Relu: FillBlocks<ReluGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
                 case Epilogue.Sigmoid: FillBlocks<SigmoidGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
                 case Epilogue.Tanh: FillBlocks<TanhGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
+                case Epilogue.LeakyRelu: FillBlocks<LeakyReluGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
+                case Epilogue.Elu: FillBlocks<EluGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
+                case Epilogue.Softplus: FillBlocks<SoftplusGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
                 default: FillBlocks<LinearGradient>(sample, blockWindows, chLo, blockEnd, pixels, values); break;
             }
             for (var o = 0; o < windows; o++)
@@ -170,9 +173,7 @@ public static partial class MaxPool2D
     private static float Gradient(Epilogue act, float dy, float y) => act switch
     {
         Epilogue.Relu => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(dy) & -(y > 0f ? 1 : 0)),
-        Epilogue.Sigmoid => dy * (y * (1f - y)),
-        Epilogue.Tanh => dy * (1f - y * y),
-        _ => dy,
+        _ => Activations.GradientFromOutput(y, dy, act, Activations.DefaultAlpha(act)),
     };
 
     private interface IGradient
@@ -199,6 +200,32 @@ public static partial class MaxPool2D
     private struct TanhGradient : IGradient
     {
         public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) => dy * (Vector256<float>.One - y * y);
+    }
+
+    private struct LeakyReluGradient : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), dy, dy * Activations.LeakyReluSlope);
+    }
+
+    private struct EluGradient : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), dy, dy * (y + Vector256.Create(Activations.EluAlpha)));
+    }
+
+    // −expm1(−y) per lane, as Activations computes it (in double).
+    private struct SoftplusGradient : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> dy, Vector256<float> y)
+        {
+            Span<float> lanes = stackalloc float[Vector256<float>.Count];
+            for (var i = 0; i < lanes.Length; i++)
+            {
+                lanes[i] = Activations.GradientFromOutput(y.GetElement(i), dy.GetElement(i), Epilogue.Softplus, 0f);
+            }
+            return Vector256.Create<float>(lanes);
+        }
     }
 
     private readonly unsafe struct FillJob(Lists lists, int* pixels, float* values, int batch)

@@ -4,7 +4,11 @@
 // Conventions (the same contract as Kiln.Runtime.Cpu):
 //  * Tensors are float32, NHWC, batch-major; a sample's features are contiguous.
 //  * Shapes are template parameters; the batch size is the only run-time shape.
-//  * Activation codes: 0 Linear, 1 Relu, 2 Sigmoid, 3 Tanh, fused into the forward epilogue (bias + activation).
+//  * Activation codes (= Kiln.Activation = Kiln.Runtime.Cpu.Epilogue): 0 Linear, 1 Relu, 2 Sigmoid, 3 Tanh,
+//    5 LeakyRelu, 6 Elu, 7 Gelu, 8 Swish, 9 Softplus (4 is softmax, not element-wise). Fused into the forward
+//    epilogue (bias + activation) with Keras' default parameters (LeakyReLU slope 0.2, ELU alpha 1); the standalone
+//    activation layers (activations.cu) take their own. The backward written from the output y refuses Gelu and
+//    Swish at compile time: their derivative needs the input.
 //  * No atomics: every output element is written by one thread with a fixed reduction order, so two runs give the
 //    same bits.
 //  * Launch shapes (KernelGeometry in C# computes them):
@@ -20,7 +24,10 @@ namespace kiln {
 
 typedef unsigned int u32;
 
-enum : int { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3 };
+enum : int {
+    ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2, ACT_TANH = 3,
+    ACT_LEAKY_RELU = 5, ACT_ELU = 6, ACT_GELU = 7, ACT_SWISH = 8, ACT_SOFTPLUS = 9
+};
 
 // Enumerators, not constexpr variables: a namespace-scope variable would become an internal symbol whose mangled
 // name NVRTC salts per compilation, and the image would differ from run to run.
@@ -30,8 +37,9 @@ enum : int { TILE = 16, THREADS = 256, ROWS_PER_BLOCK = 4, ROW_TILE = 64, MAX_SP
 __device__ __forceinline__ float neg_infinity() { return __int_as_float(0xFF800000); }
 __device__ __forceinline__ float quiet_nan() { return __int_as_float(0x7FC00000); }
 
+// f(v) with parameter alpha (the LeakyReLU slope or the ELU alpha; ignored by the others).
 template <int Act>
-__device__ __forceinline__ float activate(float v)
+__device__ __forceinline__ float activate_with(float v, float alpha)
 {
     if constexpr (Act == ACT_RELU) {
         return v > 0.0f ? v : 0.0f;
@@ -39,25 +47,84 @@ __device__ __forceinline__ float activate(float v)
         return 1.0f / (1.0f + expf(-v));
     } else if constexpr (Act == ACT_TANH) {
         return tanhf(v);
+    } else if constexpr (Act == ACT_LEAKY_RELU) {
+        return v > 0.0f ? v : alpha * v;
+    } else if constexpr (Act == ACT_ELU) {
+        return v > 0.0f ? v : alpha * expm1f(v);
+    } else if constexpr (Act == ACT_GELU) {
+        // x * Phi(x) = 0.5 x erfc(-x / sqrt 2): no cancellation in the negative tail.
+        return 0.5f * v * erfcf(-0.70710678118654752f * v);
+    } else if constexpr (Act == ACT_SWISH) {
+        return v / (1.0f + expf(-v));
+    } else if constexpr (Act == ACT_SOFTPLUS) {
+        return fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v)));
     } else {
         static_assert(Act == ACT_LINEAR, "unknown activation code");
         return v;
     }
 }
 
-// dy * f'(x), with f' written from the output y = f(x): relu y > 0, sigmoid y(1 - y), tanh 1 - y^2.
+// Keras' defaults for the fused epilogue (Kiln.Runtime.Cpu.Activations.LeakyReluSlope and EluAlpha).
 template <int Act>
-__device__ __forceinline__ float activation_grad(float y, float dy)
+__device__ __forceinline__ float default_alpha()
 {
+    return Act == ACT_LEAKY_RELU ? 0.2f : Act == ACT_ELU ? 1.0f : 0.0f;
+}
+
+// The fused epilogue: f(v) with Keras' default parameters.
+template <int Act>
+__device__ __forceinline__ float activate(float v)
+{
+    return activate_with<Act>(v, default_alpha<Act>());
+}
+
+// True for the activations whose derivative is not a function of the output.
+template <int Act>
+__device__ __forceinline__ constexpr bool grad_needs_input()
+{
+    return Act == ACT_GELU || Act == ACT_SWISH;
+}
+
+// dy * f'(x), with f' written from the output y = f(x): relu y > 0, sigmoid y(1 - y), tanh 1 - y^2,
+// leaky_relu y > 0 ? 1 : alpha, elu y > 0 ? 1 : y + alpha, softplus -expm1(-y) (= sigmoid(x)).
+template <int Act>
+__device__ __forceinline__ float activation_grad_with(float y, float dy, float alpha)
+{
+    static_assert(!grad_needs_input<Act>(), "Gelu and Swish need the input: use activation_grad_from_input");
     if constexpr (Act == ACT_RELU) {
         return y > 0.0f ? dy : 0.0f;
     } else if constexpr (Act == ACT_SIGMOID) {
         return dy * (y * (1.0f - y));
     } else if constexpr (Act == ACT_TANH) {
         return dy * (1.0f - y * y);
+    } else if constexpr (Act == ACT_LEAKY_RELU) {
+        return y > 0.0f ? dy : dy * alpha;
+    } else if constexpr (Act == ACT_ELU) {
+        return y > 0.0f ? dy : dy * (y + alpha);
+    } else if constexpr (Act == ACT_SOFTPLUS) {
+        return dy * -expm1f(-y);
     } else {
         static_assert(Act == ACT_LINEAR, "unknown activation code");
         return dy;
+    }
+}
+
+template <int Act>
+__device__ __forceinline__ float activation_grad(float y, float dy)
+{
+    return activation_grad_with<Act>(y, dy, default_alpha<Act>());
+}
+
+// dy * f'(x) from the input, for Gelu (Phi(x) + x phi(x)) and Swish (s (1 + x (1 - s)), s = sigmoid(x)).
+template <int Act>
+__device__ __forceinline__ float activation_grad_from_input(float x, float dy)
+{
+    static_assert(grad_needs_input<Act>(), "only Gelu and Swish read the input");
+    if constexpr (Act == ACT_GELU) {
+        return dy * (0.5f * erfcf(-0.70710678118654752f * x) + x * expf(-0.5f * x * x) * 0.3989422804014327f);
+    } else {
+        const float s = 1.0f / (1.0f + expf(-x));
+        return dy * (s * (1.0f + x * (1.0f - s)));
     }
 }
 

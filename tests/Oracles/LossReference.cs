@@ -1,6 +1,8 @@
-namespace Kiln.Runtime.Cpu.Tests.Reference;
+using Kiln.Runtime.Cpu;
 
-internal static class LossReference
+namespace Kiln.Oracles;
+
+public static class LossReference
 {
     public static double[] Softmax(double[] z, int batch, int classes)
     {

@@ -1,7 +1,9 @@
-namespace Kiln.Runtime.Cpu.Tests.Reference;
+using Kiln.Runtime.Cpu;
+
+namespace Kiln.Oracles;
 
 /// <summary>Direct convolution loops in double (no im2col), NHWC, Keras kernel layout [K, K, InC, OutC].</summary>
-internal static class Conv2DReference
+public static class Conv2DReference
 {
     public static double[] Forward(double[] x, double[] w, double[] bias, int batch, ConvGeometry g, Epilogue act)
     {

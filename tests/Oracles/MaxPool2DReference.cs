@@ -1,6 +1,8 @@
-namespace Kiln.Runtime.Cpu.Tests.Reference;
+using Kiln.Runtime.Cpu;
 
-internal static class MaxPool2DReference
+namespace Kiln.Oracles;
+
+public static class MaxPool2DReference
 {
     /// <summary>Window maxima over in-image cells only, and the flat in-sample index of the first maximum.</summary>
     public static (double[] Y, int[] Argmax) Forward(double[] x, int batch, PoolGeometry g)

@@ -1,6 +1,8 @@
-namespace Kiln.Runtime.Cpu.Tests.Reference;
+using Kiln.Runtime.Cpu;
 
-internal static class GemmReference
+namespace Kiln.Oracles;
+
+public static class GemmReference
 {
     /// <summary>C[i, j] (+)= Σ_p A(i, p)·B(p, j) in double, with the operands given as element accessors.</summary>
     public static double[] Multiply(int m, int n, int k, Func<int, int, double> a, Func<int, int, double> b, double[]? c = null)

@@ -1,6 +1,8 @@
-namespace Kiln.Runtime.Cpu.Tests.Reference;
+using Kiln.Runtime.Cpu;
 
-internal static class DenseReference
+namespace Kiln.Oracles;
+
+public static class DenseReference
 {
     public static double[] Forward(double[] x, double[] w, double[] bias, int batch, int inF, int outF, Epilogue act)
     {

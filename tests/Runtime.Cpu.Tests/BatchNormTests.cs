@@ -1,0 +1,181 @@
+namespace Kiln.Runtime.Cpu.Tests;
+
+public class BatchNormTests
+{
+    private const float Epsilon = 1e-3f;
+
+    // (rows, channels, scale, center): rows = batch·H·W for images (3·5·7, 1·3·3), a batch of 1 row, a Dense batch of 3;
+    // channels below, at and across the 64-channel block, none a multiple of 8 but one.
+    public static TheoryData<int, int, bool, bool> Shapes() => new()
+    {
+        { 3 * 5 * 7, 13, true, true },
+        { 1 * 3 * 3, 70, true, true },
+        { 3, 5, true, false },
+        { 3, 5, false, true },
+        { 17, 64, false, false },
+        { 1, 9, true, true },
+        { 2 * 4 * 3, 129, true, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void ForwardTraining_MatchesReference_AndUpdatesMovingStatistics(int rows, int channels, bool scale, bool center)
+    {
+        var (x, gamma, beta) = Inputs(rows, channels, scale, center);
+        var movingMean = TestData.Random(channels, seed: 4);
+        var movingVariance = TestData.Random(channels, seed: 5).Select(MathF.Abs).ToArray();
+        var (mm0, mv0) = (TestData.ToDouble(movingMean), TestData.ToDouble(movingVariance));
+        var y = TestData.Poisoned(x.Length);
+        var (mean, invStd) = (TestData.Poisoned(channels), TestData.Poisoned(channels));
+        BatchNorm.ForwardTraining(x, gamma, beta, y, mean, invStd, movingMean, movingVariance, rows, channels, 0.9f, Epsilon);
+
+        var (ry, rmean, rvar) = BatchNormReference.ForwardTraining(TestData.ToDouble(x), Optional(gamma), Optional(beta), rows, channels, Epsilon);
+        var what = $"{rows}×{channels} scale {scale} center {center}";
+        Approx.Equal(ry, y, $"y {what}");
+        Approx.Equal(rmean, mean, $"batch mean {what}");
+        Approx.Equal(rvar.Select(v => 1 / Math.Sqrt(v + Epsilon)).ToArray(), invStd, $"batch 1/σ {what}");
+        Approx.Equal(BatchNormReference.Moving(mm0, rmean, 0.9), movingMean, $"moving mean {what}");
+        Approx.Equal(BatchNormReference.Moving(mv0, rvar, 0.9), movingVariance, $"moving variance {what}");
+    }
+
+    [Fact]
+    public void MovingStatistics_FollowKerasUpdate_ByHand()
+    {
+        // Channel 0: x = 1, 3 → mean 2, biased variance 1. Channel 1: x = −2, −2 → mean −2, variance 0.
+        // moving = moving·0.9 + batch·0.1: mean 0.5·0.9 + 2·0.1 = 0.65, −1·0.9 − 2·0.1 = −1.1;
+        // variance 2·0.9 + 1·0.1 = 1.9, 1·0.9 + 0·0.1 = 0.9. y = (x − mean)/√(var + ε): ±1/√1.001 and 0.
+        float[] x = [1f, -2f, 3f, -2f];
+        float[] movingMean = [0.5f, -1f], movingVariance = [2f, 1f];
+        var y = TestData.Poisoned(4);
+        var (mean, invStd) = (TestData.Poisoned(2), TestData.Poisoned(2));
+        BatchNorm.ForwardTraining(x, default, default, y, mean, invStd, movingMean, movingVariance, 2, 2, 0.9f, Epsilon);
+        Approx.Equal([0.65, -1.1], movingMean, "moving mean", 1e-6, 1e-6);
+        Approx.Equal([1.9, 0.9], movingVariance, "moving variance", 1e-6, 1e-6);
+        Approx.Equal([2.0, -2.0], mean, "batch mean", 1e-6, 1e-6);
+        var s = 1 / Math.Sqrt(1.001);
+        Approx.Equal([-s, 0, s, 0], y, "y", 1e-6, 1e-6);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void ForwardInference_UsesMovingStatistics(int rows, int channels, bool scale, bool center)
+    {
+        var (x, gamma, beta) = Inputs(rows, channels, scale, center);
+        var movingMean = TestData.Random(channels, seed: 6);
+        var movingVariance = TestData.Random(channels, seed: 7).Select(MathF.Abs).ToArray();
+        var y = TestData.Poisoned(x.Length);
+        BatchNorm.ForwardInference(x, gamma, beta, movingMean, movingVariance, y, rows, channels, Epsilon);
+        var expected = BatchNormReference.Normalize(TestData.ToDouble(x), Optional(gamma), Optional(beta), TestData.ToDouble(movingMean), TestData.ToDouble(movingVariance), rows, channels, Epsilon);
+        Approx.Equal(expected, y, $"inference {rows}×{channels}");
+    }
+
+    [Theory]
+    [InlineData(3 * 3 * 5, 11, true, true)]
+    [InlineData(2, 3, true, true)]
+    [InlineData(7, 66, false, true)]
+    [InlineData(5, 4, true, false)]
+    [InlineData(6, 3, false, false)]
+    public void Backward_MatchesFiniteDifferences_ThroughBatchStatistics(int rows, int channels, bool scale, bool center)
+    {
+        // L = Σ r·y(x, γ, β) with y computed from the batch's own mean and variance: ∂L/∂x includes their dependence on x.
+        var (x, gamma, beta) = Inputs(rows, channels, scale, center);
+        var r = TestData.ToDouble(TestData.Random(x.Length, seed: 8));
+        double[] xd = TestData.ToDouble(x);
+        double[]? gd = Optional(gamma), bd = Optional(beta);
+        double Loss(double[] xv, double[]? gv, double[]? bv) => TestData.Dot(r, BatchNormReference.ForwardTraining(xv, gv, bv, rows, channels, Epsilon).Y);
+
+        var y = new float[x.Length];
+        var (mean, invStd) = (new float[channels], new float[channels]);
+        BatchNorm.ForwardTraining(x, gamma, beta, y, mean, invStd, new float[channels], new float[channels], rows, channels, 0.99f, Epsilon);
+        var dy = r.Select(v => (float)v).ToArray();
+        var dx = TestData.Poisoned(x.Length);
+        var dgamma = scale ? TestData.Poisoned(channels) : [];
+        var dbeta = center ? TestData.Poisoned(channels) : [];
+        BatchNorm.Backward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta, rows, channels);
+
+        // Rows 1–2 make the normalized values large and their dependence on x steep: finite differences need a small step.
+        Approx.Equal(FiniteDifference.Gradient(v => Loss(v, gd, bd), xd, h: 1e-5), dx, "dL/dx", Approx.FdAtol, Approx.FdRtol);
+        if (scale)
+        {
+            Approx.Equal(FiniteDifference.Gradient(v => Loss(xd, v, bd), gd!), dgamma, "dL/dγ", Approx.FdAtol, Approx.FdRtol);
+        }
+        if (center)
+        {
+            Approx.Equal(FiniteDifference.Gradient(v => Loss(xd, gd, v), bd!), dbeta, "dL/dβ", Approx.FdAtol, Approx.FdRtol);
+        }
+    }
+
+    [Fact]
+    public void Backward_WithoutDx_WritesOnlyTheParameterGradients()
+    {
+        const int rows = 10, channels = 6;
+        var (x, gamma, beta) = Inputs(rows, channels, true, true);
+        var y = new float[x.Length];
+        var (mean, invStd) = (new float[channels], new float[channels]);
+        BatchNorm.ForwardTraining(x, gamma, beta, y, mean, invStd, new float[channels], new float[channels], rows, channels, 0.99f, Epsilon);
+        var dy = TestData.Random(x.Length, seed: 9);
+        var (dgamma, dbeta) = (TestData.Poisoned(channels), TestData.Poisoned(channels));
+        var (dgammaFull, dbetaFull, dx) = (new float[channels], new float[channels], new float[x.Length]);
+        BatchNorm.Backward(x, dy, gamma, mean, invStd, default, dgamma, dbeta, rows, channels);
+        BatchNorm.Backward(x, dy, gamma, mean, invStd, dx, dgammaFull, dbetaFull, rows, channels);
+        TestData.BitwiseEqual(dgammaFull, dgamma, "dγ");
+        TestData.BitwiseEqual(dbetaFull, dbeta, "dβ");
+    }
+
+    [Fact]
+    public void AnyThreadCount_SameBits()
+    {
+        // 400×200: four 64-channel blocks, so several parts when threads are allowed.
+        const int rows = 400, channels = 200;
+        var (x, gamma, beta) = Inputs(rows, channels, true, true);
+        var dy = TestData.Random(x.Length, seed: 10);
+        (float[] Y, float[] Mean, float[] InvStd, float[] Dx, float[] Dg, float[] Db) Run(bool serial)
+        {
+            Workers.Serial = serial;
+            try
+            {
+                var (y, mean, invStd, dx, dg, db) = (new float[x.Length], new float[channels], new float[channels], new float[x.Length], new float[channels], new float[channels]);
+                BatchNorm.ForwardTraining(x, gamma, beta, y, mean, invStd, new float[channels], new float[channels], rows, channels, 0.99f, Epsilon);
+                BatchNorm.Backward(x, dy, gamma, mean, invStd, dx, dg, db, rows, channels);
+                return (y, mean, invStd, dx, dg, db);
+            }
+            finally
+            {
+                Workers.Serial = false;
+            }
+        }
+        var (a, b) = (Run(serial: true), Run(serial: false));
+        TestData.BitwiseEqual(a.Y, b.Y, "y");
+        TestData.BitwiseEqual(a.InvStd, b.InvStd, "1/σ");
+        TestData.BitwiseEqual(a.Dx, b.Dx, "dx");
+        TestData.BitwiseEqual(a.Dg, b.Dg, "dγ");
+        TestData.BitwiseEqual(a.Db, b.Db, "dβ");
+    }
+
+    [Fact]
+    public void WrongLengths_AreRefusedByName()
+    {
+        var x = new float[12];
+        var e = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardInference(x, new float[3], default, new float[4], new float[4], new float[12], 3, 4, Epsilon));
+        Assert.Equal("gamma", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardTraining(x, default, default, new float[12], new float[4], new float[4], new float[4], new float[5], 3, 4, 0.99f, Epsilon));
+        Assert.Equal("movingVariance", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => BatchNorm.Backward(x, new float[12], default, new float[4], new float[4], new float[11], default, default, 3, 4));
+        Assert.Equal("dx", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BatchNorm.ForwardInference(x, default, default, new float[4], new float[4], new float[12], 3, 4, 0f));
+    }
+
+    private static (float[] X, float[] Gamma, float[] Beta) Inputs(int rows, int channels, bool scale, bool center)
+    {
+        // Per-channel offsets and spreads, so the normalization does visible work.
+        var x = TestData.Random(rows * channels, seed: 1, scale: 2f);
+        var offset = TestData.Random(channels, seed: 2, scale: 3f);
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = x[i] * (1 + (i % channels) % 3) + offset[i % channels];
+        }
+        return (x, scale ? TestData.Random(channels, seed: 2) : [], center ? TestData.Random(channels, seed: 3) : []);
+    }
+
+    private static double[]? Optional(float[] v) => v.Length == 0 ? null : TestData.ToDouble(v);
+}
