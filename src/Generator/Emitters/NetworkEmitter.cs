@@ -88,7 +88,7 @@ internal static class NetworkEmitter
         foreach (var layer in model.Layers)
         {
             var config = string.Join(", ", Registry.For(layer).KerasConfig(layer).Select(c => $"[\"{c.Key}\"] = {c.Value}"));
-            w.Line($"        new(\"{layer.Name}\", \"{layer.TypeName}\", [{Code.Dims(layer.Input)}], [{Code.Dims(layer.Output)}], new global::System.Collections.Generic.Dictionary<string, object> {{ {config} }}),");
+            w.Line($"        new(\"{layer.Name}\", \"{layer.TypeName}\", [{Code.Dims(layer.Input)}], [{Code.Dims(layer.Output)}], new global::System.Collections.Generic.Dictionary<string, object>{(config.Length == 0 ? "()" : $" {{ {config} }}")}),");
         }
         w.Line("    ]);");
     }

@@ -21,7 +21,12 @@ internal static class SummaryEmitter
         for (var i = 0; i < model.Layers.Count; i++)
         {
             var layer = model.Layers[i];
-            text.Append(Row('│', $"{layer.Name} ({layer.TypeName})", layer.Output.ToKeras(), Count(layer.ParameterCount)));
+            var cell = Wrap($"{layer.Name} ({layer.TypeName})");
+            text.Append(Row('│', cell[0], layer.Output.ToKeras(), Count(layer.ParameterCount)));
+            for (var line = 1; line < cell.Count; line++)
+            {
+                text.Append(Row('│', cell[line], "", ""));
+            }
             text.Append(i + 1 < model.Layers.Count ? Rule('├', '─', '┼', '┤') : Rule('└', '─', '┴', '┘'));
         }
         var trainable = model.TrainableParameterCount;
@@ -30,6 +35,34 @@ internal static class SummaryEmitter
         text.Append(" Trainable params: ").Append(Count(trainable)).Append(" (").Append(Bytes(trainable * 4L)).Append(")\n");
         text.Append(" Non-trainable params: ").Append(Count(frozen)).Append(" (").Append(Bytes(frozen * 4L)).Append(')');
         return text.ToString();
+    }
+
+    /// <summary>Keras (rich) wraps a long name at spaces, and breaks a word longer than the column.</summary>
+    private static System.Collections.Generic.List<string> Wrap(string text)
+    {
+        var lines = new System.Collections.Generic.List<string>();
+        var line = "";
+        foreach (var word in text.Split(' '))
+        {
+            var candidate = line.Length == 0 ? word : line + " " + word;
+            if (candidate.Length <= NameWidth)
+            {
+                line = candidate;
+                continue;
+            }
+            if (line.Length > 0)
+            {
+                lines.Add(line);
+            }
+            line = word;
+            while (line.Length > NameWidth)
+            {
+                lines.Add(line.Substring(0, NameWidth));
+                line = line.Substring(NameWidth);
+            }
+        }
+        lines.Add(line);
+        return lines;
     }
 
     private static string Rule(char left, char fill, char cross, char right) =>

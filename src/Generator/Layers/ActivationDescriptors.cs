@@ -20,8 +20,9 @@ internal abstract class ActivationLayerDescriptor : LayerDescriptor<ActivationCo
 
     public override Activation ActivationOf(LayerModel layer) => Config(layer).Activation;
 
-    public override string Signature(LayerModel layer) =>
-        Config(layer).Alpha == Code.DefaultAlpha(Config(layer).Activation) ? $"{TypeName}({Config(layer).Activation})" : $"{TypeName}({Config(layer).Activation}, {Code.F(Config(layer).Alpha)})";
+    public override string Signature(LayerModel layer) => Kind == "Activation"
+        ? $"Activation({Config(layer).Activation})"
+        : Config(layer).Alpha == 0 ? TypeName : $"{TypeName}({Code.F(Config(layer).Alpha)})";
 
     public override IEnumerable<KeyValuePair<string, string>> KerasConfig(LayerModel layer)
     {
