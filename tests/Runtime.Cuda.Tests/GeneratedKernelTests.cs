@@ -17,6 +17,9 @@ public sealed partial class GeneratedKernelTests
         ["MnistCnn"] = typeof(MnistCnn),
         ["StridedValid"] = typeof(StridedValidNet),
         ["OddPooling"] = typeof(OddPoolingNet),
+        ["ModernCnn"] = typeof(ModernCnn),
+        ["LayerZoo"] = typeof(LayerZoo),
+        ["FlattenHead"] = typeof(FlattenHead),
     };
 
     public static TheoryData<string, string> Cases()
@@ -70,6 +73,9 @@ public sealed partial class GeneratedKernelTests
     [InlineData("MnistCnn")]
     [InlineData("StridedValid")]
     [InlineData("OddPooling")]
+    [InlineData("ModernCnn")]
+    [InlineData("LayerZoo")]
+    [InlineData("FlattenHead")]
     public void The_declarations_here_generate_the_snapshot_kernels(string net)
     {
         var snapshot = Snapshot(net);
@@ -88,6 +94,9 @@ public sealed partial class GeneratedKernelTests
     [InlineData("MnistCnn")]
     [InlineData("StridedValid")]
     [InlineData("OddPooling")]
+    [InlineData("ModernCnn")]
+    [InlineData("LayerZoo")]
+    [InlineData("FlattenHead")]
     public void Every_generated_launch_matches_the_kernel_parameters(string net)
     {
         var names = GeneratedKernels(Networks[net]);
@@ -116,6 +125,8 @@ public sealed partial class GeneratedKernelTests
     // What the generated code passes as an int, a uint or a float; everything else is a device address.
     private static bool IsFourByteArgument(string argument) =>
         argument is "batch"
+        || BatchMultiple().IsMatch(argument)
+        || argument.StartsWith("global::Kiln.Runtime.Cuda.KernelGeometry.BatchNormSplits(", StringComparison.Ordinal)
         || argument.StartsWith("LayerSeed(", StringComparison.Ordinal)
         || argument.StartsWith("global::Kiln.Runtime.Cuda.KernelGeometry.WeightSplits(", StringComparison.Ordinal)
         || FloatLiteral().IsMatch(argument);
@@ -162,6 +173,9 @@ public sealed partial class GeneratedKernelTests
     [GeneratedRegex(@"\.param\s+\.(\w+)")]
     private static partial Regex PtxParameter();
 
-    [GeneratedRegex(@"^-?\d+(\.\d+)?f$")]
+    [GeneratedRegex(@"^batch \* \d+$")]
+    private static partial Regex BatchMultiple();
+
+    [GeneratedRegex(@"^-?\d+(\.\d+)?(E-?\d+)?f$")]
     private static partial Regex FloatLiteral();
 }

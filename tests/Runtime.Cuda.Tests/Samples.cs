@@ -40,3 +40,40 @@ internal partial class StridedValidNet;
 [Dropout(0.25)]
 [Dense(4, Activation.Tanh)]
 public partial class OddPoolingNet;
+
+[Network]
+[Input(28, 28, 1)]
+[Conv2D(16, 3, Padding.Same, UseBias = false)]
+[BatchNormalization]
+[ReLU]
+[MaxPool2D(2)]
+[Conv2D(32, 3, Padding.Same, UseBias = false)]
+[BatchNormalization]
+[Activation(Activation.Relu)]
+[GlobalAveragePooling2D]
+[Dense(10, Activation.Softmax)]
+public partial class ModernCnn;
+
+[Network]
+[Input(9, 7, 2)]
+[Rescaling(0.5, 0.25)]
+[Conv2D(4, 3, Padding.Same, Activation.Gelu)]
+[AveragePooling2D(2, padding: Padding.Same)]
+[LeakyReLU(0.1)]
+[Conv2D(3, 3, Padding.Valid, Activation.Swish, UseBias = false)]
+[ELU(0.5)]
+[GlobalMaxPooling2D]
+[Dense(6, Activation.Softplus)]
+[BatchNormalization(momentum: 0.9, center: false)]
+[Activation(Activation.Elu)]
+[Dense(5, Activation.LeakyRelu)]
+[Activation(Activation.Sigmoid)]
+[Dense(3)]
+[Activation(Activation.Softmax)]
+public partial class LayerZoo;
+
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(4, 4, 1)]
+[Conv2D(1, 3, Padding.Valid, Activation.Tanh)]
+[Flatten]
+public partial class FlattenHead;
