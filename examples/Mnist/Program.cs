@@ -14,6 +14,12 @@ var load = new Option<FileInfo>("--load") { Description = "Load weights instead 
 var plot = new Option<FileInfo>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
 var grid = new Option<FileInfo>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo("mnist-predictions.png") };
 var quiet = new Option<bool>("--quiet") { Description = "No per-epoch progress" };
+var network = new Option<string>("--network")
+{
+    Description = "workshop (the workshop CNN), modern (Conv-BatchNorm-ReLU blocks, global average pooling) or both, compared",
+    DefaultValueFactory = _ => "workshop",
+};
+network.AcceptOnlyFromAmong("workshop", "modern", "both");
 var device = new Option<Device>("--device")
 {
     Description = "cpu, cuda, cuda:N or auto",
@@ -59,10 +65,10 @@ foreach (var output in new[] { save, plot, grid })
 
 var root = new RootCommand("Trains the workshop's MNIST CNN and shows what it predicts for digits, inverted digits and noise.")
 {
-    epochs, batch, invert, data, seed, save, load, plot, grid, quiet, device,
+    epochs, batch, invert, data, seed, save, load, plot, grid, quiet, device, network,
 };
 root.SetAction(r => Run(new Settings(r.GetValue(epochs), r.GetValue(batch), r.GetValue(invert), r.GetValue(data), r.GetValue(seed),
-    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device))));
+    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device), r.GetValue(network)!)));
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction onError)
 {
@@ -75,7 +81,25 @@ static int Run(Settings s)
 {
     try
     {
-        return Train(s);
+        if (s.Network != "both")
+        {
+            return Train(s, s.Network == "modern" ? Modern : Workshop, out _);
+        }
+        // The same data, seed and epochs for both; files the user named are written for the modern network only.
+        var workshopCode = Train(s with { Save = null, Plot = null, Grid = null, Load = null }, Workshop, out var workshop);
+        Console.WriteLine();
+        Accuracies? modern = null;
+        var modernCode = workshopCode == 0 ? Train(s, Modern, out modern) : workshopCode;
+        if (modernCode == 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"{"network",-10} {"params",8} {"normal",8} {"inverted",9}");
+            foreach (var (name, result) in new[] { ("workshop", workshop!), ("modern", modern!) })
+            {
+                Console.WriteLine($"{name,-10} {result.Parameters,8:N0} {result.Normal,8:0.0000} {result.Inverted,9:0.0000}");
+            }
+        }
+        return modernCode;
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
     {
@@ -85,10 +109,12 @@ static int Run(Settings s)
     }
 }
 
-static int Train(Settings s)
+static Network Workshop(int seed, Device device) => new MnistCnn(seed, device);
+static Network Modern(int seed, Device device) => new ModernCnn(seed, device);
+
+static int Train(Settings s, Func<int, Device, Network> create, out Accuracies? result)
 {
-    Console.WriteLine(MnistCnn.Summary);
-    Console.WriteLine();
+    result = null;
 
     var mnist = s.Data is null ? Datasets.Mnist() : Datasets.Mnist(s.Data.FullName);
     var train = mnist.Train;
@@ -99,10 +125,10 @@ static int Train(Settings s)
         train = train.Concatenate(train.Map(Datasets.Invert));
         test = test.Concatenate(invertedTest);
     }
-    MnistCnn net;
+    Network net;
     try
     {
-        net = new MnistCnn(s.Seed, s.Device);
+        net = create(s.Seed, s.Device);
     }
     catch (InvalidOperationException e)
     {
@@ -112,6 +138,8 @@ static int Train(Settings s)
     }
     using (net)
     {
+        Console.WriteLine(net.Info.Summary);
+        Console.WriteLine();
         if (s.Load is not null)
         {
             net.Load(s.Load.FullName);
@@ -141,6 +169,7 @@ static int Train(Settings s)
         var inverted = net.Evaluate(invertedTest.Batch(512));
         Console.WriteLine($"Test accuracy: {normal.Accuracy:0.0000} - loss: {normal.Loss:0.0000} (normal digits)");
         Console.WriteLine($"Test accuracy: {inverted.Accuracy:0.0000} - loss: {inverted.Loss:0.0000} (inverted digits)");
+        result = new Accuracies(net.Info.ParameterCount, normal.Accuracy, inverted.Accuracy);
         Console.WriteLine();
 
         var showcase = Showcase.Build(mnist.Test, s.Seed);
@@ -156,4 +185,6 @@ static int Train(Settings s)
 }
 
 internal sealed record Settings(int Epochs, int Batch, bool Invert, DirectoryInfo? Data, int Seed, FileInfo? Save, FileInfo? Load,
-    FileInfo? Plot, FileInfo? Grid, bool Quiet, Device Device);
+    FileInfo? Plot, FileInfo? Grid, bool Quiet, Device Device, string Network);
+
+internal sealed record Accuracies(int Parameters, double Normal, double Inverted);
