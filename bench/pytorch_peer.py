@@ -49,10 +49,16 @@ def mnist(args, device):
     x, y = x.repeat(repeat, 1, 1, 1)[: args.images].to(device), y.repeat(repeat)[: args.images].to(device)
     torch.manual_seed(1)
     # Keras 'same' padding for odd kernels and even pools on even sizes is symmetric, so padding=2 / 0 match.
-    net = nn.Sequential(
-        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
-        nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
-        nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, 10)).to(device)
+    if args.task == "modern":  # examples/Mnist/ModernCnn.cs: Conv-BN-ReLU blocks, global average pooling
+        def block(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.1), nn.ReLU()]
+        net = nn.Sequential(*block(1, 16), nn.MaxPool2d(2), *block(16, 32), nn.MaxPool2d(2), *block(32, 64),
+                            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).to(device)
+    else:
+        net = nn.Sequential(
+            nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, 10)).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     perm = torch.randperm(len(x), device=device)
@@ -98,7 +104,7 @@ def iris(args, device):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["mnist", "iris"])
+    parser.add_argument("task", choices=["mnist", "modern", "iris"])
     parser.add_argument("dir", nargs="?")
     parser.add_argument("--images", type=int, default=60000)
     parser.add_argument("--batch", type=int, default=128)
@@ -108,4 +114,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    mnist(args, device) if args.task == "mnist" else iris(args, device)
+    iris(args, device) if args.task == "iris" else mnist(args, device)

@@ -20,7 +20,45 @@ mnist.SetAction(r => Mnist(r.GetValue(images), r.GetValue(batch), r.GetValue(dat
 var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 20_000 };
 var iris = new Command("iris", "Iris training steps (batch 32, Adam)") { steps, device, peer };
 iris.SetAction(r => Iris(r.GetValue(steps), Device.Parse(r.GetValue(device)!), !r.GetValue(peer)));
-return new RootCommand("Kiln benchmark harness") { mnist, iris }.Parse(args).Invoke();
+var stepCount = new Option<int>("--steps") { Description = "Timed training steps per network", DefaultValueFactory = _ => 60 };
+var modern = new Command("modern", "Training steps of the modern CNN (Conv-BN-ReLU, global pooling) and the workshop CNN, beside PyTorch") { stepCount, batch, peer, repeat };
+modern.SetAction(r => Modern(r.GetValue(stepCount), r.GetValue(batch), !r.GetValue(peer), Math.Max(1, r.GetValue(repeat))));
+return new RootCommand("Kiln benchmark harness") { mnist, iris, modern }.Parse(args).Invoke();
+
+// Milliseconds per training step of both MNIST networks, Kiln then PyTorch in turn, `repeat` rounds; medians.
+static int Modern(int steps, int batchSize, bool runPeer, int repeat)
+{
+    var batches = Datasets.Mnist().Train.Batch(batchSize, dropRemainder: true).Take(16).ToList();
+    using var modern = new ModernCnn(seed: 1);
+    using var workshop = new MnistCnn(seed: 1);
+    var nets = new (string Name, Network Net, string Peer)[] { ("modern", modern, "modern"), ("workshop", workshop, "mnist") };
+    Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; batch {batchSize}, {steps} steps per round");
+    Console.WriteLine("| network | Kiln ms/step | PyTorch ms/step | Kiln / PyTorch |");
+    Console.WriteLine("|---|---|---|---|");
+    var dir = runPeer ? ExtractEmbedded() : "";
+    foreach (var (name, net, peerTask) in nets)
+    {
+        var optimizer = new Adam();
+        Warm(() => net.TrainOnBatch(batches[0], optimizer));
+        List<double> kiln = [], torch = [];
+        for (var round = 0; round < repeat; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var step = 0; step < steps; step++)
+            {
+                net.TrainOnBatch(batches[step % batches.Count], optimizer);
+            }
+            kiln.Add(clock.Elapsed.TotalMilliseconds / steps);
+            if (runPeer && RunPeer($"{peerTask} \"{dir}\" --images {steps * batchSize} --batch {batchSize}") is { } result && result.TryGetValue("seconds", out var seconds))
+            {
+                torch.Add(double.Parse(seconds, CultureInfo.InvariantCulture) * 1000 / steps);
+            }
+        }
+        var (k, t) = (Median(kiln), torch.Count > 0 ? Median(torch) : double.NaN);
+        Console.WriteLine(Invariant($"| {name} | {k:0.00} | {t:0.00} | {k / t:0.00} |"));
+    }
+    return 0;
+}
 
 static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device device, bool runPeer, int repeat)
 {
