@@ -1,6 +1,6 @@
 using Kiln.Runtime.Cpu;
 using Kiln.Runtime.Cuda;
-using static GpuCheck.RandomData;
+using static Kiln.Oracles.RandomData;
 
 namespace GpuCheck;
 

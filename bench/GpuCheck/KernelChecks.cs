@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Kiln.Runtime.Cpu;
 using Kiln.Runtime.Cuda;
-using static GpuCheck.RandomData;
+using static Kiln.Oracles.RandomData;
 
 namespace GpuCheck;
 
