@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Kiln.Runtime.Cpu;
 using Kiln.Runtime.Cuda;
-using static GpuCheck.RandomData;
+using static Kiln.Oracles.RandomData;
 
 namespace GpuCheck;
 
@@ -69,10 +69,13 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         }
         foreach (var (features, _) in ActivationCases)
         {
-            for (var act = 0; act < 4; act++)
+            foreach (var act in ActivationCodes)
             {
                 yield return $"kiln::activation_forward<{features}, {act}>";
-                yield return $"kiln::activation_backward<{features}, {act}>";
+                if (!Activations.BackwardNeedsInput((Epilogue)act))
+                {
+                    yield return $"kiln::activation_backward<{features}, {act}>";
+                }
             }
         }
         foreach (var (features, _, _) in DropoutCases)
@@ -93,6 +96,10 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         yield return "kiln::loss_accumulate";
         yield return "kiln::adam";
         yield return "kiln::sgd";
+        foreach (var name in LayerNameExpressions())
+        {
+            yield return name;
+        }
     }
 
     public void RunAll()
@@ -138,6 +145,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
                 Guard($"sgd n {n}", () => SgdCase(n, momentum, nesterov, seed += 10));
             }
         }
+        RunLayers(ref seed);
         var missing = GlobalKernel().Matches(KernelSources.All).Select(m => m.Groups[1].Value).Distinct()
             .Except(report.CheckedKernels, StringComparer.Ordinal).ToList();
         report.Expect("every __global__ kernel of the library was checked", missing.Count == 0,
@@ -280,7 +288,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         var n = features * batch;
         var x = Uniform(n, seed, 3f);
         var dz = Uniform(n, seed + 1);
-        for (var act = 0; act < 4; act++)
+        foreach (var act in ActivationCodes)
         {
             var y = x.ToArray();
             Activations.Forward(y, (Epilogue)act);
@@ -289,6 +297,10 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
             var forward = $"kiln::activation_forward<{features}, {act}>";
             gpu.Run(forward, KernelGeometry.Elementwise(n), dx, dy, batch);
             Check("activation_forward", $"{forward} batch {batch} y", dy.ToArray(), y, Tolerance.Elementwise);
+            if (Activations.BackwardNeedsInput((Epilogue)act))
+            {
+                continue; // no backward from the output (the standalone layer's kernel reads x: KernelChecks.Layers)
+            }
 
             // In place on dz, from the CPU's y, so this checks the derivative alone.
             var dzRef = dz.ToArray();

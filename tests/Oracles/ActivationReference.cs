@@ -20,6 +20,19 @@ public static class ActivationReference
         _ => z,
     };
 
+    /// <summary>dy·f′ from the output y (all but Gelu and Swish), with the fused parameters.</summary>
+    public static double GradientFromOutput(double y, double dy, Epilogue act) => act switch
+    {
+        Epilogue.Relu => y > 0 ? dy : 0,
+        Epilogue.Sigmoid => dy * y * (1 - y),
+        Epilogue.Tanh => dy * (1 - y * y),
+        Epilogue.LeakyRelu => y > 0 ? dy : dy * DefaultAlpha(act),
+        Epilogue.Elu => y > 0 ? dy : dy * (y + DefaultAlpha(act)),
+        Epilogue.Softplus => dy * (1 - Math.Exp(-y)),
+        Epilogue.Gelu or Epilogue.Swish => throw new ArgumentException($"{act}'s derivative needs the input.", nameof(act)),
+        _ => dy,
+    };
+
     public static double[] Apply(double[] z, Epilogue act) => z.Select(v => Apply(v, act)).ToArray();
 
     public static double[] Apply(double[] z, Epilogue act, double alpha) => z.Select(v => Apply(v, act, alpha)).ToArray();

@@ -40,4 +40,21 @@ public static class MaxPool2DReference
         }
         return (y, argmax);
     }
+
+    /// <summary>
+    /// dx: each output's dy added to its argmax, outputs in row-major order, in float: the order both runtimes promise,
+    /// so the comparison can be exact. Argmax −1 (an empty window) adds nothing.
+    /// </summary>
+    public static float[] Backward(float[] dy, int[] argmax, int batch, PoolGeometry g)
+    {
+        var dx = new float[batch * g.InSize];
+        for (var i = 0; i < dy.Length; i++)
+        {
+            if (argmax[i] >= 0)
+            {
+                dx[i / g.OutSize * g.InSize + argmax[i]] += dy[i];
+            }
+        }
+        return dx;
+    }
 }

@@ -4,8 +4,8 @@ public class BatchNormTests
 {
     private const float Epsilon = 1e-3f;
 
-    // (rows, channels, scale, center): rows = batch·H·W for images (3·5·7, 1·3·3), a batch of 1 row, a Dense batch of 3;
-    // channels below, at and across the 64-channel block, none a multiple of 8 but one.
+    // (rows, channels, scale, center): rows = batch·H·W for images (3·5·7, 1·3·3, 2·4·3, 3·17·13: two chunks of rows),
+    // a batch of 1 row, a Dense batch of 3; channels mostly not a multiple of the 4-lane vector.
     public static TheoryData<int, int, bool, bool> Shapes() => new()
     {
         { 3 * 5 * 7, 13, true, true },
@@ -15,6 +15,7 @@ public class BatchNormTests
         { 17, 64, false, false },
         { 1, 9, true, true },
         { 2 * 4 * 3, 129, true, true },
+        { 3 * 17 * 13, 6, true, true },
     };
 
     [Theory]
@@ -125,8 +126,8 @@ public class BatchNormTests
     [Fact]
     public void AnyThreadCount_SameBits()
     {
-        // 400×200: four 64-channel blocks, so several parts when threads are allowed.
-        const int rows = 400, channels = 200;
+        // 2 000 rows: eight chunks of rows, so several parts when threads are allowed; 37 channels: a scalar tail.
+        const int rows = 2000, channels = 37;
         var (x, gamma, beta) = Inputs(rows, channels, true, true);
         var dy = TestData.Random(x.Length, seed: 10);
         (float[] Y, float[] Mean, float[] InvStd, float[] Dx, float[] Dg, float[] Db) Run(bool serial)

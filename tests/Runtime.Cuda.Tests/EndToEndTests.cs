@@ -1,4 +1,3 @@
-using GpuCheck;
 using Kiln.Runtime.Cuda.Tests.Samples;
 
 namespace Kiln.Runtime.Cuda.Tests;

@@ -1,13 +1,18 @@
-using GpuCheck;
+using Kiln.Runtime.Cpu;
 
 namespace Kiln.Runtime.Cuda.Tests;
 
-/// <summary>The GPU tests' shared module (every instantiation they use) and their checks, built on bench/GpuCheck's helpers.</summary>
+/// <summary>The GPU tests' shared module (every instantiation they use) and their checks, built on Kiln.Oracles' helpers.</summary>
 internal static class GpuHarness
 {
-    public static readonly Reference.Conv OddValid = new(9, 11, 3, 4, 5, 4, 3, 2, 0, 0);
-    public static readonly Reference.Conv OddSame = new(9, 11, 3, 5, 6, 4, 3, 2, 1, 1);
-    public static readonly Reference.Conv MnistConv2 = new(14, 14, 16, 14, 14, 32, 5, 1, 2, 2);
+    public static readonly ConvGeometry OddValid = new(9, 11, 3, 4, 5, 4, 3, 2, 0, 0);
+    public static readonly ConvGeometry OddSame = new(9, 11, 3, 5, 6, 4, 3, 2, 1, 1);
+    public static readonly ConvGeometry MnistConv2 = new(14, 14, 16, 14, 14, 32, 5, 1, 2, 2);
+
+    /// <summary>A convolution's template arguments, as the kernels take them.</summary>
+    public static string Template(ConvGeometry c) => $"{c.InH},{c.InW},{c.InC},{c.OutH},{c.OutW},{c.OutC},{c.Kernel},{c.Stride},{c.PadTop},{c.PadLeft}";
+
+    public static double[] D(float[] v) => v.Select(e => (double)e).ToArray();
 
     public static readonly string[] TestKernels =
     [

@@ -1,4 +1,4 @@
-using GpuCheck;
+using Kiln.Runtime.Cpu;
 using Kiln.Runtime.Cuda;
 using static Kiln.Runtime.Cuda.Tests.GpuHarness;
 
@@ -34,24 +34,24 @@ public sealed class GpuKernelTests
         {
             using var y = Gpu.Poisoned<float>(batch * outF);
             Gpu.Run($"kiln::dense_forward<{inF},{outF},{act}>", KernelGeometry.DenseForward(batch, inF, outF), dx, dw, db, y, batch);
-            var yRef = Reference.DenseForward(x, w, b, batch, inF, outF, act);
+            var yRef = DenseReference.Forward(D(x), D(w), D(b), batch, inF, outF, (Epilogue)act);
             Validate($"dense_forward act {act}", y.ToArray(), yRef);
 
             using var dy = Gpu.Upload(dyIn);
             Gpu.Run($"kiln::activation_backward<{outF},{act}>", KernelGeometry.Elementwise(batch * outF), y, dy, batch);
             var yOut = y.ToArray();
-            var gRef = dyIn.Select((g, i) => Reference.ActGrad(yOut[i], g, act)).ToArray();
+            var gRef = dyIn.Select((g, i) => ActivationReference.GradientFromOutput(yOut[i], g, (Epilogue)act)).ToArray();
             var g = dy.ToArray();
             Validate($"activation_backward act {act}", g, gRef, 1e-6, 1e-5);
 
             using var dxOut = Gpu.Poisoned<float>(batch * inF);
             Gpu.Run($"kiln::dense_backward_data<{inF},{outF}>", KernelGeometry.DenseBackwardData(batch, inF, outF), dy, dw, dxOut, batch);
-            Validate("dense_backward_data", dxOut.ToArray(), Reference.DenseBackwardData(g, w, batch, inF, outF));
+            Validate("dense_backward_data", dxOut.ToArray(), DenseReference.BackwardData(D(g), D(w), batch, inF, outF));
 
             using var dwOut = Gpu.Poisoned<float>(inF * outF);
             using var dbOut = Gpu.Poisoned<float>(outF);
             Gpu.Run($"kiln::dense_backward_weights<{inF},{outF}>", KernelGeometry.DenseBackwardWeights(batch, inF, outF), dx, dy, dwOut, dbOut, batch);
-            var (dwRef, dbRef) = Reference.DenseBackwardWeights(x, g, batch, inF, outF);
+            var (dwRef, dbRef) = DenseReference.BackwardWeights(D(x), D(g), batch, inF, outF);
             Validate("dense_backward_weights dw", dwOut.ToArray(), dwRef);
             Validate("dense_backward_weights db", dbOut.ToArray(), dbRef);
         }
@@ -63,7 +63,7 @@ public sealed class GpuKernelTests
         foreach (var (c, act, batch) in new[] { (OddValid, 3, 5), (OddSame, 2, 3), (MnistConv2, 1, 3) })
         {
             var x = Random(batch * c.InSize, 10);
-            var w = Random(c.Weights, 11, 0.2f);
+            var w = Random(c.PatchSize * c.OutC, 11, 0.2f);
             var b = Random(c.OutC, 12, 0.1f);
             var g = Random(batch * c.OutSize, 13);
             using var dx = Gpu.Upload(x);
@@ -71,21 +71,22 @@ public sealed class GpuKernelTests
             using var db = Gpu.Upload(b);
             using var dg = Gpu.Upload(g);
             using var y = Gpu.Poisoned<float>(batch * c.OutSize);
-            Gpu.Run($"kiln::conv2d_forward<{c.Template},{act}>", KernelGeometry.Conv2DForward(batch, c.OutH, c.OutW, c.OutC), dx, dw, db, y, batch);
-            Validate($"conv2d_forward {c}", y.ToArray(), Reference.ConvForward(x, w, b, batch, c, act));
+            Gpu.Run($"kiln::conv2d_forward<{Template(c)},{act}>", KernelGeometry.Conv2DForward(batch, c.OutH, c.OutW, c.OutC), dx, dw, db, y, batch);
+            Validate($"conv2d_forward {c}", y.ToArray(), Conv2DReference.Forward(D(x), D(w), D(b), batch, c, (Epilogue)act));
 
-            var (dxRef, dwRef, dbRef) = Reference.ConvBackward(x, w, g, batch, c);
+            var dxRef = Conv2DReference.BackwardData(D(g), D(w), batch, c);
+            var (dwRef, dbRef) = Conv2DReference.BackwardWeights(D(x), D(g), batch, c);
             using var dxOut = Gpu.Poisoned<float>(batch * c.InSize);
-            Gpu.Run($"kiln::conv2d_backward_data<{c.Template}>", KernelGeometry.Conv2DBackwardData(batch, c.InH, c.InW, c.InC), dg, dw, dxOut, batch);
+            Gpu.Run($"kiln::conv2d_backward_data<{Template(c)}>", KernelGeometry.Conv2DBackwardData(batch, c.InH, c.InW, c.InC), dg, dw, dxOut, batch);
             Validate($"conv2d_backward_data {c}", dxOut.ToArray(), dxRef);
 
-            using var dwOut = Gpu.Poisoned<float>(c.Weights);
+            using var dwOut = Gpu.Poisoned<float>(c.PatchSize * c.OutC);
             using var dbOut = Gpu.Poisoned<float>(c.OutC);
-            using var workspace = Gpu.Poisoned<float>(KernelGeometry.Conv2DWeightWorkspace(batch, c.OutH, c.OutW, c.K, c.InC, c.OutC));
+            using var workspace = Gpu.Poisoned<float>(KernelGeometry.Conv2DWeightWorkspace(batch, c.OutH, c.OutW, c.Kernel, c.InC, c.OutC));
             void WeightGradient()
             {
-                Gpu.Run($"kiln::conv2d_backward_weights<{c.Template}>", KernelGeometry.Conv2DBackwardWeights(batch, c.OutH, c.OutW, c.K, c.InC, c.OutC), dx, dg, workspace, batch);
-                Gpu.Run($"kiln::conv2d_weight_grad_reduce<{c.Weights},{c.OutC}>", KernelGeometry.Conv2DWeightGradReduce(c.K, c.InC, c.OutC), workspace, dwOut, dbOut,
+                Gpu.Run($"kiln::conv2d_backward_weights<{Template(c)}>", KernelGeometry.Conv2DBackwardWeights(batch, c.OutH, c.OutW, c.Kernel, c.InC, c.OutC), dx, dg, workspace, batch);
+                Gpu.Run($"kiln::conv2d_weight_grad_reduce<{c.PatchSize * c.OutC},{c.OutC}>", KernelGeometry.Conv2DWeightGradReduce(c.Kernel, c.InC, c.OutC), workspace, dwOut, dbOut,
                     KernelGeometry.WeightSplits(batch, c.OutH, c.OutW));
             }
             WeightGradient();
@@ -107,7 +108,10 @@ public sealed class GpuKernelTests
             // Few distinct values, so windows hold ties.
             var x = Random(batch * inH * inW * ch, 20).Select(v => MathF.Round(v * 2) / 2).ToArray();
             var g = Random(batch * outH * outW * ch, 21);
-            var (yRef, argRef, dxRef) = Reference.MaxPool(x, g, batch, inH, inW, ch, outH, outW, k, s, pt, pl);
+            var pool = new PoolGeometry(inH, inW, ch, outH, outW, k, s, pt, pl);
+            var (yDouble, argRef) = MaxPool2DReference.Forward(D(x), batch, pool);
+            var yRef = yDouble.Select(v => (float)v).ToArray(); // a maximum is one of the inputs: exact
+            var dxRef = MaxPool2DReference.Backward(g, argRef, batch, pool);
             var shape = $"{inH},{inW},{ch},{outH},{outW},{k},{s},{pt},{pl}";
             using var dx = Gpu.Upload(x);
             using var y = Gpu.Poisoned<float>(yRef.Length);
@@ -206,7 +210,7 @@ public sealed class GpuKernelTests
         using var y = Gpu.Poisoned<float>(x.Length);
         using var dStep = Gpu.Upload(new[] { (int)step });
         Gpu.Run($"kiln::dropout_forward<{features}>", KernelGeometry.Elementwise(x.Length), dx, y, batch, seed, dStep, rate);
-        var expected = x.Select((v, i) => Reference.Keep(seed, step, (uint)i, rate) ? v / (1f - rate) : 0f).ToArray();
+        var expected = x.Select((v, i) => DropoutReference.Keep(seed, step, (uint)i, rate) ? v / (1f - rate) : 0f).ToArray();
         Exact("dropout_forward", y.ToArray(), expected);
         int kept = expected.Count(v => v != 0);
         Assert.InRange(kept, x.Length * 0.55, x.Length * 0.85);
@@ -284,7 +288,7 @@ public sealed class GpuKernelTests
         Gpu.Context.Synchronize();
         graph.Launch(stream);
         stream.Synchronize();
-        Validate("graph dense_forward", y.ToArray(), Reference.DenseForward(x, w, b, batch, inF, outF, 1));
+        Validate("graph dense_forward", y.ToArray(), DenseReference.Forward(D(x), D(w), D(b), batch, inF, outF, Epilogue.Relu));
     }
 
     [CudaFact]

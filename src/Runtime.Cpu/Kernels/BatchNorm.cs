@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>
@@ -13,8 +17,9 @@ namespace Kiln.Runtime.Cpu;
 /// <c>center=False</c> (0). Keras' defaults: momentum 0.99, ε 1e-3.</para>
 /// <para>Backward (training mode, through the batch statistics): x̂ = (x − mean)·invStd, dβ_c = Σ_r dy,
 /// dγ_c = Σ_r dy·x̂, dx = γ·invStd·(dy − dβ/rows − x̂·dγ/rows).</para>
-/// <para>Determinism: each channel's sums run over rows in ascending order in double, whatever the number of threads
-/// (threads take whole blocks of channels).</para>
+/// <para>Determinism: each channel's sums are taken in double over fixed chunks of <see cref="ChunkRows"/> rows (rows
+/// ascending within a chunk), and the chunks' sums are added in order, so the bits do not depend on the number of
+/// threads (threads take whole chunks; the element-wise passes take rows).</para>
 /// </remarks>
 public static class BatchNorm
 {
@@ -24,8 +29,8 @@ public static class BatchNorm
     /// <summary>Keras' default epsilon.</summary>
     public const float DefaultEpsilon = 1e-3f;
 
-    // Channels per block: a thread's unit of work, and the width of the per-channel scratch on its stack.
-    private const int Block = 64;
+    /// <summary>Rows per chunk of a per-channel sum: the unit of work of a thread, fixed so the bits are too.</summary>
+    public const int ChunkRows = 256;
 
     /// <summary>
     /// Training forward: normalizes with the batch statistics, writes them (batchMean, batchInvStd: [channels], for
@@ -42,10 +47,35 @@ public static class BatchNorm
         {
             throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must lie in [0, 1].");
         }
-        fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = batchMean, pi = batchInvStd, pmm = movingMean, pmv = movingVariance)
+        var chunks = Chunks(rows);
+        var partial = ArrayPool<double>.Shared.Rent(chunks * channels);
+        var affine = ArrayPool<float>.Shared.Rent(2 * channels);
+        try
         {
-            var job = new Job(px, pg, pb, py, pm, pi, pmm, pmv, null, null, null, null, rows, channels, momentum, epsilon);
-            Workers.Run(&TrainingPart, &job, Parts(rows, channels));
+            fixed (float* px = x, py = y, pm = batchMean, paffine = affine)
+            fixed (double* pp = partial)
+            {
+                var job = new Job(px, null, null, pm, pp, rows, channels);
+                Workers.Run(&SumPart, &job, Workers.PartsFor(chunks, 1));
+                Combine(pp, chunks, channels, rows, batchMean, default);
+                Workers.Run(&SquarePart, &job, Workers.PartsFor(chunks, 1));
+                var variance = new Span<float>(paffine, channels);
+                Combine(pp, chunks, channels, rows, variance, default);
+                for (var c = 0; c < channels; c++)
+                {
+                    var invStd = (float)(1 / Math.Sqrt((double)variance[c] + epsilon));
+                    batchInvStd[c] = invStd;
+                    movingMean[c] = movingMean[c] * momentum + batchMean[c] * (1f - momentum);
+                    movingVariance[c] = movingVariance[c] * momentum + variance[c] * (1f - momentum);
+                }
+                Affine(gamma, beta, batchMean, batchInvStd, affine);
+                Normalize(px, py, paffine, rows, channels);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partial);
+            ArrayPool<float>.Shared.Return(affine);
         }
     }
 
@@ -55,10 +85,23 @@ public static class BatchNorm
         CheckShapes(x.Length, y.Length, gamma.Length, beta.Length, rows, channels, epsilon);
         Check.Length(movingMean.Length, channels, nameof(movingMean));
         Check.Length(movingVariance.Length, channels, nameof(movingVariance));
-        fixed (float* px = x, pg = gamma, pb = beta, py = y, pmm = movingMean, pmv = movingVariance)
+        var affine = ArrayPool<float>.Shared.Rent(3 * channels);
+        try
         {
-            var job = new Job(px, pg, pb, py, null, null, pmm, pmv, null, null, null, null, rows, channels, 0f, epsilon);
-            Workers.Run(&InferencePart, &job, Parts(rows, channels));
+            var invStd = affine.AsSpan(2 * channels, channels);
+            for (var c = 0; c < channels; c++)
+            {
+                invStd[c] = (float)(1 / Math.Sqrt((double)movingVariance[c] + epsilon));
+            }
+            Affine(gamma, beta, movingMean, invStd, affine);
+            fixed (float* px = x, py = y, paffine = affine)
+            {
+                Normalize(px, py, paffine, rows, channels);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(affine);
         }
     }
 
@@ -78,173 +121,239 @@ public static class BatchNorm
         Optional(dx.Length, x.Length, nameof(dx));
         Optional(dgamma.Length, channels, nameof(dgamma));
         Optional(dbeta.Length, channels, nameof(dbeta));
-        fixed (float* px = x, pdy = dy, pg = gamma, pm = batchMean, pi = batchInvStd, pdx = dx, pdg = dgamma, pdb = dbeta)
+        var chunks = Chunks(rows);
+        var partial = ArrayPool<double>.Shared.Rent(2 * chunks * channels);
+        var sums = ArrayPool<float>.Shared.Rent(3 * channels);
+        try
         {
-            var job = new Job(px, pg, null, null, pm, pi, null, null, pdy, pdx, pdg, pdb, rows, channels, 0f, 0f);
-            Workers.Run(&BackwardPart, &job, Parts(rows, channels));
+            fixed (float* px = x, pdy = dy, pm = batchMean, pi = batchInvStd, pdx = dx, psums = sums)
+            fixed (double* pp = partial)
+            {
+                var job = new Job(px, pdy, pi, pm, pp, rows, channels);
+                Workers.Run(&GradientSumPart, &job, Workers.PartsFor(chunks, 1));
+                // sums: [Σdy/rows | Σdy·x̂/rows | γ·invStd], the per-channel terms of dx.
+                var sumDy = new Span<float>(psums, channels);
+                var sumDyXhat = new Span<float>(psums + channels, channels);
+                Combine(pp, chunks, channels, rows, sumDy, dbeta);
+                Combine(pp + (long)chunks * channels, chunks, channels, rows, sumDyXhat, dgamma);
+                if (dx.IsEmpty)
+                {
+                    return;
+                }
+                for (var c = 0; c < channels; c++)
+                {
+                    psums[2 * channels + c] = (gamma.IsEmpty ? 1f : gamma[c]) * batchInvStd[c];
+                }
+                var dataJob = new Job(px, pdy, pi, pm, null, rows, channels, psums, pdx);
+                Workers.Run(&DataPart, &dataJob, Workers.PartsFor((long)rows * channels, 1 << 14));
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partial);
+            ArrayPool<float>.Shared.Return(sums);
         }
     }
 
-    private static int Parts(int rows, int channels) =>
-        Math.Min((channels + Block - 1) / Block, Workers.PartsFor((long)rows * channels, 1 << 14));
+    private static int Chunks(int rows) => (rows + ChunkRows - 1) / ChunkRows;
 
-    // Channel blocks [lo, hi) of part `part`, in whole blocks.
-    private static (int Lo, int Hi) Channels(int channels, int part, int parts)
+    // out[c] = (float)(Σ over chunks in order of partial[chunk·C + c] / divisor); copy, where given, receives the
+    // undivided sum (dγ, dβ).
+    private static unsafe void Combine(double* partial, int chunks, int channels, int divisor, Span<float> result, Span<float> copy)
     {
-        var (lo, hi) = Gemm.Range((channels + Block - 1) / Block, 1, part, parts);
-        return (lo * Block, Math.Min(hi * Block, channels));
+        for (var c = 0; c < channels; c++)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < chunks; k++)
+            {
+                sum += partial[(long)k * channels + c];
+            }
+            result[c] = (float)(sum / divisor);
+            if (!copy.IsEmpty)
+            {
+                copy[c] = (float)sum;
+            }
+        }
     }
 
-    private static unsafe void TrainingPart(void* state, int part, int parts)
+    // affine[0..C) = s = γ·invStd, affine[C..2C) = t = β − mean·s: y = x·s + t.
+    private static void Affine(ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, float[] affine)
+    {
+        var c = mean.Length;
+        for (var j = 0; j < c; j++)
+        {
+            var s = (gamma.IsEmpty ? 1f : gamma[j]) * invStd[j];
+            affine[j] = s;
+            affine[c + j] = (beta.IsEmpty ? 0f : beta[j]) - mean[j] * s;
+        }
+    }
+
+    private static unsafe void Normalize(float* x, float* y, float* affine, int rows, int channels)
+    {
+        var job = new Job(x, null, null, null, null, rows, channels, affine, y);
+        Workers.Run(&NormalizePart, &job, Workers.PartsFor((long)rows * channels, 1 << 14));
+    }
+
+    // Chunks [lo, hi): partial[chunk·C + c] = Σ x over the chunk's rows.
+    private static unsafe void SumPart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
-        var (lo, hi) = Channels(job.C, part, parts);
-        var sum = stackalloc double[Block];
-        var scale = stackalloc float[Block];
-        var shift = stackalloc float[Block];
-        for (var c0 = lo; c0 < hi; c0 += Block)
+        var (lo, hi) = Gemm.Range(Chunks(job.Rows), 1, part, parts);
+        for (var k = lo; k < hi; k++)
         {
-            var n = Math.Min(Block, hi - c0);
-            Sums(job.X, null, job.Rows, job.C, c0, n, sum);
-            for (var j = 0; j < n; j++)
+            var acc = job.Partial + (long)k * job.C;
+            new Span<double>(acc, job.C).Clear();
+            for (var r = k * ChunkRows; r < Math.Min(job.Rows, (k + 1) * ChunkRows); r++)
             {
-                job.Mean[c0 + j] = (float)(sum[j] / job.Rows);
+                AddRow(job.X + (long)r * job.C, acc, job.C);
             }
-            // Two passes: the squares of deviations from the float mean, as a second sum.
-            Sums(job.X, job.Mean + c0, job.Rows, job.C, c0, n, sum);
-            for (var j = 0; j < n; j++)
-            {
-                var c = c0 + j;
-                var variance = sum[j] / job.Rows;
-                var invStd = (float)(1 / Math.Sqrt(variance + job.Epsilon));
-                job.InvStd[c] = invStd;
-                scale[j] = (job.Gamma == null ? 1f : job.Gamma[c]) * invStd;
-                shift[j] = (job.Beta == null ? 0f : job.Beta[c]) - job.Mean[c] * scale[j];
-                job.MovingMean[c] = job.MovingMean[c] * job.Momentum + job.Mean[c] * (1f - job.Momentum);
-                job.MovingVariance[c] = job.MovingVariance[c] * job.Momentum + (float)variance * (1f - job.Momentum);
-            }
-            Normalize(job.X, job.Y, job.Rows, job.C, c0, n, scale, shift);
         }
     }
 
-    private static unsafe void InferencePart(void* state, int part, int parts)
+    // Chunks [lo, hi): partial[chunk·C + c] = Σ (x − mean)² over the chunk's rows, in double.
+    private static unsafe void SquarePart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
-        var (lo, hi) = Channels(job.C, part, parts);
-        var scale = stackalloc float[Block];
-        var shift = stackalloc float[Block];
-        for (var c0 = lo; c0 < hi; c0 += Block)
+        var (lo, hi) = Gemm.Range(Chunks(job.Rows), 1, part, parts);
+        for (var k = lo; k < hi; k++)
         {
-            var n = Math.Min(Block, hi - c0);
-            for (var j = 0; j < n; j++)
+            var acc = job.Partial + (long)k * job.C;
+            new Span<double>(acc, job.C).Clear();
+            for (var r = k * ChunkRows; r < Math.Min(job.Rows, (k + 1) * ChunkRows); r++)
             {
-                var c = c0 + j;
-                var invStd = (float)(1 / Math.Sqrt((double)job.MovingVariance[c] + job.Epsilon));
-                scale[j] = (job.Gamma == null ? 1f : job.Gamma[c]) * invStd;
-                shift[j] = (job.Beta == null ? 0f : job.Beta[c]) - job.MovingMean[c] * scale[j];
+                AddSquaredDeviations(job.X + (long)r * job.C, job.Mean, acc, job.C);
             }
-            Normalize(job.X, job.Y, job.Rows, job.C, c0, n, scale, shift);
         }
     }
 
-    private static unsafe void BackwardPart(void* state, int part, int parts)
+    // Chunks [lo, hi): Σ dy into the first chunks·C partials, Σ dy·x̂ into the next (x̂ rounded to float as in dx).
+    private static unsafe void GradientSumPart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
-        var (lo, hi) = Channels(job.C, part, parts);
-        var sumDy = stackalloc double[Block];
-        var sumDyXhat = stackalloc double[Block];
-        var coefficient = stackalloc float[Block];
-        var dBetaMean = stackalloc float[Block];
-        var dGammaMean = stackalloc float[Block];
-        for (var c0 = lo; c0 < hi; c0 += Block)
+        var chunks = Chunks(job.Rows);
+        var (lo, hi) = Gemm.Range(chunks, 1, part, parts);
+        for (var k = lo; k < hi; k++)
         {
-            var n = Math.Min(Block, hi - c0);
-            Sums(job.Dy, null, job.Rows, job.C, c0, n, sumDy);
-            ProductSums(job.X, job.Dy, job.Mean + c0, job.InvStd + c0, job.Rows, job.C, c0, n, sumDyXhat);
-            for (var j = 0; j < n; j++)
+            var sumDy = job.Partial + (long)k * job.C;
+            var sumDyXhat = job.Partial + (long)(chunks + k) * job.C;
+            new Span<double>(sumDy, job.C).Clear();
+            new Span<double>(sumDyXhat, job.C).Clear();
+            for (var r = k * ChunkRows; r < Math.Min(job.Rows, (k + 1) * ChunkRows); r++)
             {
-                var c = c0 + j;
-                if (job.DGamma != null)
-                {
-                    job.DGamma[c] = (float)sumDyXhat[j];
-                }
-                if (job.DBeta != null)
-                {
-                    job.DBeta[c] = (float)sumDy[j];
-                }
-                coefficient[j] = (job.Gamma == null ? 1f : job.Gamma[c]) * job.InvStd[c];
-                dBetaMean[j] = (float)(sumDy[j] / job.Rows);
-                dGammaMean[j] = (float)(sumDyXhat[j] / job.Rows);
-            }
-            if (job.Dx == null)
-            {
-                continue;
-            }
-            for (var r = 0; r < job.Rows; r++)
-            {
-                var o = (long)r * job.C + c0;
-                for (var j = 0; j < n; j++)
-                {
-                    var xhat = (job.X[o + j] - job.Mean[c0 + j]) * job.InvStd[c0 + j];
-                    job.Dx[o + j] = coefficient[j] * (job.Dy[o + j] - dBetaMean[j] - xhat * dGammaMean[j]);
-                }
+                var o = (long)r * job.C;
+                AddRow(job.Dy + o, sumDy, job.C);
+                AddGradientProducts(job.X + o, job.Dy + o, job.Mean, job.InvStd, sumDyXhat, job.C);
             }
         }
     }
 
-    // sum[j] = Σ_r over rows ascending, in double, of v[r, c0 + j], or of (v[r, c0 + j] − mean[j])² when mean is given.
-    private static unsafe void Sums(float* v, float* mean, int rows, int c, int c0, int n, double* sum)
+    // acc[c] += row[c] in double, four channels per vector.
+    private static unsafe void AddRow(float* row, double* acc, int channels)
     {
-        for (var j = 0; j < n; j++)
+        var c = 0;
+        if (Avx.IsSupported)
         {
-            sum[j] = 0;
-        }
-        for (var r = 0; r < rows; r++)
-        {
-            var row = v + (long)r * c + c0;
-            if (mean == null)
+            for (; c <= channels - 4; c += 4)
             {
-                for (var j = 0; j < n; j++)
-                {
-                    sum[j] += row[j];
-                }
+                Avx.Store(acc + c, Avx.Add(Avx.LoadVector256(acc + c), Avx.ConvertToVector256Double(Sse.LoadVector128(row + c))));
             }
-            else
+        }
+        for (; c < channels; c++)
+        {
+            acc[c] += row[c];
+        }
+    }
+
+    // acc[c] += ((double)row[c] − mean[c])², four channels per vector.
+    private static unsafe void AddSquaredDeviations(float* row, float* mean, double* acc, int channels)
+    {
+        var c = 0;
+        if (Avx.IsSupported)
+        {
+            for (; c <= channels - 4; c += 4)
             {
-                for (var j = 0; j < n; j++)
-                {
-                    var d = (double)row[j] - mean[j];
-                    sum[j] += d * d;
-                }
+                var d = Avx.Subtract(Avx.ConvertToVector256Double(Sse.LoadVector128(row + c)), Avx.ConvertToVector256Double(Sse.LoadVector128(mean + c)));
+                Avx.Store(acc + c, Avx.Add(Avx.LoadVector256(acc + c), Avx.Multiply(d, d)));
+            }
+        }
+        for (; c < channels; c++)
+        {
+            var d = (double)row[c] - mean[c];
+            acc[c] += d * d;
+        }
+    }
+
+    // acc[c] += dy·x̂ in double with x̂ = (x − mean)·invStd in float, four channels per vector.
+    private static unsafe void AddGradientProducts(float* x, float* dy, float* mean, float* invStd, double* acc, int channels)
+    {
+        var c = 0;
+        if (Avx.IsSupported)
+        {
+            for (; c <= channels - 4; c += 4)
+            {
+                var xhat = Sse.Multiply(Sse.Subtract(Sse.LoadVector128(x + c), Sse.LoadVector128(mean + c)), Sse.LoadVector128(invStd + c));
+                var product = Avx.Multiply(Avx.ConvertToVector256Double(Sse.LoadVector128(dy + c)), Avx.ConvertToVector256Double(xhat));
+                Avx.Store(acc + c, Avx.Add(Avx.LoadVector256(acc + c), product));
+            }
+        }
+        for (; c < channels; c++)
+        {
+            acc[c] += (double)dy[c] * ((x[c] - mean[c]) * invStd[c]);
+        }
+    }
+
+    // Rows [lo, hi): y = x·s + t with job.Extra = affine (a multiply, then an add: the scalar and vector bits agree).
+    private static unsafe void NormalizePart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(Job*)state;
+        var (lo, hi) = Gemm.Range(job.Rows, 1, part, parts);
+        var c = job.C;
+        var scale = job.Extra;
+        var shift = job.Extra + c;
+        for (var r = lo; r < hi; r++)
+        {
+            var x = job.X + (long)r * c;
+            var y = job.Out + (long)r * c;
+            var j = 0;
+            for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                (Vector256.Load(x + j) * Vector256.Load(scale + j) + Vector256.Load(shift + j)).Store(y + j);
+            }
+            for (; j < c; j++)
+            {
+                y[j] = x[j] * scale[j] + shift[j];
             }
         }
     }
 
-    // sum[j] = Σ_r over rows ascending, in double, of dy·x̂ with x̂ = (x − mean[j])·invStd[j] rounded to float as in dx.
-    private static unsafe void ProductSums(float* x, float* dy, float* mean, float* invStd, int rows, int c, int c0, int n, double* sum)
+    // Rows [lo, hi): dx = γ·invStd·(dy − Σdy/rows − x̂·Σdy·x̂/rows), job.Extra = [Σdy/rows | Σdy·x̂/rows | γ·invStd].
+    private static unsafe void DataPart(void* state, int part, int parts)
     {
-        for (var j = 0; j < n; j++)
+        ref readonly var job = ref *(Job*)state;
+        var (lo, hi) = Gemm.Range(job.Rows, 1, part, parts);
+        var c = job.C;
+        var meanDy = job.Extra;
+        var meanDyXhat = job.Extra + c;
+        var coefficient = job.Extra + 2 * c;
+        var mean = job.Mean;
+        var invStd = job.InvStd;
+        for (var r = lo; r < hi; r++)
         {
-            sum[j] = 0;
-        }
-        for (var r = 0; r < rows; r++)
-        {
-            var o = (long)r * c + c0;
-            for (var j = 0; j < n; j++)
+            var x = job.X + (long)r * c;
+            var dy = job.Dy + (long)r * c;
+            var dx = job.Out + (long)r * c;
+            var j = 0;
+            // Explicit multiplies and adds (never contracted into FMA), so the vector and scalar bits agree.
+            for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
             {
-                sum[j] += (double)dy[o + j] * ((x[o + j] - mean[j]) * invStd[j]);
+                var xhat = (Vector256.Load(x + j) - Vector256.Load(mean + j)) * Vector256.Load(invStd + j);
+                var g = Vector256.Load(dy + j) - Vector256.Load(meanDy + j) - xhat * Vector256.Load(meanDyXhat + j);
+                (Vector256.Load(coefficient + j) * g).Store(dx + j);
             }
-        }
-    }
-
-    private static unsafe void Normalize(float* x, float* y, int rows, int c, int c0, int n, float* scale, float* shift)
-    {
-        for (var r = 0; r < rows; r++)
-        {
-            var o = (long)r * c + c0;
-            for (var j = 0; j < n; j++)
+            for (; j < c; j++)
             {
-                y[o + j] = x[o + j] * scale[j] + shift[j];
+                var xhat = (x[j] - mean[j]) * invStd[j];
+                dx[j] = coefficient[j] * (dy[j] - meanDy[j] - xhat * meanDyXhat[j]);
             }
         }
     }
@@ -272,11 +381,10 @@ public static class BatchNorm
         }
     }
 
-    private readonly unsafe struct Job(float* x, float* gamma, float* beta, float* y, float* mean, float* invStd, float* movingMean, float* movingVariance, float* dy, float* dx, float* dgamma, float* dbeta, int rows, int c, float momentum, float epsilon)
+    private readonly unsafe struct Job(float* x, float* dy, float* invStd, float* mean, double* partial, int rows, int c, float* extra = null, float* output = null)
     {
-        public readonly float* X = x, Gamma = gamma, Beta = beta, Y = y, Mean = mean, InvStd = invStd;
-        public readonly float* MovingMean = movingMean, MovingVariance = movingVariance, Dy = dy, Dx = dx, DGamma = dgamma, DBeta = dbeta;
+        public readonly float* X = x, Dy = dy, InvStd = invStd, Mean = mean, Extra = extra, Out = output;
+        public readonly double* Partial = partial;
         public readonly int Rows = rows, C = c;
-        public readonly float Momentum = momentum, Epsilon = epsilon;
     }
 }

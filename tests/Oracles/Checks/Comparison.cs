@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace GpuCheck;
+namespace Kiln.Oracles;
 
 /// <summary>
 /// How far a GPU result may be from its reference: |gpu − ref| ≤ <see cref="Absolute"/> + <see cref="Relative"/>·|ref|

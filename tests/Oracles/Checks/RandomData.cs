@@ -1,4 +1,4 @@
-namespace GpuCheck;
+namespace Kiln.Oracles;
 
 /// <summary>Seeded test inputs. Never zero: a kernel that ignores an input, or writes zeros, must show.</summary>
 public static class RandomData

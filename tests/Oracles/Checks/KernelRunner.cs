@@ -1,6 +1,6 @@
 using Kiln.Runtime.Cuda;
 
-namespace GpuCheck;
+namespace Kiln.Oracles;
 
 /// <summary>
 /// One context and one module holding every instantiation a check needs. Each <see cref="Run"/> synchronises, so an
