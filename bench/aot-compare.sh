@@ -6,6 +6,8 @@
 #   jit            dotnet publish (framework-dependent; the JIT picks the CPU's instruction sets at run time)
 #   aot            PublishAot with nothing else set: the Kiln package chooses IlcInstructionSet=x86-64-v3
 #   aot-sdk-base   PublishAot with the package's choice switched off (KilnAotInstructionSet=false): the SDK's baseline
+# then runs the JIT build twice more with vector units switched off (DOTNET_EnableAVX512F=0; DOTNET_EnableAVX2=0 and
+# DOTNET_EnableFMA=0), standing in for CPUs without them,
 # and prints a table of the time per step (median of the second half of the steps) and hashes of the trained weights and the predictions (same hash = same bits).
 # Needs linux-x64 with AVX2 and FMA (the aot build refuses to start without them). Output: artifacts/aot-compare/.
 set -euo pipefail
@@ -53,17 +55,25 @@ publish aot -r linux-x64 -p:PublishAot=true
 publish aot-sdk-base -r linux-x64 -p:PublishAot=true -p:KilnAotInstructionSet=false
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
+declare -A bits
+row() { # name, instruction-set description, binary, environment (VAR=value ...)
+  local name=$1 isa=$2 binary=$3; shift 3
+  local line weights predictions same=""
+  line=$(env "$@" "$app/out/$binary/AotCompare" "$steps" | tee "$out/run-$name.log" | grep '^result ')
+  weights=$(field weights "$line"); predictions=$(field predictions "$line")
+  for other in "${!bits[@]}"; do [[ ${bits[$other]} == "$weights $predictions" ]] && same+="${same:+, }$other"; done
+  bits[$name]="$weights $predictions"
+  echo "| $name | $isa | $(field avx2 "$line"), $(field fma "$line"), $(field avx512 "$line") | $(field first_ms "$line") | $(field median_ms "$line") | $weights | $predictions | $(field accuracy "$line") | ${same:-none} |"
+}
 {
-  echo "| build | instruction set | AVX2, FMA | first step (ms) | ms/step, median | weights sha256 | predictions sha256 | test accuracy | bits as the JIT |"
+  echo "| build | instruction set | AVX2, FMA, AVX-512F | first step (ms) | ms/step, median | weights sha256 | predictions sha256 | test accuracy | same bits as |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-  for name in jit aot aot-sdk-base; do
-    line=$("$app/out/$name/AotCompare" "$steps" | tee "$out/run-$name.log" | grep '^result ')
-    case $name in jit) isa="chosen at run time";; aot) isa="x86-64-v3 (Kiln's default)";; *) isa="SDK baseline";; esac
-    weights=$(field weights "$line"); predictions=$(field predictions "$line")
-    [[ $name == jit ]] && { jit_weights=$weights; jit_predictions=$predictions; }
-    same=no; [[ $weights == "$jit_weights" && $predictions == "$jit_predictions" ]] && same=yes
-    echo "| $name | $isa | $(field avx2 "$line"), $(field fma "$line") | $(field first_ms "$line") | $(field median_ms "$line") | $weights | $predictions | $(field accuracy "$line") | $same |"
-  done
+  row jit "the CPU's, at run time" jit
+  row aot "x86-64-v3 (Kiln's default)" aot
+  row aot-sdk-base "the SDK's baseline" aot-sdk-base
+  # The JIT told to ignore vector units, as on a CPU without them (DOTNET_Enable* only lower what the JIT uses).
+  row jit-no-avx512 "the CPU's less AVX-512" jit DOTNET_EnableAVX512F=0
+  row jit-no-avx2-fma "the CPU's less AVX2 and FMA" jit DOTNET_EnableAVX2=0 DOTNET_EnableFMA=0
 } | tee "$out/table.md"
 echo
 # A CPU without AVX2/FMA cannot be simulated here; the check that refuses to start there is in the binary.

@@ -37,4 +37,4 @@ var accuracy = net.Evaluate(mnist.Test.Batch(500)).Accuracy;
 // The first steps pay for compilation (the JIT's tiers) and first-touch allocation: the second half is the steady speed.
 var steady = milliseconds.Skip(steps / 2).Order().ToList();
 Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-    $"result avx2={Avx2.IsSupported} fma={Fma.IsSupported} steps={steps} first_ms={milliseconds[0]:0.0} median_ms={steady[steady.Count / 2]:0.0} weights={weights} predictions={predictions} accuracy={accuracy:0.0000}"));
+    $"result avx2={Avx2.IsSupported} fma={Fma.IsSupported} avx512={Avx512F.IsSupported} steps={steps} first_ms={milliseconds[0]:0.0} median_ms={steady[steady.Count / 2]:0.0} weights={weights} predictions={predictions} accuracy={accuracy:0.0000}"));
