@@ -4,7 +4,7 @@ using Kiln;
 using Kiln.Examples;
 using SkiaSharp;
 
-var output = new Option<DirectoryInfo>("--out") { Description = "Directory for the PNGs", DefaultValueFactory = _ => new DirectoryInfo("kernels-output") };
+var output = new Option<DirectoryInfo>("--out") { Description = "Directory for the PNGs", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(ExampleOutput.Folder, "kernels")) };
 var root = new RootCommand("Applies the workshop's 3×3 image kernels with Kiln's Conv2D to an MNIST digit and a made-up picture.") { output };
 root.SetAction(r => Run(r.GetValue(output)!));
 return root.Parse(args).Invoke();

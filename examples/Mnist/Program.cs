@@ -12,7 +12,7 @@ var seed = new Option<int>("--seed") { Description = "Seed for the weights, the 
 var save = new Option<FileInfo>("--save") { Description = "Save the trained weights (safetensors)" };
 var load = new Option<FileInfo>("--load") { Description = "Load weights instead of starting from random ones" };
 var plot = new Option<FileInfo>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
-var grid = new Option<FileInfo>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo("mnist-predictions.png") };
+var grid = new Option<FileInfo>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo(Kiln.Examples.ExampleOutput.PathOf("mnist-predictions.png")) };
 var quiet = new Option<bool>("--quiet") { Description = "No per-epoch progress" };
 var network = new Option<string>("--network")
 {

@@ -1,29 +1,25 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
+using System.Globalization;
 
 namespace Kiln.Package.Tests;
 
 /// <summary>
-/// Packs Kiln and consumes it from a local folder feed in a project outside the solution,
-/// the way users get it: the generator runs from analyzers/dotnet/cs and the runtimes come along.
+/// Consumes the packed Kiln and Kiln.Datasets from a local folder feed in projects outside the repository, the way users
+/// get them: the generator runs from analyzers/dotnet/cs, the runtimes and the build logic come along.
 /// </summary>
-public sealed class PackageConsumerTests : IClassFixture<PackageConsumerTests.Feed>
+[Collection(nameof(Feed))]
+public sealed class PackageConsumerTests(Feed feed)
 {
-    private readonly Feed _feed;
-
-    public PackageConsumerTests(Feed feed) => _feed = feed;
-
     [Fact]
-    public void A_user_project_trains_a_network_from_the_package()
+    public void A_user_project_trains_a_network_on_the_embedded_data()
     {
-        var project = _feed.CreateProject("Consumer", """
+        var project = feed.CreateProject("Consumer", """
             using Kiln;
 
             var (train, test) = Datasets.Iris().Split(0.25, seed: 3);
             using var net = new Tiny(seed: 3);
             net.Fit(train.Repeat().Shuffle(200, 3).Batch(16), epochs: 3, stepsPerEpoch: 50, options: new FitOptions { Verbose = false });
             var result = net.Evaluate(test.Batch(16));
-            Console.WriteLine($"params={Tiny.ParameterCount} accuracy={result.Accuracy:0.00}");
+            Console.WriteLine($"params={Tiny.ParameterCount} accuracy={result.Accuracy:0.00} digits={Datasets.Mnist().Test.Count}");
 
             [Network]
             [Input(4)]
@@ -33,20 +29,50 @@ public sealed class PackageConsumerTests : IClassFixture<PackageConsumerTests.Fe
             [Dense(8, Activation.Tanh)]
             [Dense(3, Activation.Softmax)]
             partial class Tiny;
-            """);
+            """, packages: ["Kiln", "Kiln.Datasets"]);
 
-        var (exit, output) = _feed.Dotnet($"run --project \"{project}\"");
+        var (exit, output) = feed.Dotnet($"run --project \"{project}\"");
 
         Assert.True(exit == 0, output);
         var line = output.Split('\n').Single(l => l.StartsWith("params=", StringComparison.Ordinal)).Trim();
         Assert.StartsWith("params=67 accuracy=", line);
-        Assert.True(double.Parse(line.Split('=')[2], System.Globalization.CultureInfo.InvariantCulture) > 0.6, line);
+        Assert.EndsWith(" digits=2000", line);
+        Assert.True(double.Parse(line.Split('=')[2].Split(' ')[0], CultureInfo.InvariantCulture) > 0.6, line);
+    }
+
+    [Fact]
+    public void An_app_that_brings_its_own_data_carries_none_of_the_datasets()
+    {
+        var project = feed.CreateProject("OwnData", """
+            using Kiln;
+
+            var csv = Path.Combine(AppContext.BaseDirectory, "flowers.csv");
+            File.WriteAllText(csv, "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n6.3,3.3,6.0,2.5,virginica\n");
+            var flowers = Datasets.Iris(csv).ToList();
+            using var net = new Tiny(seed: 1);
+            Console.WriteLine($"flowers={flowers.Count} outputs={net.Predict(flowers[0].Features).Length}");
+
+            [Network]
+            [Input(4)]
+            [Dense(3, Activation.Softmax)]
+            partial class Tiny;
+            """, packages: ["Kiln"]);
+
+        var (exit, output) = feed.Dotnet($"run --project \"{project}\"");
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("flowers=2 outputs=3", output);
+        var bin = Path.Combine(Path.GetDirectoryName(project)!, "bin");
+        var kiln = Assert.Single(Directory.GetFiles(bin, "Kiln.dll", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(bin, "Kiln.Datasets.dll", SearchOption.AllDirectories));
+        // The MNIST subset alone is 1.6 MB; the core without it is far below.
+        Assert.True(new FileInfo(kiln).Length < 512 * 1024, $"Kiln.dll is {new FileInfo(kiln).Length} bytes");
     }
 
     [Fact]
     public void A_wrong_network_is_a_compile_error_on_its_attribute_line()
     {
-        var project = _feed.CreateProject("Broken", """
+        var project = feed.CreateProject("Broken", """
             using Kiln;
 
             [Network]
@@ -54,80 +80,51 @@ public sealed class PackageConsumerTests : IClassFixture<PackageConsumerTests.Fe
             [Conv2D(8, 3)]
             [Dense(10, Activation.Softmax)]
             partial class Broken;
-            """);
+            """, packages: ["Kiln"]);
 
-        var (exit, output) = _feed.Dotnet($"build \"{project}\"");
+        var (exit, output) = feed.Dotnet($"build \"{project}\"");
 
         Assert.NotEqual(0, exit);
         Assert.Contains("Program.cs(6,2): error KLN0005: Layer 'dense' (Dense) needs a vector input but receives shape (26, 26, 8); add [Flatten] before it", output);
+        Assert.DoesNotContain("KLN0100", output);
     }
 
-    /// <summary>Packs once per test run into a fresh folder, with its own package cache so no stale Kiln is picked up.</summary>
-    public sealed class Feed : IDisposable
+    [Fact]
+    public void A_project_reference_to_the_library_fails_with_one_message_saying_what_to_reference()
     {
-        private readonly string _root = Directory.CreateTempSubdirectory("kiln-package-").FullName;
+        var project = feed.CreateProject("ByProjectReference", """
+            using Kiln;
 
-        public Feed()
-        {
-            var (exit, output) = Dotnet($"pack \"{Path.Combine(RepoRoot(), "src", "Dsl", "Dsl.csproj")}\" -c Release -o \"{FeedDirectory}\"");
-            Assert.True(exit == 0, "dotnet pack failed:\n" + output);
-            File.WriteAllText(Path.Combine(_root, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="local" value="{FeedDirectory}" />
-                  </packageSources>
-                </configuration>
-                """);
-        }
+            Console.WriteLine(Xor.Summary);
 
-        private string FeedDirectory => Path.Combine(_root, "feed");
+            [Network]
+            [Input(2)]
+            [Dense(1, Activation.Sigmoid)]
+            partial class Xor;
+            """, projectReference: Path.Combine(Feed.RepoRoot(), "src", "Dsl", "Dsl.csproj"));
 
-        public string CreateProject(string name, string program)
-        {
-            var directory = Path.Combine(_root, name);
-            Directory.CreateDirectory(directory);
-            File.WriteAllText(Path.Combine(directory, name + ".csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <Nullable>enable</Nullable>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                    <RestorePackagesPath>{Path.Combine(_root, "packages")}</RestorePackagesPath>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="Kiln" Version="*" />
-                  </ItemGroup>
-                </Project>
-                """);
-            File.WriteAllText(Path.Combine(directory, "Program.cs"), program);
-            return Path.Combine(directory, name + ".csproj");
-        }
+        var (exit, output) = feed.Dotnet($"build \"{project}\" -c Release");
 
-        public (int Exit, string Output) Dotnet(string arguments)
-        {
-            var start = new ProcessStartInfo("dotnet", arguments)
-            {
-                WorkingDirectory = _root,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            // Isolate the child build from the test host's MSBuild settings.
-            start.Environment.Remove("MSBuildSDKsPath");
-            start.Environment.Remove("MSBUILD_EXE_PATH");
-            start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.WaitForExit();
-            return (process.ExitCode, stdout.Result + stderr.Result);
-        }
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Program.cs(5,2): error KLN0100:", output);
+        Assert.Contains("A ProjectReference to src/Dsl/Dsl.csproj does not bring it: reference the Kiln package instead", output);
+    }
 
-        public void Dispose() => Directory.Delete(_root, recursive: true);
+    [Theory]
+    [InlineData("linux-x64", "", "x86-64-v3")]
+    [InlineData("win-x64", "", "x86-64-v3")]
+    [InlineData("linux-x64", "x86-64-v2", "x86-64-v2")]
+    [InlineData("linux-arm64", "", "")]
+    public void NativeAot_targets_avx2_and_fma_on_x64_unless_the_app_chooses(string rid, string appSets, string expected)
+    {
+        var project = feed.CreateProject($"Aot-{rid}-{appSets}", "Console.WriteLine();", packages: ["Kiln"],
+            properties: appSets.Length == 0 ? "" : $"<IlcInstructionSet>{appSets}</IlcInstructionSet>");
+        var (restored, log) = feed.Dotnet($"restore \"{project}\"");
+        Assert.True(restored == 0, log);
 
-        private static string RepoRoot([CallerFilePath] string file = "") =>
-            Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "..", ".."));
+        var (exit, output) = feed.Dotnet($"msbuild \"{project}\" -getProperty:IlcInstructionSet -p:RuntimeIdentifier={rid} -p:PublishAot=true");
+
+        Assert.True(exit == 0, output);
+        Assert.Equal(expected, output.Trim());
     }
 }

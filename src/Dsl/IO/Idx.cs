@@ -36,7 +36,7 @@ public static class Idx
     }
 
     /// <summary>As the path overload, from seekable streams (embedded resources); <paramref name="imagesName"/> and <paramref name="labelsName"/> appear in errors.</summary>
-    internal static Dataset<Example> ReadExamples(Stream images, string imagesName, Stream labels, string labelsName, int classes)
+    public static Dataset<Example> ReadExamples(Stream images, string imagesName, Stream labels, string labelsName, int classes)
     {
         var pictures = ReadImages(images, imagesName);
         var classOf = ReadLabels(labels, labelsName, classes);

@@ -101,7 +101,8 @@ public sealed class SaveLoadTests : IDisposable
         Assert.Equal("MnistCnn", file.Metadata["kiln.network"]);
         var version = typeof(Network).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
         Assert.Equal(version, file.Metadata["kiln.version"]);
-        Assert.StartsWith("0.1.0", version, StringComparison.Ordinal);
+        // The package version (SemVer, prerelease allowed) and the commit it was built from.
+        Assert.Matches(@"^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?\+[0-9a-f]{7,}$", version);
         Assert.Equal(["kiln.network", "kiln.version"], file.Metadata.Keys.Order(StringComparer.Ordinal));
     }
 
