@@ -32,18 +32,28 @@ internal static class BatchValidation
 
     public static void CheckFinite(ReadOnlySpan<float> values, int rowSize, string where)
     {
-        // x − x is 0 for finite x and NaN otherwise, so one vectorised pass screens the whole batch.
+        if (FirstNonFinite(values) is var i and >= 0)
+        {
+            throw new InvalidDataException($"{where}: example {i / rowSize}, feature {i % rowSize} is {values[i]}; inputs must be finite.");
+        }
+    }
+
+    /// <summary>The index of the first NaN or infinity, or −1.</summary>
+    public static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        // x − x is 0 for finite x and NaN otherwise, so one vectorised pass screens the whole span.
         if (float.IsFinite(Screen(values)))
         {
-            return;
+            return -1;
         }
         for (var i = 0; i < values.Length; i++)
         {
             if (!float.IsFinite(values[i]))
             {
-                throw new InvalidDataException($"{where}: example {i / rowSize}, feature {i % rowSize} is {values[i]}; inputs must be finite.");
+                return i;
             }
         }
+        return -1;
     }
 
     private static float Screen(ReadOnlySpan<float> values)
