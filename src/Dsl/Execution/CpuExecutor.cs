@@ -142,6 +142,7 @@ public abstract class CpuExecutor : IExecutor
     }
 
     private ReadOnlySpan<float> Features(Batch batch) => batch.Features.AsSpan(0, batch.Count * Info.InputSize);
-    private static ReadOnlySpan<int> Labels(Batch batch) => batch.Labels.AsSpan(0, batch.Count);
+    // Only the sparse loss reads labels; a regression batch may carry none.
+    private ReadOnlySpan<int> Labels(Batch batch) => Info.Loss == Loss.SparseCategoricalCrossentropy ? batch.Labels.AsSpan(0, batch.Count) : default;
     private ReadOnlySpan<float> Targets(Batch batch) => batch.Targets is null ? default : batch.Targets.AsSpan(0, batch.Count * Info.OutputSize);
 }
