@@ -51,10 +51,17 @@ internal static class BatchValidation
     /// <summary>The most examples whose largest per-batch buffer (input, any layer's output, or output) fits one array.</summary>
     public static int MaxBatch(NetworkInfo info)
     {
+        // Indexed loops: this runs for every batch, and an interface enumerator would allocate.
         long widest = Math.Max(info.InputSize, info.OutputSize);
-        foreach (var layer in info.Layers)
+        for (var i = 0; i < info.Layers.Count; i++)
         {
-            widest = Math.Max(widest, layer.OutputShape.Aggregate(1L, (a, b) => a * b));
+            var shape = info.Layers[i].OutputShape;
+            var size = 1L;
+            for (var d = 0; d < shape.Count; d++)
+            {
+                size *= shape[d];
+            }
+            widest = Math.Max(widest, size);
         }
         return (int)Math.Min(int.MaxValue, Array.MaxLength / Math.Max(widest, 1));
     }
