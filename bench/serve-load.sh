@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=5087
 weights=$(mktemp --suffix=.safetensors)
-dotnet build -c Release examples/Serving bench/ServeLoad -v quiet -nologo >/dev/null
+for project in examples/Serving bench/ServeLoad; do dotnet build -c Release "$project" -v quiet -nologo >/dev/null; done
 dotnet examples/Serving/bin/Release/net10.0/Serving.dll --save "$weights" --port "$port" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$weights"' EXIT

@@ -20,7 +20,10 @@ mnist.SetAction(r => Mnist(r.GetValue(images), r.GetValue(batch), r.GetValue(dat
 var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 20_000 };
 var iris = new Command("iris", "Iris training steps (batch 32, Adam)") { steps, device, peer };
 iris.SetAction(r => Iris(r.GetValue(steps), Device.Parse(r.GetValue(device)!), !r.GetValue(peer)));
-return new RootCommand("Kiln benchmark harness") { mnist, iris }.Parse(args).Invoke();
+var seconds = new Option<double>("--seconds") { Description = "Timed seconds per round", DefaultValueFactory = _ => 2 };
+var predict = new Command("predict", "Single-example Predict throughput with 1, 2 and 8 concurrent callers") { seconds, repeat };
+predict.SetAction(r => ConcurrentPredict.Run(r.GetValue(seconds), Math.Max(1, r.GetValue(repeat))));
+return new RootCommand("Kiln benchmark harness") { mnist, iris, predict }.Parse(args).Invoke();
 
 static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device device, bool runPeer, int repeat)
 {
