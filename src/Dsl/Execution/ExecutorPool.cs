@@ -40,9 +40,6 @@ internal sealed class ExecutorPool : IDisposable
     /// <summary>Owns the parameters; only code inside <see cref="BeginWrite"/> may change them.</summary>
     public IExecutor Master { get; }
 
-    /// <summary>Executors created for inference so far and not yet trimmed (for tests and diagnostics).</summary>
-    public int Idle => _idle.Count;
-
     /// <summary>Excludes parameter copies until disposed; disposing marks every inference copy stale.</summary>
     public WriteScope BeginWrite()
     {
@@ -97,10 +94,7 @@ internal sealed class ExecutorPool : IDisposable
     /// <summary>Disposes the idle inference executors and shrinks the master's per-batch buffers to one example.</summary>
     public void Trim()
     {
-        while (_idle.TryTake(out var pooled))
-        {
-            pooled.Executor.Dispose();
-        }
+        DrainIdle();
         using (BeginWrite())
         {
             Master.ReleaseBuffers();
