@@ -14,14 +14,14 @@ public class PredictDuringTrainingTests
     [Fact]
     public void Cnn_predictions_during_Fit_match_some_completed_step_and_training_is_unchanged()
     {
-        var train = Dataset.From([.. Datasets.Mnist().Train.Take(384)]).Batch(32);
+        var train = Dataset.From([.. Datasets.Mnist().Train.Take(96)]).Batch(32);
         var probes = Datasets.Mnist().Test.Take(3).Select(e => e.Features).ToArray();
         using var net = new MnistCnn(seed: 7);
         var snapshots = new List<float[]> { net.GetParameters() };
         var steps = new StepSnapshots(net, snapshots);
         var done = 0;
 
-        var seen = new List<(int Probe, float[] Output)>[3];
+        var seen = new List<(int Probe, float[] Output)>[2];
         var predictors = StartPredictors(net, probes, seen, () => Volatile.Read(ref done) != 0);
         net.Fit(train, epochs: 2, options: TrainingData.Quiet, progress: steps);
         Volatile.Write(ref done, 1);
