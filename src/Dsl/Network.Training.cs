@@ -108,7 +108,8 @@ public abstract partial class Network
                 validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed);
             history.Add(record);
             progress?.Report(new TrainingProgress(epoch, epochs, step, steps, metrics.Loss, metrics.Accuracy));
-            restore = FiniteRestorePoint($"those after epoch {epoch}") ?? restore;
+            restore = FiniteRestorePoint($"those after epoch {epoch}")
+                ?? throw Diverged($"Training stopped after epoch {epoch}: some weights became NaN or infinite while the loss stayed finite.", null, restore);
 
             if (options.CheckpointPath is { } checkpoint)
             {
