@@ -55,6 +55,7 @@ var mnist = Datasets.Mnist();
 var (irisTrain, irisTest) = Datasets.Iris().Split(testFraction: 0.25, seed: 1);
 Section("(c) Iris on Device.Cuda", () => TrainingChecks.Iris(report));
 Section("(c) MNIST CNN on Device.Cuda", () => TrainingChecks.Mnist(report, mnist));
+Section("(c) MNIST CNN on Device.Cuda from several threads", () => ConcurrencyChecks.Predict(report, mnist));
 Section("(c) Iris, GPU beside CPU", () => TrainingChecks.Parity(report, "Iris", d => new IrisNet(7, d),
     irisTrain.Repeat().Shuffle(1000, 7).Batch(32), TrainingChecks.Features(irisTest, 38), steps: 5));
 // Batch 128, the training batch. The CPU runs conv2d_1 as Winograd, which now gives exactly the bias on all-zero

@@ -23,7 +23,11 @@ iris.SetAction(r => Iris(r.GetValue(steps), Device.Parse(r.GetValue(device)!), !
 var stepCount = new Option<int>("--steps") { Description = "Timed training steps per network", DefaultValueFactory = _ => 60 };
 var modern = new Command("modern", "Training steps of the modern CNN (Conv-BN-ReLU, global pooling) and the workshop CNN, beside PyTorch") { stepCount, batch, peer, repeat };
 modern.SetAction(r => Modern(r.GetValue(stepCount), r.GetValue(batch), !r.GetValue(peer), Math.Max(1, r.GetValue(repeat))));
-return new RootCommand("Kiln benchmark harness") { mnist, iris, modern }.Parse(args).Invoke();
+
+var seconds = new Option<double>("--seconds") { Description = "Timed seconds per round", DefaultValueFactory = _ => 2 };
+var predict = new Command("predict", "Single-example Predict throughput with 1, 2 and 8 concurrent callers") { seconds, repeat };
+predict.SetAction(r => ConcurrentPredict.Run(r.GetValue(seconds), Math.Max(1, r.GetValue(repeat))));
+return new RootCommand("Kiln benchmark harness") { mnist, iris, predict, modern }.Parse(args).Invoke();
 
 // Milliseconds per training step of both MNIST networks, Kiln then PyTorch in turn, `repeat` rounds; medians.
 static int Modern(int steps, int batchSize, bool runPeer, int repeat)

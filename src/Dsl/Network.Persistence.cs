@@ -12,10 +12,19 @@ public abstract partial class Network
     /// Saves the weights as safetensors (tensors named <c>layer.kernel</c> / <c>layer.bias</c>, see docs/FORMATS.md).
     /// The file is written next to the target and renamed over it, so the previous file survives a crash.
     /// </summary>
-    public void Save(string path)
+    /// <param name="allowNonFinite">
+    /// Write NaN or infinite weights too. By default they are refused with an <see cref="InvalidOperationException"/>
+    /// naming the tensors, so a diverged network cannot overwrite a good checkpoint.
+    /// </param>
+    public void Save(string path, bool allowNonFinite = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var values = GetParameters();
+        if (!allowNonFinite && NonFinite(values) is { Count: > 0 } bad)
+        {
+            throw new InvalidOperationException($"{Info.Name} was not saved to '{path}': its weights are not all finite ({string.Join("; ", bad)}). " +
+                "Restore finite weights (Fit rolls back to its last finite epoch on a NaN loss) or pass allowNonFinite: true.");
+        }
         var tensors = Info.Parameters
             .Select(p => new NamedTensor(p.Name, [.. p.Shape], values.AsSpan(p.Offset, p.Length).ToArray()))
             .ToList();
@@ -28,7 +37,8 @@ public abstract partial class Network
     }
 
     /// <summary>Loads weights saved by <see cref="Save"/>; every name, dtype and shape must match, and all differences are reported at once.</summary>
-    public void Load(string path)
+    /// <param name="allowNonFinite">Accept NaN or infinite weights; by default they are an <see cref="InvalidDataException"/> naming the tensors.</param>
+    public void Load(string path, bool allowNonFinite = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = SafeTensors.Load(path);
@@ -62,6 +72,31 @@ public abstract partial class Network
         {
             throw new InvalidDataException($"'{path}' does not fit {Info.Name}:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", problems));
         }
+        if (!allowNonFinite && NonFinite(values) is { Count: > 0 } bad)
+        {
+            throw new InvalidDataException($"'{path}' holds weights that are not finite ({string.Join("; ", bad)}); pass allowNonFinite: true to load them anyway.");
+        }
         SetParameters(values);
+    }
+
+    // One line per tensor holding NaN or infinity: its name, how many such values and the first.
+    private List<string> NonFinite(float[] values)
+    {
+        var problems = new List<string>();
+        foreach (var parameter in Info.Parameters)
+        {
+            var tensor = values.AsSpan(parameter.Offset, parameter.Length);
+            var first = Execution.BatchValidation.FirstNonFinite(tensor);
+            if (first >= 0)
+            {
+                var count = 0;
+                foreach (var value in tensor)
+                {
+                    count += float.IsFinite(value) ? 0 : 1;
+                }
+                problems.Add($"'{parameter.Name}' holds {count} non-finite of {parameter.Length} values, the first {tensor[first]} at element {first}");
+            }
+        }
+        return problems;
     }
 }

@@ -38,6 +38,7 @@ public abstract partial class Network
             throw new ArgumentException("The validation dataset is infinite; validate on a finite dataset.", nameof(validation));
         }
 
+        using var training = EnterTraining();
         options ??= new FitOptions();
         _optimizer = optimizer ?? _optimizer ?? new Adam();
         _executor.SetOptimizer(_optimizer);
@@ -47,6 +48,7 @@ public abstract partial class Network
         var steps = stepsPerEpoch ?? (train.Count is { } count ? (int)count : null);
         var history = new History();
         var best = double.PositiveInfinity;
+        var restore = FiniteRestorePoint("those Fit started from");
 
         using var shared = stepsPerEpoch is null ? null : train.GetEnumerator();
         for (var epoch = 1; epoch <= epochs; epoch++)
@@ -69,16 +71,16 @@ public abstract partial class Network
                     BatchValidation.Check(batches.Current, Info, where);
                     try
                     {
-                        _executor.TrainStep(batches.Current);
+                        TrainStep(batches.Current);
                     }
                     catch (NonFiniteLossException e)
                     {
-                        throw new TrainingException($"Training stopped at {where}: the loss became {e.Loss}. Lower the learning rate or check the data.", e);
+                        throw Diverged($"Training stopped at {where}: the loss became {e.Loss}. Lower the learning rate or check the data.", e, restore);
                     }
                     step++;
                     if (printer is { DueForRedraw: true } || progress is not null)
                     {
-                        var running = ReadFiniteMetrics(epoch, step);
+                        var running = ReadFiniteMetrics(epoch, step, restore);
                         printer?.Redraw(step, steps, clock.Elapsed, running.Loss, running.Accuracy);
                         progress?.Report(new TrainingProgress(epoch, epochs, step, steps, running.Loss, running.Accuracy));
                     }
@@ -98,7 +100,7 @@ public abstract partial class Network
                     : $"The training dataset ran out of data before epoch {epoch}; use Repeat() or fewer stepsPerEpoch.");
             }
 
-            var metrics = ReadFiniteMetrics(epoch, step);
+            var metrics = ReadFiniteMetrics(epoch, step, restore);
             var validated = validation is null ? null : EvaluateCore(validation, $"validation after epoch {epoch}", cancellationToken);
             clock.Stop();
             printer?.EndEpoch(step, steps, clock.Elapsed, metrics.Loss, metrics.Accuracy, validated);
@@ -106,6 +108,8 @@ public abstract partial class Network
                 validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed);
             history.Add(record);
             progress?.Report(new TrainingProgress(epoch, epochs, step, steps, metrics.Loss, metrics.Accuracy));
+            restore = FiniteRestorePoint($"those after epoch {epoch}")
+                ?? throw Diverged($"Training stopped after epoch {epoch}: some weights became NaN or infinite while the loss stayed finite.", null, restore);
 
             if (options.CheckpointPath is { } checkpoint)
             {
@@ -128,13 +132,14 @@ public abstract partial class Network
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(batch);
+        using var training = EnterTraining();
         _optimizer = optimizer ?? _optimizer ?? new Adam();
         _executor.SetOptimizer(_optimizer);
         BatchValidation.Check(batch, Info, "TrainOnBatch");
         _executor.ResetMetrics();
         try
         {
-            _executor.TrainStep(batch);
+            TrainStep(batch);
         }
         catch (NonFiniteLossException e)
         {
@@ -163,18 +168,19 @@ public abstract partial class Network
 
     private Evaluation EvaluateCore(Dataset<Batch> data, string what, CancellationToken cancellationToken)
     {
-        // Evaluation shares the executor's accumulators; Fit has read the epoch's sums before it validates.
-        _executor.ResetMetrics();
+        // An executor of this call's own, so its running sums are this call's alone.
+        using var lease = _executors.Rent();
+        var executor = lease.Executor;
+        executor.ResetMetrics();
         var step = 0;
         foreach (var batch in data)
         {
             cancellationToken.ThrowIfCancellationRequested();
             step++;
             BatchValidation.Check(batch, Info, $"{what}, batch {step}");
-            _executor.EvaluateStep(batch);
+            executor.EvaluateStep(batch);
         }
-        var metrics = _executor.ReadMetrics();
-        _executor.ResetMetrics();
+        var metrics = executor.ReadMetrics();
         if (metrics.Count == 0)
         {
             throw new InvalidOperationException($"The dataset for {what} is empty.");
@@ -182,12 +188,12 @@ public abstract partial class Network
         return new Evaluation(metrics.Loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN, metrics.Count);
     }
 
-    private Metrics ReadFiniteMetrics(int epoch, int step)
+    private Metrics ReadFiniteMetrics(int epoch, int step, RestorePoint? restore)
     {
         var m = _executor.ReadMetrics();
         if (!double.IsFinite(m.LossSum))
         {
-            throw new TrainingException($"Training stopped at epoch {epoch}, at or before step {step}: the loss became {m.LossSum}. Lower the learning rate or check the data.");
+            throw Diverged($"Training stopped at epoch {epoch}, at or before step {step}: the loss became {m.LossSum}. Lower the learning rate or check the data.", null, restore);
         }
         return m;
     }

@@ -7,11 +7,27 @@ namespace Kiln;
 /// The base of every generated network. The generator supplies the shapes and the specialised
 /// executor; this class owns initialisation, the training loop, prediction and persistence.
 /// </summary>
+/// <remarks>
+/// <para><b>Thread safety.</b> Inference is safe from any number of threads, like an ONNX Runtime session:
+/// <see cref="Predict(ReadOnlySpan{float})"/>, <see cref="Evaluate"/>, <see cref="GetParameters"/> and
+/// <see cref="Save"/> may run concurrently with each other and with training. Each inference call runs on an executor
+/// of its own (a pool grows to the number of concurrent callers; <see cref="ReleaseBuffers"/> empties it), so calls do
+/// not wait for each other, and each result is bit-identical to a serial call on the same parameters.</para>
+/// <para>Training does not block inference: a call made while <see cref="Fit"/> or <see cref="TrainOnBatch"/> runs
+/// sees the parameters as they were after some completed step (a consistent set, never half an update), copied
+/// under a lock that only excludes the step itself. Training calls (<see cref="Fit"/>, <see cref="TrainOnBatch"/>)
+/// and parameter changes (<see cref="SetParameters"/>, <see cref="Load"/>, <see cref="ReleaseBuffers"/>) run one at
+/// a time: a second waits until the first returns. <see cref="Dispose"/> waits for a running training call; calls
+/// after it throw <see cref="ObjectDisposedException"/>; inference calls already running finish on their own executors.</para>
+/// </remarks>
 public abstract partial class Network : IDisposable
 {
+    private readonly ExecutorPool _executors;
     private readonly IExecutor _executor;
+    // Held by training calls and parameter changes for their whole duration; reentrant, so Fit may call Save or Load.
+    private readonly object _training = new();
     private Optimizer? _optimizer;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     protected Network(NetworkInfo info, int seed, Device device, Func<ExecutorContext, IExecutor> createExecutor)
     {
@@ -20,7 +36,8 @@ public abstract partial class Network : IDisposable
         Info = info;
         Seed = seed;
         Device = DeviceSelection.Resolve(device, Console.Error);
-        _executor = createExecutor(new ExecutorContext(info, Device.Kind == DeviceKind.Cuda, Device.Ordinal, unchecked((uint)seed)));
+        _executors = new ExecutorPool(createExecutor, new ExecutorContext(info, Device.Kind == DeviceKind.Cuda, Device.Ordinal, unchecked((uint)seed)));
+        _executor = _executors.Master;
         _executor.WriteParameters(InitialParameters(info, seed));
     }
 
@@ -56,15 +73,19 @@ public abstract partial class Network : IDisposable
             throw new ArgumentException($"{count} examples need {count * Info.OutputSize} outputs, but the span holds {outputs.Length}.", nameof(outputs));
         }
         BatchValidation.CheckFinite(features, Info.InputSize, "features");
-        _executor.Predict(features, count, outputs);
+        using var lease = _executors.Rent();
+        lease.Executor.Predict(features, count, outputs);
     }
 
-    /// <summary>A copy of every trainable parameter, in <see cref="NetworkInfo.Parameters"/> order.</summary>
+    /// <summary>A copy of every parameter, in <see cref="NetworkInfo.Parameters"/> order, as it was between two training steps.</summary>
     public float[] GetParameters()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var values = new float[Info.ParameterCount];
-        _executor.ReadParameters(values);
+        using (_executors.BeginRead())
+        {
+            _executor.ReadParameters(values);
+        }
         return values;
     }
 
@@ -75,17 +96,61 @@ public abstract partial class Network : IDisposable
         {
             throw new ArgumentException($"{Info.Name} has {Info.ParameterCount} parameters, but {values.Length} were given.", nameof(values));
         }
-        _executor.WriteParameters(values);
+        using (EnterTraining())
+        using (_executors.BeginWrite())
+        {
+            _executor.WriteParameters(values);
+        }
     }
 
+    /// <summary>
+    /// Gives back the memory that large batches left behind without disposing the network: the idle inference
+    /// executors are disposed (new ones are made on demand) and the training buffers shrink to one example. The
+    /// parameters and the optimizer state stay. Waits for a running training call.
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        using (EnterTraining())
+        {
+            _executors.Trim();
+        }
+    }
+
+    /// <summary>Waits for a running training call, then frees the executors; inference calls already running finish on their own executors.</summary>
     public void Dispose()
     {
-        if (!_disposed)
+        lock (_training)
         {
             _disposed = true;
-            _executor.Dispose();
+            _executors.Dispose();
         }
         GC.SuppressFinalize(this);
+    }
+
+    // Training calls and parameter changes run one at a time; checked after waiting, as Dispose may have run meanwhile.
+    private TrainingScope EnterTraining()
+    {
+        Monitor.Enter(_training);
+        if (_disposed)
+        {
+            Monitor.Exit(_training);
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+        return new TrainingScope(_training);
+    }
+
+    private readonly struct TrainingScope(object gate) : IDisposable
+    {
+        public void Dispose() => Monitor.Exit(gate);
+    }
+
+    // One training step: parameter copies for inference wait until it is done, so they never see half an update.
+    private void TrainStep(Batch batch)
+    {
+        using (_executors.BeginWrite())
+        {
+            _executor.TrainStep(batch);
+        }
     }
 
     /// <summary>Keras' defaults: Glorot-uniform kernels (drawn in parameter order from one stream), zero biases, ones where asked.</summary>

@@ -31,8 +31,12 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
                 throw new InvalidDataException($"Example {index} has {Describe(target?.Length ?? -1)}, but the examples before it have {Describe(targetSize)}.");
             }
 
-            batch ??= NewBatch(featureSize, targetSize);
+            batch ??= NewBatch(Capacity(index), featureSize, targetSize, index);
             var row = batch.Count;
+            if (row == batch.Labels.Length)
+            {
+                throw new InvalidOperationException($"The dataset yielded example {index}, more than the {source.Count} it says it holds.");
+            }
             features.CopyTo(batch.Features, row * featureSize);
             target?.CopyTo(batch.Targets!, row * targetSize);
             batch.Labels[row] = example.Label;
@@ -53,17 +57,28 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
 
     private static string Describe(int targetSize) => targetSize < 0 ? "no target" : $"a target of {targetSize} values";
 
-    // A fresh batch every time: consumers may keep batches (Cache) or hold several at once (Prefetch).
-    private Batch NewBatch(int featureSize, int targetSize) => new()
-    {
-        Features = new float[size * featureSize],
-        Labels = new int[size],
-        Targets = targetSize < 0 ? null : new float[size * targetSize],
-        FeatureSize = featureSize,
-        TargetSize = Math.Max(targetSize, 0),
-    };
+    // Room for the examples this batch can still get: a size larger than the dataset (Batch(int.MaxValue) for "all
+    // at once") allocates only what a known count can fill.
+    private int Capacity(long index) => source.Count is { } count ? (int)Math.Min(size, Math.Max(count - index, 1)) : size;
 
-    private static Batch Trim(Batch batch) => new()
+    // A fresh batch every time: consumers may keep batches (Cache) or hold several at once (Prefetch).
+    private static Batch NewBatch(int capacity, int featureSize, int targetSize, long index)
+    {
+        if ((long)capacity * Math.Max(featureSize, targetSize) > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"A batch of {capacity} examples of {Math.Max(featureSize, targetSize)} values each, from example {index} on, exceeds the largest array ({Array.MaxLength} elements); use a smaller batch size.");
+        }
+        return new()
+        {
+            Features = new float[capacity * featureSize],
+            Labels = new int[capacity],
+            Targets = targetSize < 0 ? null : new float[capacity * targetSize],
+            FeatureSize = featureSize,
+            TargetSize = Math.Max(targetSize, 0),
+        };
+    }
+
+    private static Batch Trim(Batch batch) => batch.Labels.Length == batch.Count ? batch : new()
     {
         Features = batch.Features[..(batch.Count * batch.FeatureSize)],
         Labels = batch.Labels[..batch.Count],

@@ -5,13 +5,31 @@ internal static class BatchValidation
 {
     public static void Check(Batch batch, NetworkInfo info, string where)
     {
+        if (batch is null)
+        {
+            throw new InvalidDataException($"{where}: the batch is null.");
+        }
         if (batch.Count <= 0)
         {
-            throw new InvalidDataException($"{where}: the batch is empty.");
+            throw new InvalidDataException($"{where}: the batch is empty (Count is {batch.Count}).");
         }
         if (batch.FeatureSize != info.InputSize)
         {
             throw new InvalidDataException($"{where}: {info.Name} expects {info.InputSize} features per example {Network.Shape(info.InputShape)}, but the batch has {batch.FeatureSize}.");
+        }
+        var most = MaxBatch(info);
+        if (batch.Count > most)
+        {
+            throw new InvalidDataException($"{where}: a batch of {batch.Count} examples is too large for {info.Name}: its largest layer buffer would exceed {Array.MaxLength} elements; at most {most} examples fit.");
+        }
+        CheckLength(batch.Features, (long)batch.Count * batch.FeatureSize, "Features", batch.Count, where);
+        if (info.Loss == Loss.SparseCategoricalCrossentropy)
+        {
+            CheckLength(batch.Labels, batch.Count, "Labels", batch.Count, where);
+        }
+        else if (batch.Targets is not null)
+        {
+            CheckLength(batch.Targets, (long)batch.Count * batch.TargetSize, "Targets", batch.Count, where);
         }
         if (info.Loss == Loss.SparseCategoricalCrossentropy)
         {
@@ -30,20 +48,61 @@ internal static class BatchValidation
         CheckFinite(batch.Features.AsSpan(0, batch.Count * batch.FeatureSize), batch.FeatureSize, where);
     }
 
+    /// <summary>The most examples whose largest per-batch buffer (input, any layer's output, or output) fits one array.</summary>
+    public static int MaxBatch(NetworkInfo info)
+    {
+        // Indexed loops: this runs for every batch, and an interface enumerator would allocate.
+        long widest = Math.Max(info.InputSize, info.OutputSize);
+        for (var i = 0; i < info.Layers.Count; i++)
+        {
+            var shape = info.Layers[i].OutputShape;
+            var size = 1L;
+            for (var d = 0; d < shape.Count; d++)
+            {
+                size *= shape[d];
+            }
+            widest = Math.Max(widest, size);
+        }
+        return (int)Math.Min(int.MaxValue, Array.MaxLength / Math.Max(widest, 1));
+    }
+
+    // A hand-built Batch can say one thing in Count and hold another in its arrays.
+    private static void CheckLength([System.Diagnostics.CodeAnalysis.NotNull] Array? values, long needed, string name, int count, string where)
+    {
+        if (values is null)
+        {
+            throw new InvalidDataException($"{where}: the batch's {name} is null.");
+        }
+        if (values.Length < needed)
+        {
+            throw new InvalidDataException($"{where}: the batch says Count = {count}, which needs {needed} elements in {name}, but it holds {values.Length}.");
+        }
+    }
+
     public static void CheckFinite(ReadOnlySpan<float> values, int rowSize, string where)
     {
-        // x − x is 0 for finite x and NaN otherwise, so one vectorised pass screens the whole batch.
+        if (FirstNonFinite(values) is var i and >= 0)
+        {
+            throw new InvalidDataException($"{where}: example {i / rowSize}, feature {i % rowSize} is {values[i]}; inputs must be finite.");
+        }
+    }
+
+    /// <summary>The index of the first NaN or infinity, or −1.</summary>
+    public static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        // x − x is 0 for finite x and NaN otherwise, so one vectorised pass screens the whole span.
         if (float.IsFinite(Screen(values)))
         {
-            return;
+            return -1;
         }
         for (var i = 0; i < values.Length; i++)
         {
             if (!float.IsFinite(values[i]))
             {
-                throw new InvalidDataException($"{where}: example {i / rowSize}, feature {i % rowSize} is {values[i]}; inputs must be finite.");
+                return i;
             }
         }
+        return -1;
     }
 
     private static float Screen(ReadOnlySpan<float> values)

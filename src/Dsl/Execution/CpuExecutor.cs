@@ -6,12 +6,17 @@ namespace Kiln.Execution;
 /// What every generated CPU executor shares: the flat parameter, gradient and optimizer buffers,
 /// buffer growth, the step counter and the metrics. The generated subclass holds the layers.
 /// </summary>
+/// <remarks>
+/// Not thread-safe: one caller at a time. <see cref="Network"/> trains on one instance and gives each concurrent
+/// inference caller another, so a prediction never shares layer buffers or a Winograd transform with a step.
+/// The gradient buffer is allocated by the first training step, so inference instances never hold one.
+/// </remarks>
 public abstract class CpuExecutor : IExecutor
 {
     private const int PredictChunk = 256;
 
     private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    private float[] _gradients = [];
     private float[] _moment1 = [];
     private float[] _moment2 = [];
     private Optimizer? _optimizer;
@@ -24,7 +29,6 @@ public abstract class CpuExecutor : IExecutor
         Info = context.Info;
         Seed = context.Seed;
         _parameters = new float[Info.ParameterCount];
-        _gradients = new float[Info.ParameterCount];
     }
 
     public NetworkInfo Info { get; }
@@ -76,6 +80,10 @@ public abstract class CpuExecutor : IExecutor
     {
         var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
         EnsureCapacity(batch.Count);
+        if (_gradients.Length != _parameters.Length)
+        {
+            _gradients = new float[_parameters.Length];
+        }
         Step++;
         var loss = TrainBatch(Features(batch), Labels(batch), Targets(batch), batch.Count, out var correct);
         if (!double.IsFinite(loss))
@@ -116,6 +124,12 @@ public abstract class CpuExecutor : IExecutor
         }
     }
 
+    public void ReleaseBuffers()
+    {
+        Allocate(1);
+        _capacity = 1;
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     private void EnsureCapacity(int batch)
@@ -128,6 +142,7 @@ public abstract class CpuExecutor : IExecutor
     }
 
     private ReadOnlySpan<float> Features(Batch batch) => batch.Features.AsSpan(0, batch.Count * Info.InputSize);
-    private static ReadOnlySpan<int> Labels(Batch batch) => batch.Labels.AsSpan(0, batch.Count);
+    // Only the sparse loss reads labels; a regression batch may carry none.
+    private ReadOnlySpan<int> Labels(Batch batch) => Info.Loss == Loss.SparseCategoricalCrossentropy ? batch.Labels.AsSpan(0, batch.Count) : default;
     private ReadOnlySpan<float> Targets(Batch batch) => batch.Targets is null ? default : batch.Targets.AsSpan(0, batch.Count * Info.OutputSize);
 }

@@ -9,6 +9,11 @@ namespace Kiln.Execution;
 /// accumulators on the device, and the optimizer launch. The generated subclass holds the layer buffers and
 /// launches the layers in order.
 /// </summary>
+/// <remarks>
+/// Not thread-safe: one caller at a time. <see cref="Network"/> trains on one instance and gives each concurrent
+/// inference caller another (same primary context, own stream, own buffers), so two callers never share a stream or
+/// a staging buffer. Every entry point makes the context current, so an instance may move between threads.
+/// </remarks>
 public abstract unsafe class CudaExecutor : IExecutor
 {
     private static readonly string[] SharedKernels = ["kiln::adam", "kiln::sgd", "kiln::loss_accumulate"];
@@ -234,6 +239,7 @@ public abstract unsafe class CudaExecutor : IExecutor
     public void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs)
     {
         const int chunk = 256;
+        _context.MakeCurrent();
         for (var start = 0; start < count; start += chunk)
         {
             var n = Math.Min(chunk, count - start);
@@ -247,6 +253,16 @@ public abstract unsafe class CudaExecutor : IExecutor
             _stream.Synchronize();
             result.Download(outputs.Slice(start * Info.OutputSize, n * Info.OutputSize));
         }
+    }
+
+    public void ReleaseBuffers()
+    {
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        ReleaseBatchBuffers();
+        // Graphs hold the addresses of the buffers just freed; the next batch allocates afresh.
+        _graphs?.Clear();
+        _capacity = 0;
     }
 
     public void Dispose()

@@ -2,8 +2,12 @@ namespace Kiln.Execution;
 
 /// <summary>
 /// A network instantiated on one device. Generated code implements it for the CPU and CUDA;
-/// <see cref="Network"/> drives it. Not thread-safe: one caller at a time.
+/// <see cref="Network"/> drives it.
 /// </summary>
+/// <remarks>
+/// Not thread-safe: one caller at a time. <see cref="Network"/> keeps one executor for training and gives every
+/// concurrent inference caller an executor of its own (see <c>ExecutorPool</c>), so implementations need no locks.
+/// </remarks>
 public interface IExecutor : IDisposable
 {
     /// <summary>A short description such as "CPU" or "CUDA 0: NVIDIA H100".</summary>
@@ -28,6 +32,9 @@ public interface IExecutor : IDisposable
 
     /// <summary>Outputs (probabilities for a softmax head) for <paramref name="count"/> examples.</summary>
     void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs);
+
+    /// <summary>Frees the per-batch buffers, or shrinks them to one example's; the parameters and optimizer state stay.</summary>
+    void ReleaseBuffers();
 }
 
 /// <summary>Everything an executor is created with.</summary>

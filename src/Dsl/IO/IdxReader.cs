@@ -5,22 +5,30 @@ namespace Kiln.IO;
 
 /// <summary>
 /// Reads one IDX file front to back, raw or gzip-compressed, keeping the byte offset for error messages.
-/// Nothing is allocated on the header's word alone: a raw file's size is checked up front, and a
-/// compressed file's buffer grows only as decompressed data actually arrives.
+/// Nothing is allocated on the header's word alone: a raw file's size is checked up front; a compressed file's claim
+/// must fit what its compressed size can inflate to, and is then checked by decompressing once into a small buffer,
+/// never past the claim, before the payload's one array is allocated and filled by a second pass.
 /// </summary>
+/// <remarks>Not thread-safe: one reader per file and thread.</remarks>
 internal sealed class IdxReader : IDisposable
 {
-    private const int FirstChunk = 1 << 20;
-    private readonly Stream _stream;
+    // DEFLATE's largest expansion: a 258-byte match costs at least two bits, so 1 compressed byte yields < 1032.
+    private const long MaxInflation = 1032;
+    private const int CountChunk = 1 << 16;
+    private readonly Stream _source;
+    private readonly long _origin;
+    private Stream _stream;
     private readonly bool _compressed;
     private readonly long? _length;
     private long _offset;
 
-    private IdxReader(Stream stream, bool compressed, long? length, string name)
+    private IdxReader(Stream source, bool compressed, string name)
     {
-        _stream = stream;
+        _source = source;
+        _origin = source.Position;
         _compressed = compressed;
-        _length = length;
+        _stream = compressed ? Inflate() : source;
+        _length = compressed ? null : source.Length - _origin;
         Name = name;
     }
 
@@ -32,9 +40,7 @@ internal sealed class IdxReader : IDisposable
         Span<byte> magic = stackalloc byte[2];
         var read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
         stream.Seek(-read, SeekOrigin.Current);
-        return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b
-            ? new IdxReader(new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true), true, null, name)
-            : new IdxReader(stream, false, stream.Length - stream.Position, name);
+        return new IdxReader(stream, read == 2 && magic[0] == 0x1f && magic[1] == 0x8b, name);
     }
 
     /// <summary>"byte N" of the file, or of the decompressed data for a gzip file.</summary>
@@ -77,14 +83,15 @@ internal sealed class IdxReader : IDisposable
                 : Error(start + length, $"{fileLength - start - length} bytes follow the {length} bytes of {what} the header promises.");
         }
 
-        var buffer = new byte[_length is null ? Math.Min(length, FirstChunk) : length];
+        if (_compressed)
+        {
+            CheckDecompressedLength(start, length, what);
+        }
+
+        var buffer = new byte[length];
         var filled = 0;
         while (filled < length)
         {
-            if (filled == buffer.Length)
-            {
-                Array.Resize(ref buffer, (int)Math.Min(length, 2L * buffer.Length));
-            }
             var read = Read(buffer.AsSpan(filled));
             if (read == 0)
             {
@@ -106,6 +113,45 @@ internal sealed class IdxReader : IDisposable
             _stream.Dispose();
         }
     }
+
+    // Refuses a claim the compressed bytes cannot hold, then decompresses once without keeping anything, stopping one
+    // byte past the claim, so the payload's array is allocated only for data that is really there. The second pass
+    // restarts from the file's first byte.
+    private void CheckDecompressedLength(long start, long length, string what)
+    {
+        var compressed = _source.Length - _origin;
+        if (length + start > compressed * MaxInflation)
+        {
+            throw Error(start, $"the header promises {length} bytes of {what}, but {compressed} bytes of gzip data can decompress to at most {compressed * MaxInflation}.");
+        }
+        var scratch = new byte[(int)Math.Min(CountChunk, length + 1)];
+        var counted = 0L;
+        int read;
+        while (counted <= length && (read = Read(scratch.AsSpan(0, (int)Math.Min(scratch.Length, length + 1 - counted)))) > 0)
+        {
+            counted += read;
+        }
+        if (counted < length)
+        {
+            throw Truncated(start, length, counted, what);
+        }
+        if (counted > length)
+        {
+            throw Error(start + length, $"more data follows the {length} bytes of {what} the header promises.");
+        }
+        _stream.Dispose();
+        _source.Position = _origin;
+        _stream = Inflate();
+        _offset = 0;
+        var header = new byte[start];
+        if (_stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) != header.Length)
+        {
+            throw Error(0, "the gzip data changed while it was read.");
+        }
+        _offset = start;
+    }
+
+    private GZipStream Inflate() => new(_source, CompressionMode.Decompress, leaveOpen: true);
 
     private InvalidDataException Truncated(long start, long expected, long actual, string what) =>
         new($"'{Name}' is truncated: the header promises {expected} bytes of {what} from {Where(start)}, but only {actual} bytes follow.");

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Kiln.IO;
 
@@ -11,6 +12,11 @@ namespace Kiln.IO;
 /// (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {string: string}}</c>,
 /// padded with spaces to a multiple of 8), then the raw little-endian tensor data.
 /// </summary>
+/// <remarks>
+/// Every problem with a file's content is an <see cref="InvalidDataException"/> naming the file and the byte offset
+/// where it was found (invalid UTF-8 and lone surrogates in the header included); opening the file can also raise the
+/// usual <see cref="IOException"/>s. All members may be called from any number of threads.
+/// </remarks>
 public static class SafeTensors
 {
     private const string MetadataKey = "__metadata__";
@@ -54,18 +60,18 @@ public static class SafeTensors
         var fileLength = file.Length;
         if (fileLength < 8)
         {
-            throw Invalid(path, $"the file has {fileLength} bytes, too few for the 8-byte header length.");
+            throw Invalid(path, 0, $"the file has {fileLength} bytes, too few for the 8-byte header length.");
         }
         Span<byte> prefix = stackalloc byte[8];
         file.ReadExactly(prefix);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderLength)
         {
-            throw Invalid(path, $"the header length {headerLength} exceeds the limit of {MaxHeaderLength} bytes.");
+            throw Invalid(path, 0, $"the header length {headerLength} exceeds the limit of {MaxHeaderLength} bytes.");
         }
         if (headerLength > (ulong)(fileLength - 8))
         {
-            throw Invalid(path, $"the header length {headerLength} runs beyond the end of the file ({fileLength - 8} bytes follow the length).");
+            throw Invalid(path, 0, $"the header length {headerLength} runs beyond the end of the file ({fileLength - 8} bytes follow the length).");
         }
         var header = new byte[headerLength];
         file.ReadExactly(header);
@@ -89,7 +95,8 @@ public static class SafeTensors
         return new SafeTensorsFile(tensors, metadata);
     }
 
-    private sealed record Entry(string Name, string DType, int[] Shape, long Begin, long End);
+    // Offset: where the tensor's name starts in the file, for errors.
+    private sealed record Entry(string Name, string DType, int[] Shape, long Begin, long End, long Offset);
 
     private static void CheckForSaving(IReadOnlyList<NamedTensor> tensors)
     {
@@ -160,19 +167,25 @@ public static class SafeTensors
         var entries = new List<Entry>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        // The JSON reader would throw InvalidOperationException on invalid UTF-8 inside a string.
+        if (Utf8.ToUtf16(header, new char[header.Length], out var valid, out _, replaceInvalidSequences: false) != OperationStatus.Done)
+        {
+            throw Invalid(path, 8 + valid, "the header is not valid UTF-8.");
+        }
+        var json = new Utf8JsonReader(header);
         try
         {
-            var json = new Utf8JsonReader(header);
             if (!json.Read() || json.TokenType != JsonTokenType.StartObject)
             {
-                throw Invalid(path, "the header is not a JSON object.");
+                throw Invalid(path, 8, "the header is not a JSON object.");
             }
             while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
             {
-                var name = json.GetString()!;
+                var offset = 8 + json.TokenStartIndex;
+                var name = ReadString(ref json, path);
                 if (!seen.Add(name))
                 {
-                    throw Invalid(path, $"the header names '{name}' twice.");
+                    throw Invalid(path, offset, $"the header names '{name}' twice.");
                 }
                 json.Read();
                 if (name == MetadataKey)
@@ -181,7 +194,7 @@ public static class SafeTensors
                 }
                 else
                 {
-                    entries.Add(ReadEntry(ref json, name, path));
+                    entries.Add(ReadEntry(ref json, name, offset, path));
                 }
             }
             // Reading past the closing brace makes the reader reject anything but trailing whitespace.
@@ -189,49 +202,63 @@ public static class SafeTensors
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"'{path}' is not a valid safetensors file: the header is not valid JSON ({e.Message})", e);
+            throw new InvalidDataException($"'{path}' is not a valid safetensors file (byte {8 + json.BytesConsumed}): the header is not valid JSON ({e.Message})", e);
         }
         return (entries, metadata);
+    }
+
+    // GetString throws InvalidOperationException for an escaped lone surrogate (\ud800), which is valid JSON syntax.
+    private static string ReadString(ref Utf8JsonReader json, string path)
+    {
+        try
+        {
+            return json.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid safetensors file (byte {8 + json.TokenStartIndex}): a string in the header is not valid text ({e.Message})", e);
+        }
     }
 
     private static void ReadMetadata(ref Utf8JsonReader json, Dictionary<string, string> metadata, string path)
     {
         if (json.TokenType != JsonTokenType.StartObject)
         {
-            throw Invalid(path, $"'{MetadataKey}' is not an object of strings.");
+            throw Invalid(path, 8 + json.TokenStartIndex, $"'{MetadataKey}' is not an object of strings.");
         }
         while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
         {
-            var key = json.GetString()!;
+            var offset = 8 + json.TokenStartIndex;
+            var key = ReadString(ref json, path);
             json.Read();
             if (json.TokenType != JsonTokenType.String)
             {
-                throw Invalid(path, $"metadata '{key}' is a {json.TokenType}, not a string.");
+                throw Invalid(path, offset, $"metadata '{key}' is a {json.TokenType}, not a string.");
             }
-            if (!metadata.TryAdd(key, json.GetString()!))
+            if (!metadata.TryAdd(key, ReadString(ref json, path)))
             {
-                throw Invalid(path, $"metadata '{key}' appears twice.");
+                throw Invalid(path, offset, $"metadata '{key}' appears twice.");
             }
         }
     }
 
-    private static Entry ReadEntry(ref Utf8JsonReader json, string name, string path)
+    private static Entry ReadEntry(ref Utf8JsonReader json, string name, long offset, string path)
     {
         if (json.TokenType != JsonTokenType.StartObject)
         {
-            throw Invalid(path, $"tensor '{name}' is a {json.TokenType}, not an object.");
+            throw Invalid(path, offset, $"tensor '{name}' is a {json.TokenType}, not an object.");
         }
         string? dtype = null;
         int[]? shape = null;
         long[]? offsets = null;
         while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
         {
-            var field = json.GetString();
+            var field = ReadString(ref json, path);
             json.Read();
             switch (field)
             {
                 case "dtype":
-                    dtype = json.TokenType == JsonTokenType.String ? json.GetString() : throw Invalid(path, $"tensor '{name}': 'dtype' is not a string.");
+                    dtype = json.TokenType == JsonTokenType.String ? ReadString(ref json, path) : throw Invalid(path, 8 + json.TokenStartIndex, $"tensor '{name}': 'dtype' is not a string.");
                     break;
                 case "shape":
                     shape = [.. ReadIntegers(ref json, name, field, int.MaxValue, path).Select(d => (int)d)];
@@ -247,27 +274,27 @@ public static class SafeTensors
         if (dtype is null || shape is null || offsets is null)
         {
             var missing = new[] { ("dtype", dtype is null), ("shape", shape is null), ("data_offsets", offsets is null) }.Where(f => f.Item2).Select(f => f.Item1);
-            throw Invalid(path, $"tensor '{name}' lacks {string.Join(" and ", missing)}.");
+            throw Invalid(path, offset, $"tensor '{name}' lacks {string.Join(" and ", missing)}.");
         }
         if (offsets.Length != 2)
         {
-            throw Invalid(path, $"tensor '{name}' has {offsets.Length} data_offsets; expected [begin, end].");
+            throw Invalid(path, offset, $"tensor '{name}' has {offsets.Length} data_offsets; expected [begin, end].");
         }
-        return new Entry(name, dtype, shape, offsets[0], offsets[1]);
+        return new Entry(name, dtype, shape, offsets[0], offsets[1], offset);
     }
 
     private static long[] ReadIntegers(ref Utf8JsonReader json, string name, string field, long max, string path)
     {
         if (json.TokenType != JsonTokenType.StartArray)
         {
-            throw Invalid(path, $"tensor '{name}': '{field}' is not an array.");
+            throw Invalid(path, 8 + json.TokenStartIndex, $"tensor '{name}': '{field}' is not an array.");
         }
         var values = new List<long>();
         while (json.Read() && json.TokenType != JsonTokenType.EndArray)
         {
             if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out var value) || value < 0 || value > max)
             {
-                throw Invalid(path, $"tensor '{name}': '{field}' holds something other than an integer in [0, {max}].");
+                throw Invalid(path, 8 + json.TokenStartIndex, $"tensor '{name}': '{field}' holds something other than an integer in [0, {max}].");
             }
             values.Add(value);
         }
@@ -280,18 +307,18 @@ public static class SafeTensors
         {
             if (entry.DType != "F32")
             {
-                throw Invalid(path, KnownDTypes.Contains(entry.DType)
+                throw Invalid(path, entry.Offset, KnownDTypes.Contains(entry.DType)
                     ? $"tensor '{entry.Name}' has dtype {entry.DType}, which Kiln does not read; only F32 is supported."
                     : $"tensor '{entry.Name}' has unknown dtype '{entry.DType}'.");
             }
             if (entry.Begin > entry.End || entry.End > dataLength)
             {
-                throw Invalid(path, $"tensor '{entry.Name}' has data_offsets [{entry.Begin}, {entry.End}], out of range of the {dataLength} data bytes.");
+                throw Invalid(path, entry.Offset, $"tensor '{entry.Name}' has data_offsets [{entry.Begin}, {entry.End}], out of range of the {dataLength} data bytes.");
             }
             var elements = ElementCount(entry.Shape);
             if (elements > Array.MaxLength || elements * sizeof(float) != entry.End - entry.Begin)
             {
-                throw Invalid(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}] ({elements} F32 values), but its data_offsets span {entry.End - entry.Begin} bytes.");
+                throw Invalid(path, entry.Offset, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}] ({elements} F32 values), but its data_offsets span {entry.End - entry.Begin} bytes.");
             }
         }
         Entry? previous = null;
@@ -299,7 +326,7 @@ public static class SafeTensors
         {
             if (previous is not null && entry.Begin < previous.End)
             {
-                throw Invalid(path, $"tensors '{previous.Name}' [{previous.Begin}, {previous.End}] and '{entry.Name}' [{entry.Begin}, {entry.End}] overlap.");
+                throw Invalid(path, entry.Offset, $"tensors '{previous.Name}' [{previous.Begin}, {previous.End}] and '{entry.Name}' [{entry.Begin}, {entry.End}] overlap.");
             }
             previous = entry;
         }
@@ -321,5 +348,5 @@ public static class SafeTensors
         stream.Write(MemoryMarshal.AsBytes(swapped.AsSpan()));
     }
 
-    private static InvalidDataException Invalid(string path, string problem) => new($"'{path}' is not a valid safetensors file: {problem}");
+    private static InvalidDataException Invalid(string path, long offset, string problem) => new($"'{path}' is not a valid safetensors file (byte {offset}): {problem}");
 }
