@@ -212,7 +212,7 @@ public static class Activations
     private static int Parts(int length, Epilogue act)
     {
         CheckDefined(act, nameof(act));
-        return Workers.PartsFor(length, act is Epilogue.Linear or Epilogue.Relu or Epilogue.LeakyRelu ? 1 << 15 : 1 << 11);
+        return act == Epilogue.Linear ? 1 : Workers.PartsFor(length, act is Epilogue.Relu or Epilogue.LeakyRelu ? 1 << 15 : 1 << 11);
     }
 
     private static void CheckAlpha(Epilogue act, float alpha)
