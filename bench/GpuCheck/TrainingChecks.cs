@@ -31,6 +31,17 @@ internal static class TrainingChecks
             $"accuracy {result.Accuracy:0.0000}, loss {result.Loss:0.0000} in {clock.Elapsed.TotalSeconds:0.00} s");
     }
 
+    /// <summary>The modern CNN (BatchNormalization, global pooling) over two epochs must reach what the CPU reaches.</summary>
+    public static void Modern(Report report, MnistData mnist)
+    {
+        using var net = new ModernCnn(1, Device.Cuda);
+        var clock = Stopwatch.StartNew();
+        net.Fit(mnist.Train.Cache().Shuffle((int)mnist.Train.Count!.Value, 1).Batch(128).Prefetch(), 2, options: Quiet);
+        var result = net.Evaluate(mnist.Test.Batch(512));
+        report.Expect("Modern CNN on the GPU: embedded test accuracy ≥ 0.85 after 2 epochs (the CPU: 0.8865)", result.Accuracy >= 0.85,
+            $"accuracy {result.Accuracy:0.0000}, loss {result.Loss:0.0000} in {clock.Elapsed.TotalSeconds:0.00} s");
+    }
+
     /// <summary>
     /// Two copies of a network, one per device, from the same seed, take the same <paramref name="steps"/> steps;
     /// their per-step losses, parameters and predictions must agree within 1e-5 + 1e-3·|cpu| (parameters,
