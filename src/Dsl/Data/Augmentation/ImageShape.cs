@@ -10,7 +10,8 @@ public readonly record struct ImageShape(int Height, int Width, int Channels)
     /// <summary>The number of floats one image holds.</summary>
     public int Size => Height * Width * Channels;
 
-    internal void Validate(string name)
+    /// <summary>Throws, naming <paramref name="name"/>, unless every dimension is positive and the image fits an array.</summary>
+    public void Validate(string name)
     {
         if (Height < 1 || Width < 1 || Channels < 1 || (long)Height * Width * Channels > Array.MaxLength)
         {
