@@ -5,7 +5,7 @@ namespace Kiln;
 /// draws from the stream <see cref="SplitMix64.ForExample"/>(seed, e, i) alone, so its image depends on nothing else:
 /// not on the thread that made it, nor on the block size.
 /// </summary>
-internal sealed class AugmentDataset(Dataset<Example> source, ImageShape shape, int seed, ImageAugmentation[] steps) : Dataset<Example>
+internal sealed class AugmentDataset(Dataset<Example> source, ImageShape shape, int seed, int maxThreads, ImageAugmentation[] steps) : Dataset<Example>
 {
     // Enough examples per block to keep both cores busy between joins, few enough to start the first batch quickly.
     private const int BlockSize = 64;
@@ -58,7 +58,7 @@ internal sealed class AugmentDataset(Dataset<Example> source, ImageShape shape, 
                 throw new InvalidDataException($"Example {first + i} has {block[i].Features?.Length ?? 0} features, but a {shape} image has {shape.Size}.");
             }
         }
-        Parallel.For(0, count, () => new float[shape.Size], (i, _, scratch) =>
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, () => new float[shape.Size], (i, _, scratch) =>
         {
             // A copy: the source may be a cache, and its images must stay as they were for the next epoch.
             var image = (float[])block[i].Features.Clone();

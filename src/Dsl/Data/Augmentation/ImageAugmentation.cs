@@ -2,7 +2,7 @@ namespace Kiln;
 
 /// <summary>
 /// One random image transform, named and parameterised as the Keras 3 preprocessing layer of the same name, applied
-/// to examples by <see cref="Dataset.Augment"/>. Instances hold only their settings and are immutable: one instance
+/// to examples by <see cref="Dataset.Augment(Dataset{Example}, ImageShape, int, ImageAugmentation[])"/>. Instances hold only their settings and are immutable: one instance
 /// may serve any number of pipelines and threads at once.
 /// </summary>
 /// <remarks>
