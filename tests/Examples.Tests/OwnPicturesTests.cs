@@ -112,7 +112,7 @@ public class OwnPicturesTests
                 Assert.Equal(DigitDrawings.All[i].Digit, Array.IndexOf(p, p.Max()));
                 var saw = ImageDecoder.Decode(written[i], ColorMode.Grayscale);
                 Assert.Equal(new ImageShape(28, 28, 1), saw.Shape);
-                Assert.True(saw.Pixels.Zip(pictures[i].Pixels).All(pair => Math.Abs(pair.First - pair.Second) <= 0.5f / 255 + 1e-6f));
+                Assert.True(saw.Pixels.Zip(pictures[i].Pixels).All(pair => Math.Abs(pair.First - pair.Second) <= 1f / 255));
             }
             Assert.EndsWith("predictions.png", written[^1]);
         }
