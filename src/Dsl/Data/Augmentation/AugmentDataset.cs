@@ -1,7 +1,9 @@
 namespace Kiln;
 
 /// <summary>
-/// Applies a list of augmentations to each example's features, in blocks spread over the cores. Example i of pass e
+/// Applies a list of augmentations to each example's features, in blocks spread over the cores. Consecutive geometric
+/// augmentations that fill and interpolate alike are composed into one affine map and resampled once: the same
+/// geometry as applying them one by one, with one interpolation instead of several. Example i of pass e
 /// draws from the stream <see cref="SplitMix64.ForExample"/>(seed, e, i) alone, so its image depends on nothing else:
 /// not on the thread that made it, nor on the block size.
 /// </summary>
@@ -63,9 +65,24 @@ internal sealed class AugmentDataset(Dataset<Example> source, ImageShape shape, 
             // A copy: the source may be a cache, and its images must stay as they were for the next epoch.
             var image = (float[])block[i].Features.Clone();
             var random = new SplitMix64(SplitMix64.ForExample(seed, pass, first + i));
-            foreach (var step in steps)
+            for (var s = 0; s < steps.Length; s++)
             {
-                step.Apply(image, scratch, shape, ref random);
+                if (steps[s] is GeometricAugmentation first)
+                {
+                    // A run of geometric steps with the same fill and interpolation: one composed map, one resampling.
+                    var map = first.Draw(shape, ref random);
+                    while (s + 1 < steps.Length && steps[s + 1] is GeometricAugmentation next && next.Resamples(first))
+                    {
+                        map = map.Then(next.Draw(shape, ref random));
+                        s++;
+                    }
+                    image.CopyTo(scratch);
+                    map.Apply(scratch, image, shape, first.FillMode, first.Interpolation, first.FillValue);
+                }
+                else
+                {
+                    steps[s].Apply(image, scratch, shape, ref random);
+                }
             }
             block[i] = block[i] with { Features = image };
             return scratch;

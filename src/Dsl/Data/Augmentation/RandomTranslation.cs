@@ -5,7 +5,7 @@ namespace Kiln;
 /// each image by a fraction of its height (positive: down) and of its width (positive: right), each drawn uniformly;
 /// a single f means [−f, f]. Factors lie within [−1, 1].
 /// </summary>
-public sealed class RandomTranslation : ImageAugmentation
+public sealed class RandomTranslation : GeometricAugmentation
 {
     private readonly (double Lower, double Upper) _height;
     private readonly (double Lower, double Upper) _width;
@@ -16,27 +16,18 @@ public sealed class RandomTranslation : ImageAugmentation
     }
 
     public RandomTranslation((double Lower, double Upper) heightFactor, (double Lower, double Upper) widthFactor, FillMode fillMode = FillMode.Reflect, Interpolation interpolation = Interpolation.Bilinear, float fillValue = 0f)
+        : base(fillMode, interpolation, fillValue)
     {
         _height = Ordered(heightFactor.Lower, heightFactor.Upper, nameof(heightFactor));
         _width = Ordered(widthFactor.Lower, widthFactor.Upper, nameof(widthFactor));
         CheckWithin(_height, -1, 1, nameof(heightFactor));
         CheckWithin(_width, -1, 1, nameof(widthFactor));
-        FillMode = fillMode;
-        Interpolation = interpolation;
-        FillValue = fillValue;
     }
 
-    public FillMode FillMode { get; }
-
-    public Interpolation Interpolation { get; }
-
-    public float FillValue { get; }
-
-    internal override void Apply(Span<float> image, Span<float> scratch, ImageShape shape, ref SplitMix64 random)
+    internal override Affine Draw(ImageShape shape, ref SplitMix64 random)
     {
         var dy = random.NextDouble(_height.Lower, _height.Upper) * shape.Height;
         var dx = random.NextDouble(_width.Lower, _width.Upper) * shape.Width;
-        image.CopyTo(scratch);
-        Affine.Translation(dx, dy).Apply(scratch, image, shape, FillMode, Interpolation, FillValue);
+        return Affine.Translation(dx, dy);
     }
 }

@@ -5,7 +5,7 @@ namespace Kiln;
 /// each image about its centre. A factor is a fraction of the size: positive values zoom out (the content shrinks),
 /// negative values zoom in; a single f means [−f, f]. Without a width factor the same zoom keeps the aspect ratio.
 /// </summary>
-public sealed class RandomZoom : ImageAugmentation
+public sealed class RandomZoom : GeometricAugmentation
 {
     private readonly (double Lower, double Upper) _height;
     private readonly (double Lower, double Upper)? _width;
@@ -16,6 +16,7 @@ public sealed class RandomZoom : ImageAugmentation
     }
 
     public RandomZoom((double Lower, double Upper) heightFactor, (double Lower, double Upper)? widthFactor = null, FillMode fillMode = FillMode.Reflect, Interpolation interpolation = Interpolation.Bilinear, float fillValue = 0f)
+        : base(fillMode, interpolation, fillValue)
     {
         _height = Ordered(heightFactor.Lower, heightFactor.Upper, nameof(heightFactor));
         CheckWithin(_height, -1, double.MaxValue, nameof(heightFactor));
@@ -24,22 +25,12 @@ public sealed class RandomZoom : ImageAugmentation
             _width = Ordered(width.Lower, width.Upper, nameof(widthFactor));
             CheckWithin(_width.Value, -1, double.MaxValue, nameof(widthFactor));
         }
-        FillMode = fillMode;
-        Interpolation = interpolation;
-        FillValue = fillValue;
     }
 
-    public FillMode FillMode { get; }
-
-    public Interpolation Interpolation { get; }
-
-    public float FillValue { get; }
-
-    internal override void Apply(Span<float> image, Span<float> scratch, ImageShape shape, ref SplitMix64 random)
+    internal override Affine Draw(ImageShape shape, ref SplitMix64 random)
     {
         var zoomY = 1 + random.NextDouble(_height.Lower, _height.Upper);
         var zoomX = _width is { } width ? 1 + random.NextDouble(width.Lower, width.Upper) : zoomY;
-        image.CopyTo(scratch);
-        Affine.Zoom(zoomX, zoomY, shape.Height, shape.Width).Apply(scratch, image, shape, FillMode, Interpolation, FillValue);
+        return Affine.Zoom(zoomX, zoomY, shape.Height, shape.Width);
     }
 }

@@ -21,7 +21,10 @@ public class AugmentationGeometryTests
     }
 
     internal static float[] AugmentOne(float[] image, ImageShape shape, ImageAugmentation augmentation, int seed = 0) =>
-        Dataset.From([new Example(image)]).Augment(shape, seed, augmentation).Single().Features;
+        AugmentOne(image, shape, [augmentation], seed);
+
+    internal static float[] AugmentOne(float[] image, ImageShape shape, ImageAugmentation[] augmentations, int seed = 0) =>
+        Dataset.From([new Example(image)]).Augment(shape, seed, augmentations).Single().Features;
 
     private static float At(float[] image, ImageShape shape, int y, int x, int k = 0) => image[(y * shape.Width + x) * shape.Channels + k];
 
@@ -171,6 +174,29 @@ public class AugmentationGeometryTests
 
         Assert.Contains(outputs, o => o.SequenceEqual(flipped));
         Assert.All(outputs, o => Assert.True(o.SequenceEqual(image) || o.SequenceEqual(flipped)));
+    }
+
+    [Fact]
+    public void Consecutive_geometric_steps_compose_into_the_same_geometry()
+    {
+        // A quarter turn, a shift of one row and two columns, and a zoom of 1 are exact maps onto whole pixels, so
+        // resampling once (composed) and three times (one Augment per step) must agree wherever no fill came in.
+        var shape = new ImageShape(9, 9, 2);
+        var image = Numbered(shape);
+        var turn = new RandomRotation(0.25, 0.25, FillMode.Constant);
+        var shift = new RandomTranslation((1 / 9.0, 1 / 9.0), (2 / 9.0, 2 / 9.0), FillMode.Constant);
+        var zoom = new RandomZoom((0.0, 0.0), fillMode: FillMode.Constant);
+
+        var composed = AugmentOne(image, shape, [turn, shift, zoom]);
+        var stepwise = AugmentOne(AugmentOne(AugmentOne(image, shape, turn), shape, shift), shape, zoom);
+
+        Assert.Equal(stepwise.Length, composed.Length);
+        for (var i = 0; i < composed.Length; i++)
+        {
+            Assert.Equal(stepwise[i], composed[i], 1e-5);
+        }
+        // The turn came first: the shifted result's pixel (1, 2) holds the turned image's (0, 0), which is input (0, 8).
+        Assert.Equal(At(image, shape, 0, 8), At(composed, shape, 1, 2), 1e-5);
     }
 
     [Fact]
