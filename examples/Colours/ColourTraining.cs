@@ -3,7 +3,7 @@ using Kiln.Images;
 
 namespace Colours;
 
-/// <summary>Trains <see cref="ColourCnn"/> on an image folder opened at 32×32 RGB.</summary>
+/// <summary>Trains <see cref="ColourCnn"/> on an image folder opened at 32×32 RGB. Stateless; a network trains on one thread at a time.</summary>
 public static class ColourTraining
 {
     public static ImageFolderOptions Options(double validationSplit, int seed) =>

@@ -7,6 +7,7 @@ namespace Colours;
 /// A colour image folder to try the example on, made from the embedded MNIST digits: each digit is painted in a random
 /// ink on a random paper colour (at least half the range apart in brightness, either way round) and written as a
 /// 28×28 PNG into one subfolder per digit. Colour carries no information about the class; the shape does.
+/// Each file is written to a temporary name and renamed; two writers into one directory would overwrite each other's files.
 /// </summary>
 public static class ColouredDigits
 {

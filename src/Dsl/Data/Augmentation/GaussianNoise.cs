@@ -4,6 +4,7 @@ namespace Kiln;
 /// Keras' <c>GaussianNoise(stddev)</c>: adds independent normal noise of mean 0 and standard deviation
 /// <see cref="StandardDeviation"/> to every value (no clipping, as in Keras).
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class GaussianNoise : ImageAugmentation
 {
     public GaussianNoise(double stddev)

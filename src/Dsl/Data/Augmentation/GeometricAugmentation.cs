@@ -5,6 +5,7 @@ namespace Kiln;
 /// <see cref="Dataset.Augment(Dataset{Example}, ImageShape, int, ImageAugmentation[])"/> composes consecutive ones
 /// that share a fill mode, fill value and interpolation into one map and resamples once.
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public abstract class GeometricAugmentation : ImageAugmentation
 {
     private protected GeometricAugmentation(FillMode fillMode, Interpolation interpolation, float fillValue)

@@ -5,6 +5,7 @@ namespace Kiln;
 /// [lower, upper] × (high − low) of the value range, then clips to the range. A single f means [−f, f]; factors lie
 /// within [−1, 1]. The value range defaults to (0, 1), Kiln's pixel range (Keras: (0, 255)).
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class RandomBrightness : ImageAugmentation
 {
     private readonly (double Lower, double Upper) _factor;

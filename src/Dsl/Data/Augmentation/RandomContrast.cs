@@ -5,6 +5,7 @@ namespace Kiln;
 /// and moves each channel's values away from (or towards) that channel's mean over the image:
 /// (x − mean)·factor + mean, clipped to the value range. A single f means lower = upper = f; both lie within [0, 1].
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class RandomContrast : ImageAugmentation
 {
     private readonly (double Lower, double Upper) _factor;

@@ -14,6 +14,7 @@ public enum FlipMode
 }
 
 /// <summary>Keras' <c>RandomFlip(mode)</c>: flips each image left–right and/or top–bottom, each with probability ½.</summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class RandomFlip(FlipMode mode = FlipMode.HorizontalAndVertical) : ImageAugmentation
 {
     public FlipMode Mode { get; } = Enum.IsDefined(mode) ? mode : throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown flip mode.");

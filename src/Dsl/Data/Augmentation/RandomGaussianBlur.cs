@@ -10,6 +10,7 @@ namespace Kiln;
 /// channel, 'same' size with zeros beyond the border (Keras' depthwise convolution); the result is clipped to the
 /// value range.
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class RandomGaussianBlur : ImageAugmentation
 {
     private readonly (double Lower, double Upper) _factor;

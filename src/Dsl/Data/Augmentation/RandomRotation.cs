@@ -5,6 +5,7 @@ namespace Kiln;
 /// image about its centre by an angle drawn uniformly from [lower·360°, upper·360°]; positive angles turn the content
 /// counter-clockwise. A single factor f means [−f, f].
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class RandomRotation : GeometricAugmentation
 {
     private readonly (double Lower, double Upper) _factor;

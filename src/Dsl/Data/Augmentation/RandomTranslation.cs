@@ -5,6 +5,7 @@ namespace Kiln;
 /// each image by a fraction of its height (positive: down) and of its width (positive: right), each drawn uniformly;
 /// a single f means [−f, f]. Factors lie within [−1, 1].
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class RandomTranslation : GeometricAugmentation
 {
     private readonly (double Lower, double Upper) _height;

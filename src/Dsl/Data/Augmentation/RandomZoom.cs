@@ -5,6 +5,7 @@ namespace Kiln;
 /// each image about its centre. A factor is a fraction of the size: positive values zoom out (the content shrinks),
 /// negative values zoom in; a single f means [−f, f]. Without a width factor the same zoom keeps the aspect ratio.
 /// </summary>
+/// <remarks>Immutable: one instance may serve any number of pipelines and threads at once.</remarks>
 public sealed class RandomZoom : GeometricAugmentation
 {
     private readonly (double Lower, double Upper) _height;
