@@ -36,13 +36,14 @@ public static class ImageDecoder
         }
         if (new FileInfo(path).Length == 0)
         {
-            throw new InvalidDataException($"'{path}' is empty (0 bytes), not an image.");
+            throw new InvalidDataException($"'{path}' is empty (0 bytes): not a PNG, JPEG, BMP, GIF or WebP image.");
         }
         using var codec = SKCodec.Create(path, out var opened)
             ?? throw new InvalidDataException(opened switch
             {
                 SKCodecResult.IncompleteInput => $"'{path}' is truncated: it ends inside the image's header.",
-                SKCodecResult.Unimplemented => $"'{path}' is in an image format Kiln.Images does not decode; it decodes PNG, JPEG, BMP, GIF and WebP.",
+                // SkiaSharp says Unimplemented when no decoder recognises the content: text, or a format it lacks.
+                SKCodecResult.Unimplemented => $"'{path}' is not a PNG, JPEG, BMP, GIF or WebP image: its content matches none of these formats, whatever its name says.",
                 _ => $"'{path}' is not a PNG, JPEG, BMP, GIF or WebP image, or its header is corrupt ({opened}).",
             });
         var (width, height) = (codec.Info.Width, codec.Info.Height);

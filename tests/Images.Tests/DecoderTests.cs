@@ -136,6 +136,7 @@ public class DecoderTests
         var error = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(path, ColorMode.Rgb));
 
         Assert.Contains(path, error.Message);
+        Assert.Contains("not a PNG, JPEG, BMP, GIF or WebP image", error.Message);
     }
 
     [Fact]
