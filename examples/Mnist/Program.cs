@@ -13,6 +13,9 @@ var save = new Option<FileInfo>("--save") { Description = "Save the trained weig
 var load = new Option<FileInfo>("--load") { Description = "Load weights instead of starting from random ones" };
 var plot = new Option<FileInfo>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
 var grid = new Option<FileInfo>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo(Kiln.Examples.ExampleOutput.PathOf("mnist-predictions.png")) };
+var predict = new Option<FileInfo[]>("--predict") { Description = "Classify your own pictures of digits (PNG, JPEG, BMP, GIF, WebP) after training or --load", AllowMultipleArgumentsPerToken = true };
+var predictOutput = new Option<DirectoryInfo>("--predict-output") { Description = "Folder for the 28×28 digits the network saw", DefaultValueFactory = _ => new DirectoryInfo(OwnPictures.DefaultOutput) };
+var augment = new Option<bool>("--augment") { Description = "Train the workshop CNN twice, plain and with rotation, shift, zoom and brightness, and compare them on normal, inverted and rotated test digits" };
 var quiet = new Option<bool>("--quiet") { Description = "No per-epoch progress" };
 var network = new Option<string>("--network")
 {
@@ -51,6 +54,7 @@ load.Validators.Add(r =>
     }
 });
 data.AcceptExistingOnly();
+predict.AcceptExistingOnly();
 foreach (var output in new[] { save, plot, grid })
 {
     // Checked before training so that a typo does not cost the trained weights.
@@ -65,10 +69,11 @@ foreach (var output in new[] { save, plot, grid })
 
 var root = new RootCommand("Trains the workshop's MNIST CNN and shows what it predicts for digits, inverted digits and noise.")
 {
-    epochs, batch, invert, data, seed, save, load, plot, grid, quiet, device, network,
+    epochs, batch, invert, data, seed, save, load, plot, grid, quiet, device, network, predict, predictOutput, augment,
 };
 root.SetAction(r => Run(new Settings(r.GetValue(epochs), r.GetValue(batch), r.GetValue(invert), r.GetValue(data), r.GetValue(seed),
-    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device), r.GetValue(network)!)));
+    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device), r.GetValue(network)!),
+    new ImageSettings([.. (r.GetValue(predict) ?? []).Select(f => f.FullName)], r.GetValue(predictOutput)!.FullName, r.GetValue(augment))));
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction onError)
 {
@@ -77,19 +82,25 @@ if (parsed.Action is ParseErrorAction onError)
 }
 return parsed.Invoke();
 
-static int Run(Settings s)
+static int Run(Settings s, ImageSettings images)
 {
     try
     {
+        if (images.Augment)
+        {
+            return CompareAugmentation(s);
+        }
+        // Read before training, so that a bad picture is reported before minutes are spent.
+        var own = new OwnPictureRequest(OwnPictures.Prepare(images.Predict), images.PredictOutput);
         if (s.Network != "both")
         {
-            return Train(s, s.Network == "modern" ? Modern : Workshop, out _);
+            return Train(s, s.Network == "modern" ? Modern : Workshop, own, out _);
         }
         // The same data, seed and epochs for both; files the user named are written for the modern network only.
-        var workshopCode = Train(s with { Save = null, Plot = null, Grid = null, Load = null }, Workshop, out var workshop);
+        var workshopCode = Train(s with { Save = null, Plot = null, Grid = null, Load = null }, Workshop, own, out var workshop);
         Console.WriteLine();
         Accuracies? modern = null;
-        var modernCode = workshopCode == 0 ? Train(s, Modern, out modern) : workshopCode;
+        var modernCode = workshopCode == 0 ? Train(s, Modern, own, out modern) : workshopCode;
         if (modernCode == 0)
         {
             Console.WriteLine();
@@ -112,7 +123,15 @@ static int Run(Settings s)
 static Network Workshop(int seed, Device device) => new MnistCnn(seed, device);
 static Network Modern(int seed, Device device) => new ModernCnn(seed, device);
 
-static int Train(Settings s, Func<int, Device, Network> create, out Accuracies? result)
+static int CompareAugmentation(Settings s)
+{
+    var mnist = s.Data is null ? Datasets.Mnist() : Datasets.Mnist(s.Data.FullName);
+    var train = s.Invert ? mnist.Train.Concatenate(mnist.Train.Map(Datasets.Invert)) : mnist.Train;
+    AugmentComparison.Print(AugmentComparison.Run(train, mnist, Math.Max(s.Epochs, 1), s.Batch, s.Seed, s.Device, s.Quiet));
+    return 0;
+}
+
+static int Train(Settings s, Func<int, Device, Network> create, OwnPictureRequest own, out Accuracies? result)
 {
     result = null;
 
@@ -180,9 +199,19 @@ static int Train(Settings s, Func<int, Device, Network> create, out Accuracies? 
             Pictures.SaveGrid(s.Grid.FullName, showcase, probabilities);
             Console.WriteLine($"Wrote the images with their predictions to {s.Grid.FullName}.");
         }
+        if (own.Pictures.Count > 0)
+        {
+            Console.WriteLine();
+            var written = OwnPictures.Run(net, own.Pictures, own.OutputDirectory);
+            Console.WriteLine($"Wrote what the network saw to {own.OutputDirectory} ({string.Join(", ", written.Select(Path.GetFileName))}).");
+        }
     }
     return 0;
 }
+
+internal sealed record ImageSettings(string[] Predict, string PredictOutput, bool Augment);
+
+internal sealed record OwnPictureRequest(IReadOnlyList<ShowcaseImage> Pictures, string OutputDirectory);
 
 internal sealed record Settings(int Epochs, int Batch, bool Invert, DirectoryInfo? Data, int Seed, FileInfo? Save, FileInfo? Load,
     FileInfo? Plot, FileInfo? Grid, bool Quiet, Device Device, string Network);

@@ -11,6 +11,9 @@ internal struct SplitMix64(ulong seed)
     /// <summary>A seed for pass <paramref name="epoch"/> of a pipeline seeded with <paramref name="seed"/>.</summary>
     public static ulong Mix(int seed, long epoch) => Next(unchecked((ulong)(uint)seed ^ ((ulong)epoch * 0xD1B54A32D192ED03UL)));
 
+    /// <summary>The stream of example <paramref name="index"/> in pass <paramref name="epoch"/>: independent of every other example's, so the order in which examples are processed never matters.</summary>
+    public static ulong ForExample(int seed, long epoch, long index) => Next(Mix(seed, epoch) ^ Next(unchecked((ulong)index + 0x632BE59BD9B4E019UL)));
+
     public ulong NextUInt64()
     {
         _state = unchecked(_state + 0x9E3779B97F4A7C15UL);
@@ -29,6 +32,20 @@ internal struct SplitMix64(ulong seed)
                 return (int)product;
             }
         }
+    }
+
+    /// <summary>Uniform in [0, 1), 53 bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform in [<paramref name="lower"/>, <paramref name="upper"/>).</summary>
+    public double NextDouble(double lower, double upper) => lower + (upper - lower) * NextDouble();
+
+    /// <summary>Standard normal, by Box–Muller (one of the pair, so every call consumes two draws).</summary>
+    public double NextGaussian()
+    {
+        var u = 1.0 - NextDouble();
+        var v = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u)) * Math.Cos(2.0 * Math.PI * v);
     }
 
     /// <summary>Fisher–Yates, uniform over all orders.</summary>
