@@ -6,7 +6,7 @@
 #   jit            dotnet publish (framework-dependent; the JIT picks the CPU's instruction sets at run time)
 #   aot            PublishAot with nothing else set: the Kiln package chooses IlcInstructionSet=x86-64-v3
 #   aot-sdk-base   PublishAot with the package's choice switched off (KilnAotInstructionSet=false): the SDK's baseline
-# then runs the JIT build twice more with vector units switched off (DOTNET_EnableAVX512F=0; DOTNET_EnableAVX2=0 and
+# then runs the JIT build twice more with vector units switched off (DOTNET_EnableAVX512=0, the .NET 10 name, and DOTNET_EnableAVX512F=0; DOTNET_EnableAVX2=0 and
 # DOTNET_EnableFMA=0), standing in for CPUs without them,
 # and prints a table of the time per step (median of the second half of the steps) and hashes of the trained weights and the predictions (same hash = same bits).
 # Needs linux-x64 with AVX2 and FMA (the aot build refuses to start without them). Output: artifacts/aot-compare/.
@@ -72,7 +72,7 @@ row() { # name, instruction-set description, binary, environment (VAR=value ...)
   row aot "x86-64-v3 (Kiln's default)" aot
   row aot-sdk-base "the SDK's baseline" aot-sdk-base
   # The JIT told to ignore vector units, as on a CPU without them (DOTNET_Enable* only lower what the JIT uses).
-  row jit-no-avx512 "the CPU's less AVX-512" jit DOTNET_EnableAVX512F=0
+  row jit-no-avx512 "the CPU's less AVX-512" jit DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0
   row jit-no-avx2-fma "the CPU's less AVX2 and FMA" jit DOTNET_EnableAVX2=0 DOTNET_EnableFMA=0
 } | tee "$out/table.md"
 echo

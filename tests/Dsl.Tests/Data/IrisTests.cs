@@ -2,31 +2,9 @@ using Kiln.Tests.IO;
 
 namespace Kiln.Tests.Data;
 
+/// <summary>The core's Iris CSV loader on files the tests write (the embedded copy: tests/Datasets.Tests).</summary>
 public class IrisTests
 {
-    [Fact]
-    public void Iris_Has150Flowers_50PerSpecies_FourFeatures()
-    {
-        var iris = Datasets.Iris().ToList();
-
-        Assert.Equal(150, iris.Count);
-        Assert.Equal(150, Datasets.Iris().Count);
-        Assert.All(iris, e => Assert.Equal(4, e.Features.Length));
-        Assert.Equal([50, 50, 50], iris.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => g.Count()));
-        Assert.Equal(["setosa", "versicolor", "virginica"], Datasets.IrisClassNames);
-    }
-
-    [Fact]
-    public void Iris_FirstAndLastRows_MatchTheFile()
-    {
-        var iris = Datasets.Iris().ToList();
-
-        Assert.Equal([5.1f, 3.5f, 1.4f, 0.2f], iris[0].Features);
-        Assert.Equal(0, iris[0].Label);
-        Assert.Equal([5.9f, 3.0f, 5.1f, 1.8f], iris[^1].Features);
-        Assert.Equal(2, iris[^1].Label);
-    }
-
     [Theory]
     [InlineData("5.1,3.5,1.4,0.2,setosa\n4.9,3,x,0.2,setosa", "line 3", "petal_length 'x'")]
     [InlineData("5.1,3.5,1.4,0.2,setosa\n4.9,3,1.4,setosa", "line 3", "found 4")]
