@@ -9,7 +9,8 @@ public abstract partial class Network
     /// <summary>
     /// Trains on <paramref name="train"/> for <paramref name="epochs"/> epochs, printing Keras' progress.
     /// With <paramref name="stepsPerEpoch"/>, one iterator runs across epochs (needed for a repeated, infinite
-    /// dataset); without it, each epoch is one full pass.
+    /// dataset); without it, each epoch is one full pass. Cancelling <paramref name="cancellationToken"/> or a
+    /// callback's stop ends training and returns the history so far (a cancelled epoch is not recorded).
     /// </summary>
     /// <param name="optimizer">Adam with Keras' defaults when null; the same instance in a later call keeps its state.</param>
     public History Fit(
@@ -46,11 +47,22 @@ public abstract partial class Network
         var printer = options.Verbose ? new ProgressPrinter(output, live, Info.HasAccuracy) : null;
         var steps = stepsPerEpoch ?? (train.Count is { } count ? (int)count : null);
         var history = new History();
-        var best = double.PositiveInfinity;
+        Callback[] callbacks = [.. options.Callbacks];
+        // A step whose loss the CPU executor refused never reaches the running sums; callbacks still see it.
+        double? badLoss = null;
+        var context = new FitContext(this, _optimizer, epochs, history, options.Verbose ? output : null, () => badLoss ?? _executor.ReadMetrics().Loss);
+        foreach (var callback in callbacks)
+        {
+            callback.OnTrainBegin(context);
+        }
 
         using var shared = stepsPerEpoch is null ? null : train.GetEnumerator();
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        for (var epoch = 1; epoch <= epochs && !context.StopTraining; epoch++)
         {
+            foreach (var callback in callbacks)
+            {
+                callback.OnEpochBegin(epoch, context);
+            }
             printer?.BeginEpoch(epoch, epochs);
             var clock = Stopwatch.StartNew();
             _executor.ResetMetrics();
@@ -58,24 +70,30 @@ public abstract partial class Network
             var batches = shared ?? train.GetEnumerator();
             try
             {
-                while (stepsPerEpoch is null || step < stepsPerEpoch)
+                while ((stepsPerEpoch is null || step < stepsPerEpoch) && !cancellationToken.IsCancellationRequested && batches.MoveNext())
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (!batches.MoveNext())
-                    {
-                        break;
-                    }
-                    var where = $"epoch {epoch}, step {step + 1}";
-                    BatchValidation.Check(batches.Current, Info, where);
+                    BatchValidation.Check(batches.Current, Info, Where.Training(epoch, step + 1));
                     try
                     {
                         _executor.TrainStep(batches.Current);
                     }
                     catch (NonFiniteLossException e)
                     {
-                        throw new TrainingException($"Training stopped at {where}: the loss became {e.Loss}. Lower the learning rate or check the data.", e);
+                        badLoss = e.Loss;
                     }
                     step++;
+                    foreach (var callback in callbacks)
+                    {
+                        callback.OnBatchEnd(epoch, step, context);
+                    }
+                    if (badLoss is { } bad && !context.StopTraining)
+                    {
+                        throw new TrainingException($"Training stopped at epoch {epoch}, step {step}: the loss became {bad}. Lower the learning rate or check the data.");
+                    }
+                    if (context.StopTraining)
+                    {
+                        break;
+                    }
                     if (printer is { DueForRedraw: true } || progress is not null)
                     {
                         var running = ReadFiniteMetrics(epoch, step);
@@ -91,6 +109,11 @@ public abstract partial class Network
                     batches.Dispose();
                 }
             }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The partial epoch is not recorded: the history holds the epochs that completed.
+                break;
+            }
             if (step == 0)
             {
                 throw new InvalidOperationException(epoch == 1 || shared is null
@@ -98,24 +121,35 @@ public abstract partial class Network
                     : $"The training dataset ran out of data before epoch {epoch}; use Repeat() or fewer stepsPerEpoch.");
             }
 
-            var metrics = ReadFiniteMetrics(epoch, step);
-            var validated = validation is null ? null : EvaluateCore(validation, $"validation after epoch {epoch}", cancellationToken);
-            clock.Stop();
-            printer?.EndEpoch(step, steps, clock.Elapsed, metrics.Loss, metrics.Accuracy, validated);
-            var record = new EpochMetrics(epoch, step, metrics.Loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN,
-                validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed);
-            history.Add(record);
-            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, metrics.Loss, metrics.Accuracy));
-
-            if (options.CheckpointPath is { } checkpoint)
+            // After a callback's stop, the epoch's numbers are recorded as they are (NaN included).
+            var metrics = context.StopTraining ? _executor.ReadMetrics() : ReadFiniteMetrics(epoch, step);
+            var loss = badLoss ?? metrics.Loss;
+            Evaluation? validated;
+            try
             {
-                var monitored = validated?.Loss ?? metrics.Loss;
-                if (!options.SaveBestOnly || monitored < best)
-                {
-                    best = Math.Min(best, monitored);
-                    Save(checkpoint.Replace("{epoch}", epoch.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
-                }
+                validated = validation is null || !double.IsFinite(loss) ? null : EvaluateCore(validation, $"validation after epoch {epoch}", cancellationToken);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            clock.Stop();
+            printer?.EndEpoch(step, steps, clock.Elapsed, loss, metrics.Accuracy, validated);
+            var record = new EpochMetrics(epoch, step, loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN,
+                validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed)
+            {
+                LearningRate = _optimizer.LearningRateAt(Math.Max(0, _executor.OptimizerIterations - 1)),
+            };
+            history.Add(record);
+            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, loss, metrics.Accuracy));
+            foreach (var callback in callbacks)
+            {
+                callback.OnEpochEnd(record, context);
+            }
+        }
+        foreach (var callback in callbacks)
+        {
+            callback.OnTrainEnd(context);
         }
         return history;
     }
@@ -170,7 +204,7 @@ public abstract partial class Network
         {
             cancellationToken.ThrowIfCancellationRequested();
             step++;
-            BatchValidation.Check(batch, Info, $"{what}, batch {step}");
+            BatchValidation.Check(batch, Info, Where.Batch(what, step));
             _executor.EvaluateStep(batch);
         }
         var metrics = _executor.ReadMetrics();

@@ -3,7 +3,7 @@ namespace Kiln.Execution;
 /// <summary>Checks what the compiler cannot: sizes, label ranges and finite values, with messages that say where.</summary>
 internal static class BatchValidation
 {
-    public static void Check(Batch batch, NetworkInfo info, string where)
+    public static void Check(Batch batch, NetworkInfo info, Where where)
     {
         if (batch.Count <= 0)
         {
@@ -30,7 +30,7 @@ internal static class BatchValidation
         CheckFinite(batch.Features.AsSpan(0, batch.Count * batch.FeatureSize), batch.FeatureSize, where);
     }
 
-    public static void CheckFinite(ReadOnlySpan<float> values, int rowSize, string where)
+    public static void CheckFinite(ReadOnlySpan<float> values, int rowSize, Where where)
     {
         // x − x is 0 for finite x and NaN otherwise, so one vectorised pass screens the whole batch.
         if (float.IsFinite(Screen(values)))

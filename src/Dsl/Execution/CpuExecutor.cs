@@ -65,6 +65,8 @@ public abstract class CpuExecutor : IExecutor
         }
     }
 
+    public long OptimizerIterations => _optimizer?.Iterations ?? 0;
+
     public void TrainStep(Batch batch)
     {
         var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");

@@ -183,6 +183,8 @@ public abstract unsafe class CudaExecutor : IExecutor
         _context.Synchronize();
     }
 
+    public long OptimizerIterations => _optimizerSteps;
+
     public void TrainStep(Batch batch)
     {
         var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");

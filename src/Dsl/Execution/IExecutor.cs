@@ -15,6 +15,9 @@ public interface IExecutor : IDisposable
     /// <summary>Selects the optimizer; a different instance than before starts from fresh state.</summary>
     void SetOptimizer(Optimizer optimizer);
 
+    /// <summary>Updates the current optimizer has taken (Keras' <c>iterations</c>): schedules are evaluated at it.</summary>
+    long OptimizerIterations { get; }
+
     /// <summary>Forward, loss, backward and update on one validated batch; adds to the running metrics.</summary>
     void TrainStep(Batch batch);
 

@@ -1,6 +1,6 @@
 namespace Kiln;
 
-/// <summary>Less common knobs of <see cref="Network.Fit"/>.</summary>
+/// <summary>Less common knobs of <see cref="Network.Fit"/>. Immutable once built; may be shared by fits that do not run at once.</summary>
 public sealed class FitOptions
 {
     /// <summary>Print Keras-style progress (the default). False is the quiet mode.</summary>
@@ -10,11 +10,9 @@ public sealed class FitOptions
     public TextWriter? Output { get; init; }
 
     /// <summary>
-    /// Saves the weights after each epoch to this path (safetensors); <c>{epoch}</c> in it is replaced by the
-    /// 1-based epoch number. Written atomically, so a crash never leaves a half-written file.
+    /// Called in order at each point of training (Keras' <c>callbacks=</c>): <see cref="EarlyStopping"/>,
+    /// <see cref="ReduceLROnPlateau"/>, <see cref="ModelCheckpoint"/> (per-epoch checkpoints), <see cref="CsvLogger"/>,
+    /// <see cref="TerminateOnNaN"/>, or your own <see cref="Callback"/>.
     /// </summary>
-    public string? CheckpointPath { get; init; }
-
-    /// <summary>Only save when the monitored loss (validation loss when there is a validation set) improves.</summary>
-    public bool SaveBestOnly { get; init; }
+    public IReadOnlyList<Callback> Callbacks { get; init; } = [];
 }
