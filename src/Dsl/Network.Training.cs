@@ -40,6 +40,14 @@ public abstract partial class Network
         }
 
         options ??= new FitOptions();
+        if (options.InitialEpoch < 0 || options.InitialEpoch >= epochs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.InitialEpoch, $"InitialEpoch must be in [0, epochs = {epochs}).");
+        }
+        if (options.ValidationSplit is { } split)
+        {
+            (train, validation) = SplitBatches(train, validation, stepsPerEpoch, split);
+        }
         _optimizer = optimizer ?? _optimizer ?? new Adam();
         _executor.SetOptimizer(_optimizer);
         var output = options.Output ?? Console.Out;
@@ -57,7 +65,7 @@ public abstract partial class Network
         }
 
         using var shared = stepsPerEpoch is null ? null : train.GetEnumerator();
-        for (var epoch = 1; epoch <= epochs && !context.StopTraining; epoch++)
+        for (var epoch = options.InitialEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
         {
             foreach (var callback in callbacks)
             {
@@ -116,7 +124,7 @@ public abstract partial class Network
             }
             if (step == 0)
             {
-                throw new InvalidOperationException(epoch == 1 || shared is null
+                throw new InvalidOperationException(epoch == options.InitialEpoch + 1 || shared is null
                     ? "The training dataset is empty."
                     : $"The training dataset ran out of data before epoch {epoch}; use Repeat() or fewer stepsPerEpoch.");
             }
@@ -152,6 +160,25 @@ public abstract partial class Network
             callback.OnTrainEnd(context);
         }
         return history;
+    }
+
+    /// <summary>The last ⌈fraction · batches⌉ batches of each pass validate (see <see cref="FitOptions.ValidationSplit"/>).</summary>
+    private static (Dataset<Batch> Train, Dataset<Batch> Validation) SplitBatches(Dataset<Batch> train, Dataset<Batch>? validation, int? stepsPerEpoch, double fraction)
+    {
+        if (!(fraction is > 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "ValidationSplit must lie strictly between 0 and 1.");
+        }
+        if (validation is not null || stepsPerEpoch is not null || train.Count is not { } count)
+        {
+            throw new ArgumentException("ValidationSplit needs a finite training dataset of known length, no validation dataset and no stepsPerEpoch.", nameof(fraction));
+        }
+        var held = (long)Math.Ceiling(count * fraction - 1e-9);
+        if (held < 1 || held >= count)
+        {
+            throw new ArgumentException($"ValidationSplit {fraction} of {count} batches leaves nothing to train or to validate on.", nameof(fraction));
+        }
+        return (train.Take(count - held), train.Skip(count - held));
     }
 
     /// <summary>

@@ -59,6 +59,67 @@ public abstract partial class Network : IDisposable
         _executor.Predict(features, count, outputs);
     }
 
+    /// <summary>Outputs for every example of a finite dataset, batch by batch, laid out row by row (Keras' <c>predict</c>).</summary>
+    public float[] Predict(Dataset<Batch> data, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.IsInfinite)
+        {
+            throw new ArgumentException("Cannot predict an infinite dataset; remove Repeat() or Take() a part of it.", nameof(data));
+        }
+        var outputs = new List<float>();
+        var step = 0;
+        foreach (var batch in data)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            step++;
+            if (batch.Count <= 0 || batch.FeatureSize != Info.InputSize)
+            {
+                throw new InvalidDataException($"prediction, batch {step}: {Info.Name} expects {Info.InputSize} features per example {Shape(Info.InputShape)}, but the batch has {batch.Count} examples of {batch.FeatureSize}.");
+            }
+            var features = batch.Features.AsSpan(0, batch.Count * Info.InputSize);
+            BatchValidation.CheckFinite(features, Info.InputSize, Where.Batch("prediction", step));
+            var start = outputs.Count;
+            System.Runtime.InteropServices.CollectionsMarshal.SetCount(outputs, start + batch.Count * Info.OutputSize);
+            _executor.Predict(features, batch.Count, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(outputs)[start..]);
+        }
+        return [.. outputs];
+    }
+
+    /// <summary>The index of each row's largest output (the predicted class; ties go to the first), as Keras users write <c>argmax(axis=-1)</c>.</summary>
+    public int[] PredictedClasses(ReadOnlySpan<float> outputs)
+    {
+        if (outputs.Length % Info.OutputSize != 0)
+        {
+            throw new ArgumentException($"{outputs.Length} outputs are not whole rows of {Info.OutputSize}.", nameof(outputs));
+        }
+        var classes = new int[outputs.Length / Info.OutputSize];
+        for (var i = 0; i < classes.Length; i++)
+        {
+            var row = outputs.Slice(i * Info.OutputSize, Info.OutputSize);
+            for (var c = 1; c < row.Length; c++)
+            {
+                if (row[c] > row[classes[i]])
+                {
+                    classes[i] = c;
+                }
+            }
+        }
+        return classes;
+    }
+
+    /// <summary>The name of each row's predicted class, from <paramref name="classNames"/> (one per output).</summary>
+    public string[] PredictedClassNames(ReadOnlySpan<float> outputs, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (classNames.Count != Info.OutputSize)
+        {
+            throw new ArgumentException($"{Info.Name} has {Info.OutputSize} outputs, but {classNames.Count} class names were given.", nameof(classNames));
+        }
+        return [.. PredictedClasses(outputs).Select(c => classNames[c])];
+    }
+
     /// <summary>A copy of every trainable parameter, in <see cref="NetworkInfo.Parameters"/> order.</summary>
     public float[] GetParameters()
     {

@@ -15,4 +15,20 @@ public sealed class FitOptions
     /// <see cref="TerminateOnNaN"/>, or your own <see cref="Callback"/>.
     /// </summary>
     public IReadOnlyList<Callback> Callbacks { get; init; } = [];
+
+    /// <summary>
+    /// Keras' <c>initial_epoch</c>: the epoch to start numbering from (0-based count of epochs already done), so
+    /// Fit runs epochs <c>InitialEpoch + 1</c> to <c>epochs</c>. It skips no data by itself.
+    /// </summary>
+    public int InitialEpoch { get; init; }
+
+    /// <summary>
+    /// Holds out the last fraction of each pass's <i>batches</i> as the validation set (at least one batch, at least
+    /// one left to train on). Keras takes the last fraction of the <i>examples</i> before shuffling; Kiln sees only
+    /// the batched pipeline, so it takes them after whatever the pipeline does: apply it to a pipeline that does
+    /// not shuffle before batching (or the held-out batches change every epoch), or split the examples yourself
+    /// with <c>Take</c>/<c>Skip</c> or <see cref="Dataset.Split"/>. Needs a finite dataset of known length, no
+    /// separate validation set and no stepsPerEpoch.
+    /// </summary>
+    public double? ValidationSplit { get; init; }
 }
