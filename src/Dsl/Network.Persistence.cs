@@ -27,11 +27,16 @@ public abstract partial class Network
         SafeTensors.Save(path, tensors, metadata);
     }
 
-    /// <summary>Loads weights saved by <see cref="Save"/>; every name, dtype and shape must match, and all differences are reported at once.</summary>
+    /// <summary>Loads weights saved by <see cref="Save"/> (or a training checkpoint's weights); every name, dtype and shape must match, and all differences are reported at once.</summary>
     public void Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = SafeTensors.Load(path);
+        SetParameters(ReadParameters(SafeTensors.Load(path), path));
+    }
+
+    /// <summary>The parameters of a saved file, in buffer order; a training checkpoint's optimizer tensors are ignored.</summary>
+    private float[] ReadParameters(SafeTensorsFile file, string path)
+    {
         var problems = new List<string>();
         var values = new float[Info.ParameterCount];
         foreach (var parameter in Info.Parameters)
@@ -54,7 +59,7 @@ public abstract partial class Network
                 tensor.Data.CopyTo(values.AsSpan(parameter.Offset, parameter.Length));
             }
         }
-        foreach (var name in file.Tensors.Keys.Where(n => Info.Parameters.All(p => p.Name != n)).Order(StringComparer.Ordinal))
+        foreach (var name in file.Tensors.Keys.Where(n => Info.Parameters.All(p => p.Name != n) && !n.StartsWith(SlotPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             problems.Add($"unexpected tensor '{name}' {Shape(file.Tensors[name].Shape)}");
         }
@@ -62,6 +67,6 @@ public abstract partial class Network
         {
             throw new InvalidDataException($"'{path}' does not fit {Info.Name}:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", problems));
         }
-        SetParameters(values);
+        return values;
     }
 }

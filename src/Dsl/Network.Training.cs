@@ -44,6 +44,10 @@ public abstract partial class Network
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.InitialEpoch, $"InitialEpoch must be in [0, epochs = {epochs}).");
         }
+        if (options.ResumeFrom is not null && options.InitialEpoch != 0)
+        {
+            throw new ArgumentException("ResumeFrom sets the initial epoch itself; leave InitialEpoch at 0.", nameof(options));
+        }
         if (options.ValidationSplit is { } split)
         {
             (train, validation) = SplitBatches(train, validation, stepsPerEpoch, split);
@@ -59,13 +63,23 @@ public abstract partial class Network
         // A step whose loss the CPU executor refused never reaches the running sums; callbacks still see it.
         double? badLoss = null;
         var context = new FitContext(this, _optimizer, epochs, history, options.Verbose ? output : null, () => badLoss ?? _executor.ReadMetrics().Loss);
+        var initialEpoch = options.InitialEpoch;
+        using var shared = stepsPerEpoch is null ? null : train.GetEnumerator();
+        if (options.ResumeFrom is { } resume)
+        {
+            (initialEpoch, context.Batches, context.Passes) = LoadTrainingCheckpoint(resume, _optimizer);
+            if (initialEpoch >= epochs)
+            {
+                throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"'{resume}' was saved after epoch {initialEpoch}; there is nothing left of {epochs} epochs.");
+            }
+            FastForward(train, shared, context.Batches, context.Passes, resume, cancellationToken);
+        }
         foreach (var callback in callbacks)
         {
             callback.OnTrainBegin(context);
         }
 
-        using var shared = stepsPerEpoch is null ? null : train.GetEnumerator();
-        for (var epoch = options.InitialEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
+        for (var epoch = initialEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
         {
             foreach (var callback in callbacks)
             {
@@ -81,6 +95,7 @@ public abstract partial class Network
                 while ((stepsPerEpoch is null || step < stepsPerEpoch) && !cancellationToken.IsCancellationRequested && batches.MoveNext())
                 {
                     BatchValidation.Check(batches.Current, Info, Where.Training(epoch, step + 1));
+                    context.Batches += shared is null ? 0 : 1;
                     try
                     {
                         _executor.TrainStep(batches.Current);
@@ -122,9 +137,10 @@ public abstract partial class Network
                 // The partial epoch is not recorded: the history holds the epochs that completed.
                 break;
             }
+            context.Passes += shared is null ? 1 : 0;
             if (step == 0)
             {
-                throw new InvalidOperationException(epoch == options.InitialEpoch + 1 || shared is null
+                throw new InvalidOperationException(epoch == initialEpoch + 1 || shared is null
                     ? "The training dataset is empty."
                     : $"The training dataset ran out of data before epoch {epoch}; use Repeat() or fewer stepsPerEpoch.");
             }
@@ -160,6 +176,35 @@ public abstract partial class Network
             callback.OnTrainEnd(context);
         }
         return history;
+    }
+
+    /// <summary>Reads and discards the training data a resumed run had consumed, so shuffles continue where they were.</summary>
+    private static void FastForward(Dataset<Batch> train, IEnumerator<Batch>? shared, long batches, long passes, string path, CancellationToken cancellationToken)
+    {
+        var (wanted, unit) = shared is null ? (passes, "passes") : (batches, "batches");
+        var consumed = 0L;
+        if (shared is not null)
+        {
+            for (; consumed < batches && shared.MoveNext(); consumed++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        else
+        {
+            for (; consumed < passes; consumed++)
+            {
+                using var pass = train.GetEnumerator();
+                while (pass.MoveNext())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+        if (consumed < wanted)
+        {
+            throw new InvalidOperationException($"'{path}' was saved after {wanted} {unit} of training data, but the dataset ran out after {consumed}.");
+        }
     }
 
     /// <summary>The last ⌈fraction · batches⌉ batches of each pass validate (see <see cref="FitOptions.ValidationSplit"/>).</summary>

@@ -67,6 +67,25 @@ public abstract class CpuExecutor : IExecutor
 
     public long OptimizerIterations => _optimizer?.Iterations ?? 0;
 
+    public OptimizerState ReadOptimizerState()
+    {
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        return new OptimizerState(optimizer.Iterations, Step, [.. optimizer.Slots.Select(s => (float[])s.Clone())]);
+    }
+
+    public void WriteOptimizerState(OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        OptimizerStateCheck.Slots(state, optimizer.Optimizer, Info.TrainableParameterCount);
+        for (var i = 0; i < optimizer.Slots.Length; i++)
+        {
+            state.Slots[i].CopyTo(optimizer.Slots[i], 0);
+        }
+        optimizer.Iterations = state.Iterations;
+        Step = state.Step;
+    }
+
     public void TrainStep(Batch batch)
     {
         var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");

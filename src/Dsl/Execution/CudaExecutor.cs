@@ -185,6 +185,36 @@ public abstract unsafe class CudaExecutor : IExecutor
 
     public long OptimizerIterations => _optimizerSteps;
 
+    public OptimizerState ReadOptimizerState()
+    {
+        _ = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        var slots = new float[_slots.Length][];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            slots[i] = _slots[i] is { } buffer ? new float[Info.TrainableParameterCount] : [];
+            _slots[i]?.Download(slots[i]);
+        }
+        return new OptimizerState(_optimizerSteps, Step, slots);
+    }
+
+    public void WriteOptimizerState(OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        OptimizerStateCheck.Slots(state, optimizer, Info.TrainableParameterCount);
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            _slots[i]?.Upload(state.Slots[i]);
+        }
+        _context.Synchronize();
+        _optimizerSteps = state.Iterations;
+        Step = state.Step;
+    }
+
     public void TrainStep(Batch batch)
     {
         var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");

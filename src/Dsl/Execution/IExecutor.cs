@@ -18,6 +18,12 @@ public interface IExecutor : IDisposable
     /// <summary>Updates the current optimizer has taken (Keras' <c>iterations</c>): schedules are evaluated at it.</summary>
     long OptimizerIterations { get; }
 
+    /// <summary>A copy of the current optimizer's state (slots, iterations) and the training step counter.</summary>
+    OptimizerState ReadOptimizerState();
+
+    /// <summary>Restores what <see cref="ReadOptimizerState"/> returned, for the optimizer already selected.</summary>
+    void WriteOptimizerState(OptimizerState state);
+
     /// <summary>Forward, loss, backward and update on one validated batch; adds to the running metrics.</summary>
     void TrainStep(Batch batch);
 
@@ -32,6 +38,12 @@ public interface IExecutor : IDisposable
     /// <summary>Outputs (probabilities for a softmax head) for <paramref name="count"/> examples.</summary>
     void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs);
 }
+
+/// <summary>
+/// What a resumed run needs besides the weights: the optimizer's slots over the trainable prefix (empty when
+/// unused), its iteration count, and the training step counter that keys dropout masks. Immutable by convention.
+/// </summary>
+public sealed record OptimizerState(long Iterations, uint Step, float[][] Slots);
 
 /// <summary>Everything an executor is created with.</summary>
 public sealed record ExecutorContext(NetworkInfo Info, bool UseCuda, int CudaOrdinal, uint Seed);

@@ -31,4 +31,13 @@ public sealed class FitOptions
     /// separate validation set and no stepsPerEpoch.
     /// </summary>
     public double? ValidationSplit { get; init; }
+
+    /// <summary>
+    /// A training checkpoint (<see cref="ModelCheckpoint"/> with <c>saveTrainingState</c>) to resume from: Fit restores
+    /// the weights and the optimizer's state (the optimizer passed must be of the saved kind), numbers epochs from the
+    /// saved one, and fast-forwards the training data past what was consumed, by reading and discarding it. Given the
+    /// same pipeline (built afresh: a shuffle counts its own passes), arguments and seeds, the CPU continues with the
+    /// same bits as a run that never stopped.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
 }

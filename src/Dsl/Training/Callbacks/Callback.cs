@@ -60,4 +60,10 @@ public sealed class FitContext
     /// the device, so only read it when needed.
     /// </summary>
     public double Loss => _loss();
+
+    /// <summary>Batches drawn from the iterator shared across epochs (with stepsPerEpoch) since training began, resumes included.</summary>
+    internal long Batches { get; set; }
+
+    /// <summary>Complete passes over the training data (without stepsPerEpoch) since training began, resumes included.</summary>
+    internal long Passes { get; set; }
 }

@@ -6,10 +6,12 @@ namespace Kiln;
 /// Keras' <c>ModelCheckpoint</c> (weights only, safetensors): saves after each epoch to <paramref name="filePath"/>,
 /// with <c>{epoch}</c> replaced by the 1-based epoch. With <paramref name="saveBestOnly"/>, saves only when
 /// <paramref name="monitor"/> beats the best so far (or <paramref name="initialValueThreshold"/>). Written atomically,
-/// so a crash never leaves a half-written file. Thread-safety as <see cref="Callback"/>.
+/// so a crash never leaves a half-written file. With <paramref name="saveTrainingState"/>, the file also holds the
+/// optimizer's state and the data position, so <see cref="FitOptions.ResumeFrom"/> can continue from it.
+/// Thread-safety as <see cref="Callback"/>.
 /// </summary>
 public sealed class ModelCheckpoint(string filePath, string monitor = "val_loss", bool saveBestOnly = false, MonitorMode mode = MonitorMode.Auto,
-    double? initialValueThreshold = null) : Callback
+    double? initialValueThreshold = null, bool saveTrainingState = false) : Callback
 {
     private readonly bool _maximise = Monitor.Maximises(Monitor.Check(monitor), mode);
     private double _best;
@@ -31,6 +33,14 @@ public sealed class ModelCheckpoint(string filePath, string monitor = "val_loss"
             }
             _best = current;
         }
-        context.Network.Save(FilePath.Replace("{epoch}", logs.Epoch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        var path = FilePath.Replace("{epoch}", logs.Epoch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        if (saveTrainingState)
+        {
+            context.Network.SaveTrainingCheckpoint(path, logs.Epoch, context.Batches, context.Passes);
+        }
+        else
+        {
+            context.Network.Save(path);
+        }
     }
 }
