@@ -104,6 +104,8 @@ public abstract partial class Network
                     {
                         badLoss = e.Loss;
                     }
+                    // The executor has copied what it needs; the pipeline may refill the batch.
+                    BatchPool.Recycle(batches.Current);
                     step++;
                     foreach (var callback in callbacks)
                     {
@@ -278,6 +280,7 @@ public abstract partial class Network
             step++;
             BatchValidation.Check(batch, Info, Where.Batch(what, step));
             _executor.EvaluateStep(batch);
+            BatchPool.Recycle(batch);
         }
         var metrics = _executor.ReadMetrics();
         _executor.ResetMetrics();

@@ -13,47 +13,68 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
         var targetSize = -1;
         var index = 0L;
         Batch? batch = null;
-        foreach (var example in source)
+        var pool = new BatchPool();
+        try
         {
-            var features = example.Features ?? throw new InvalidDataException($"Example {index} has no features.");
-            var target = example.Target;
-            if (featureSize < 0)
+            foreach (var example in source)
             {
-                featureSize = features.Length;
-                targetSize = target?.Length ?? -1;
-            }
-            else if (features.Length != featureSize)
-            {
-                throw new InvalidDataException($"Example {index} has {features.Length} features, but the examples before it have {featureSize}.");
-            }
-            else if ((target?.Length ?? -1) != targetSize)
-            {
-                throw new InvalidDataException($"Example {index} has {Describe(target?.Length ?? -1)}, but the examples before it have {Describe(targetSize)}.");
-            }
+                var features = example.Features ?? throw new InvalidDataException($"Example {index} has no features.");
+                var target = example.Target;
+                if (featureSize < 0)
+                {
+                    featureSize = features.Length;
+                    targetSize = target?.Length ?? -1;
+                }
+                else if (features.Length != featureSize)
+                {
+                    throw new InvalidDataException($"Example {index} has {features.Length} features, but the examples before it have {featureSize}.");
+                }
+                else if ((target?.Length ?? -1) != targetSize)
+                {
+                    throw new InvalidDataException($"Example {index} has {Describe(target?.Length ?? -1)}, but the examples before it have {Describe(targetSize)}.");
+                }
 
-            batch ??= NewBatch(featureSize, targetSize);
-            var row = batch.Count;
-            features.CopyTo(batch.Features, row * featureSize);
-            target?.CopyTo(batch.Targets!, row * targetSize);
-            batch.Labels[row] = example.Label;
-            batch.Count++;
-            index++;
-            if (batch.Count == size)
+                batch ??= Reuse(pool.Take(), featureSize, targetSize) ?? NewBatch(featureSize, targetSize);
+                var row = batch.Count;
+                features.CopyTo(batch.Features, row * featureSize);
+                target?.CopyTo(batch.Targets!, row * targetSize);
+                batch.Labels[row] = example.Label;
+                batch.Count++;
+                index++;
+                if (batch.Count == size)
+                {
+                    batch.Pool = pool;
+                    yield return batch;
+                    batch = null;
+                }
+            }
+            if (batch is not null && !dropRemainder)
             {
-                yield return batch;
-                batch = null;
+                // The tail gets arrays of its own length, so Features.Length == Count * FeatureSize for every batch.
+                yield return Trim(batch);
             }
         }
-        if (batch is not null && !dropRemainder)
+        finally
         {
-            // The tail gets arrays of its own length, so Features.Length == Count * FeatureSize for every batch.
-            yield return Trim(batch);
+            pool.Close();
         }
+    }
+
+    // A given-back batch of this pass's shape, emptied; sizes are fixed per pass, so any given-back batch fits.
+    private static Batch? Reuse(Batch? batch, int featureSize, int targetSize)
+    {
+        if (batch is null || batch.FeatureSize != featureSize || (batch.Targets is null) != (targetSize < 0))
+        {
+            return null;
+        }
+        batch.Count = 0;
+        return batch;
     }
 
     private static string Describe(int targetSize) => targetSize < 0 ? "no target" : $"a target of {targetSize} values";
 
-    // A fresh batch every time: consumers may keep batches (Cache) or hold several at once (Prefetch).
+    // Consumers may keep batches (Cache, ToList) or hold several at once (Prefetch), so only a batch given back
+    // (BatchPool.Recycle) is refilled.
     private Batch NewBatch(int featureSize, int targetSize) => new()
     {
         Features = new float[size * featureSize],
