@@ -92,6 +92,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         }
         foreach (var (features, _) in MseCases)
         {
+            yield return $"kiln::sigmoid_bce<{features}>";
             yield return $"kiln::mse<{features}>";
         }
         yield return "kiln::loss_accumulate";
@@ -137,6 +138,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         }
         foreach (var c in MseCases)
         {
+            Guard($"sigmoid_bce {c}", () => SigmoidBce(c.Features, c.Batch, seed += 10));
             Guard($"mse {c}", () => Mse(c.Features, c.Batch, seed += 10));
         }
         foreach (var batch in AccumulateCases)
@@ -432,6 +434,29 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         gpu.Run(name, KernelGeometry.Rows(batch), dy, dt, dg, loss, batch);
         Check("mse", $"{name} batch {batch} dy", dg.ToArray(), g, Tolerance.Elementwise);
         report.Kernel("mse", Comparison.Of($"{name} batch {batch} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
+    }
+
+    private void SigmoidBce(int size, int batch, int seed)
+    {
+        var z = Uniform(batch * size, seed, 4f);
+        // Targets 0 and 1 with some soft ones in between.
+        var t = Uniform(z.Length, seed + 1).Select(v => v > 0.3f ? 1f : v < -0.3f ? 0f : v + 0.5f).ToArray();
+        var (p, g) = (new float[z.Length], new float[z.Length]);
+        Losses.SigmoidBinaryCrossEntropy(z, t, p, g, batch, size, out _);
+        var (rowLoss, rowCorrect) = PerRow(batch, size, (r, grad) =>
+            (Losses.SigmoidBinaryCrossEntropy(z.AsSpan(r * size, size), t.AsSpan(r * size, size), [], grad, 1, size, out var c), c));
+        using var dz = gpu.Upload<float>(z);
+        using var dt = gpu.Upload<float>(t);
+        using var dp = gpu.Poisoned<float>(z.Length);
+        using var dg = gpu.Poisoned<float>(z.Length);
+        using var loss = gpu.Poisoned<float>(batch);
+        using var correct = gpu.Poisoned<int>(batch);
+        var name = $"kiln::sigmoid_bce<{size}>";
+        gpu.Run(name, KernelGeometry.Rows(batch), dz, dt, dp, dg, loss, correct, batch);
+        Check("sigmoid_bce", $"{name} batch {batch} probs", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("sigmoid_bce", $"{name} batch {batch} dlogits", dg.ToArray(), g, Tolerance.Elementwise);
+        report.Kernel("sigmoid_bce", Comparison.Of($"{name} batch {batch} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
+        report.Kernel("sigmoid_bce", Comparison.Of($"{name} batch {batch} row_correct", correct.ToArray(), rowCorrect));
     }
 
     /// <summary>Runs a loss head on each row alone (batch 1): the CPU kernels return only the batch's sum.</summary>
