@@ -109,6 +109,45 @@ public abstract partial class Network : IDisposable
         return classes;
     }
 
+    /// <summary>
+    /// Predicts every example of a finite labelled dataset and counts (label, predicted class) pairs: the confusion
+    /// matrix with per-class precision, recall and F1 (print it, or draw it as a heat map outside the core library).
+    /// </summary>
+    public ConfusionMatrix ConfusionMatrix(Dataset<Batch> data, IReadOnlyList<string>? classNames = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var labels = new List<int>();
+        var outputs = Predict(data.Map(b =>
+        {
+            labels.AddRange(b.Labels.AsSpan(0, b.Count));
+            return b;
+        }), cancellationToken);
+        return new ConfusionMatrix(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels), PredictedClasses(outputs), Info.OutputSize, classNames);
+    }
+
+    /// <summary>Keras' top-k categorical accuracy: the share of rows whose label is among their <paramref name="k"/> largest outputs.</summary>
+    public double TopKAccuracy(ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (outputs.Length != labels.Length * Info.OutputSize)
+        {
+            throw new ArgumentException($"{labels.Length} labels need {labels.Length * Info.OutputSize} outputs, but {outputs.Length} were given.", nameof(outputs));
+        }
+        var hits = 0;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var row = outputs.Slice(i * Info.OutputSize, Info.OutputSize);
+            // Ranked like Keras' in_top_k: the label counts when fewer than k outputs are strictly larger.
+            var larger = 0;
+            foreach (var v in row)
+            {
+                larger += v > row[labels[i]] ? 1 : 0;
+            }
+            hits += larger < k ? 1 : 0;
+        }
+        return labels.Length == 0 ? 0 : (double)hits / labels.Length;
+    }
+
     /// <summary>The name of each row's predicted class, from <paramref name="classNames"/> (one per output).</summary>
     public string[] PredictedClassNames(ReadOnlySpan<float> outputs, IReadOnlyList<string> classNames)
     {
