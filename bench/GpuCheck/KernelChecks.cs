@@ -45,6 +45,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
     private static readonly int[] AccumulateCases = [1, 150, 1000];
     private static readonly int[] OptimizerSizes = [1000, 215_370];
     private static readonly (float Momentum, bool Nesterov)[] SgdCases = [(0f, false), (0.9f, false), (0.9f, true)];
+    private static readonly (float Momentum, bool Centered)[] RmsPropCases = [(0f, false), (0.5f, false), (0f, true), (0.5f, true)];
 
     /// <summary>Every instantiation the checks launch, for one NVRTC compilation.</summary>
     public static IEnumerable<string> NameExpressions()
@@ -91,11 +92,17 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         }
         foreach (var (features, _) in MseCases)
         {
+            yield return $"kiln::sigmoid_bce<{features}>";
             yield return $"kiln::mse<{features}>";
         }
         yield return "kiln::loss_accumulate";
         yield return "kiln::adam";
         yield return "kiln::sgd";
+        yield return "kiln::rmsprop";
+        yield return "kiln::adagrad";
+        yield return "kiln::clip_value";
+        yield return "kiln::clip_norm";
+        yield return "kiln::clip_global_norm";
         foreach (var name in LayerNameExpressions())
         {
             yield return name;
@@ -131,6 +138,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         }
         foreach (var c in MseCases)
         {
+            Guard($"sigmoid_bce {c}", () => SigmoidBce(c.Features, c.Batch, seed += 10));
             Guard($"mse {c}", () => Mse(c.Features, c.Batch, seed += 10));
         }
         foreach (var batch in AccumulateCases)
@@ -139,11 +147,18 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         }
         foreach (var n in OptimizerSizes)
         {
-            Guard($"adam n {n}", () => AdamCase(n, seed += 10));
+            Guard($"adam n {n}", () => AdamCase(n, 0f, seed += 10));
+            Guard($"adamw n {n}", () => AdamCase(n, 0.004f, seed += 10));
             foreach (var (momentum, nesterov) in SgdCases)
             {
                 Guard($"sgd n {n}", () => SgdCase(n, momentum, nesterov, seed += 10));
             }
+            foreach (var (momentum, centered) in RmsPropCases)
+            {
+                Guard($"rmsprop n {n}", () => RmsPropCase(n, momentum, centered, seed += 10));
+            }
+            Guard($"adagrad n {n}", () => AdagradCase(n, seed += 10));
+            Guard($"clipping n {n}", () => ClipCases(n, seed += 10));
         }
         RunLayers(ref seed);
         var missing = GlobalKernel().Matches(KernelSources.All).Select(m => m.Groups[1].Value).Distinct()
@@ -421,6 +436,29 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         report.Kernel("mse", Comparison.Of($"{name} batch {batch} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
     }
 
+    private void SigmoidBce(int size, int batch, int seed)
+    {
+        var z = Uniform(batch * size, seed, 4f);
+        // Targets 0 and 1 with some soft ones in between.
+        var t = Uniform(z.Length, seed + 1).Select(v => v > 0.3f ? 1f : v < -0.3f ? 0f : v + 0.5f).ToArray();
+        var (p, g) = (new float[z.Length], new float[z.Length]);
+        Losses.SigmoidBinaryCrossEntropy(z, t, p, g, batch, size, out _);
+        var (rowLoss, rowCorrect) = PerRow(batch, size, (r, grad) =>
+            (Losses.SigmoidBinaryCrossEntropy(z.AsSpan(r * size, size), t.AsSpan(r * size, size), [], grad, 1, size, out var c), c));
+        using var dz = gpu.Upload<float>(z);
+        using var dt = gpu.Upload<float>(t);
+        using var dp = gpu.Poisoned<float>(z.Length);
+        using var dg = gpu.Poisoned<float>(z.Length);
+        using var loss = gpu.Poisoned<float>(batch);
+        using var correct = gpu.Poisoned<int>(batch);
+        var name = $"kiln::sigmoid_bce<{size}>";
+        gpu.Run(name, KernelGeometry.Rows(batch), dz, dt, dp, dg, loss, correct, batch);
+        Check("sigmoid_bce", $"{name} batch {batch} probs", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("sigmoid_bce", $"{name} batch {batch} dlogits", dg.ToArray(), g, Tolerance.Elementwise);
+        report.Kernel("sigmoid_bce", Comparison.Of($"{name} batch {batch} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
+        report.Kernel("sigmoid_bce", Comparison.Of($"{name} batch {batch} row_correct", correct.ToArray(), rowCorrect));
+    }
+
     /// <summary>Runs a loss head on each row alone (batch 1): the CPU kernels return only the batch's sum.</summary>
     private static (double[] Loss, int[] Correct) PerRow(int batch, int width, Func<int, float[], (double Loss, int Correct)> row)
     {
@@ -451,7 +489,8 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         report.Kernel("loss_accumulate", Comparison.Of($"{name} batch {batch} correct_sum", dCorrectSum.ToArray(), [correctSum[0] + rowCorrect.Sum()]));
     }
 
-    private void AdamCase(int n, int seed)
+    // Optimizer kernels take (p, g, slot0, slot1, slot2, n, scalars); the scalars are read from device memory.
+    private void AdamCase(int n, float weightDecay, int seed)
     {
         const float lr = 0.001f, beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;
         var p = Uniform(n, seed);
@@ -463,13 +502,16 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         for (var t = 1; t <= 3; t++)
         {
             var g = Uniform(n, seed + 2 + t);
-            Kiln.Runtime.Cpu.Adam.Step(p, g, m, v, lr, beta1, beta2, epsilon, t);
+            var alpha = Kiln.Runtime.Cpu.Adam.Alpha(lr, beta1, beta2, t);
+            Kiln.Runtime.Cpu.Adam.Update(p, g, m, v, alpha, beta1, beta2, epsilon, weightDecay, lr);
             using var dg = gpu.Upload<float>(g);
-            gpu.Run("kiln::adam", KernelGeometry.Elementwise(n), dp, dg, dm, dv, n, Kiln.Runtime.Cpu.Adam.Alpha(lr, beta1, beta2, t), beta1, beta2, epsilon);
+            using var scalars = gpu.Upload<float>([alpha, beta1, beta2, epsilon, weightDecay, lr]);
+            gpu.Run("kiln::adam", KernelGeometry.Elementwise(n), dp, dg, dm, dv, null, n, scalars);
         }
-        Check("adam", $"kiln::adam n {n}, 3 steps: p", dp.ToArray(), p, Tolerance.Elementwise);
-        Check("adam", $"kiln::adam n {n}, 3 steps: m", dm.ToArray(), m, Tolerance.Elementwise);
-        Check("adam", $"kiln::adam n {n}, 3 steps: v", dv.ToArray(), v, Tolerance.Elementwise);
+        var what = $"kiln::adam n {n}, weight decay {weightDecay}, 3 steps";
+        Check("adam", $"{what}: p", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("adam", $"{what}: m", dm.ToArray(), m, Tolerance.Elementwise);
+        Check("adam", $"{what}: v", dv.ToArray(), v, Tolerance.Elementwise);
     }
 
     private void SgdCase(int n, float momentum, bool nesterov, int seed)
@@ -480,18 +522,94 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         using var dp = gpu.Upload<float>(p);
         // Without momentum the kernel must not touch m, so it gets a null pointer.
         using var dm = momentum == 0 ? null : gpu.Upload<float>(velocity);
+        using var scalars = gpu.Upload<float>([lr, momentum, nesterov ? 1f : 0f]);
         for (var t = 1; t <= 3; t++)
         {
             var g = Uniform(n, seed + 1 + t);
             Kiln.Runtime.Cpu.Sgd.Step(p, g, velocity, lr, momentum, nesterov);
             using var dg = gpu.Upload<float>(g);
-            gpu.Run("kiln::sgd", KernelGeometry.Elementwise(n), dp, dg, dm, n, lr, momentum, nesterov ? 1 : 0);
+            gpu.Run("kiln::sgd", KernelGeometry.Elementwise(n), dp, dg, dm, null, null, n, scalars);
         }
         var what = $"kiln::sgd n {n}, momentum {momentum}{(nesterov ? " nesterov" : "")}, 3 steps";
         Check("sgd", $"{what}: p", dp.ToArray(), p, Tolerance.Elementwise);
         if (dm is not null)
         {
             Check("sgd", $"{what}: velocity", dm.ToArray(), velocity, Tolerance.Elementwise);
+        }
+    }
+
+    private void RmsPropCase(int n, float momentum, bool centered, int seed)
+    {
+        const float lr = 0.001f, rho = 0.9f, epsilon = 1e-7f;
+        var p = Uniform(n, seed);
+        var velocity = Positive(n, seed + 1, 0.01f);
+        var mom = momentum > 0 ? Uniform(n, seed + 2, 0.001f) : [];
+        var average = centered ? Uniform(n, seed + 3, 0.01f) : [];
+        using var dp = gpu.Upload<float>(p);
+        using var dv = gpu.Upload<float>(velocity);
+        using var dm = momentum > 0 ? gpu.Upload<float>(mom) : null;
+        using var da = centered ? gpu.Upload<float>(average) : null;
+        using var scalars = gpu.Upload<float>([lr, rho, momentum, epsilon, centered ? 1f : 0f]);
+        for (var t = 1; t <= 3; t++)
+        {
+            var g = Uniform(n, seed + 3 + t);
+            Kiln.Runtime.Cpu.RmsProp.Step(p, g, velocity, mom, average, lr, rho, momentum, epsilon, centered);
+            using var dg = gpu.Upload<float>(g);
+            gpu.Run("kiln::rmsprop", KernelGeometry.Elementwise(n), dp, dg, dv, dm, da, n, scalars);
+        }
+        var what = $"kiln::rmsprop n {n}, momentum {momentum}{(centered ? " centered" : "")}, 3 steps";
+        Check("rmsprop", $"{what}: p", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("rmsprop", $"{what}: velocity", dv.ToArray(), velocity, Tolerance.Elementwise);
+    }
+
+    private void AdagradCase(int n, int seed)
+    {
+        const float lr = 0.01f, epsilon = 1e-7f;
+        var p = Uniform(n, seed);
+        var accumulator = Positive(n, seed + 1, 0.1f);
+        using var dp = gpu.Upload<float>(p);
+        using var da = gpu.Upload<float>(accumulator);
+        using var scalars = gpu.Upload<float>([lr, epsilon]);
+        for (var t = 1; t <= 3; t++)
+        {
+            var g = Uniform(n, seed + 1 + t);
+            Kiln.Runtime.Cpu.Adagrad.Step(p, g, accumulator, lr, epsilon);
+            using var dg = gpu.Upload<float>(g);
+            gpu.Run("kiln::adagrad", KernelGeometry.Elementwise(n), dp, dg, da, null, null, n, scalars);
+        }
+        Check("adagrad", $"kiln::adagrad n {n}, 3 steps: p", dp.ToArray(), p, Tolerance.Elementwise);
+        Check("adagrad", $"kiln::adagrad n {n}, 3 steps: accumulator", da.ToArray(), accumulator, Tolerance.Elementwise);
+    }
+
+    private void ClipCases(int n, int seed)
+    {
+        var g = Uniform(n, seed);
+        var expected = (float[])g.Clone();
+        using (var dg = gpu.Upload<float>(g))
+        {
+            Kiln.Runtime.Cpu.GradientClipping.ByValue(expected, 0.3f);
+            gpu.Run("kiln::clip_value", KernelGeometry.Elementwise(n), dg, n, 0.3f);
+            Check("clip_value", $"kiln::clip_value n {n}", dg.ToArray(), expected, Tolerance.Elementwise);
+        }
+        // Three tensors: a third, a half that is clipped less, and the rest.
+        int[] bounds = [0, n / 3, n / 3 + n / 2, n];
+        expected = (float[])g.Clone();
+        using (var dg = gpu.Upload<float>(g))
+        using (var db = gpu.Upload<int>(bounds))
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                Kiln.Runtime.Cpu.GradientClipping.ByNorm(expected.AsSpan(bounds[k], bounds[k + 1] - bounds[k]), 1f);
+            }
+            gpu.Run("kiln::clip_norm", KernelGeometry.PerTensor(3), dg, db, 1f);
+            Check("clip_norm", $"kiln::clip_norm n {n}, 3 tensors", dg.ToArray(), expected, Tolerance.Elementwise);
+        }
+        expected = (float[])g.Clone();
+        using (var dg = gpu.Upload<float>(g))
+        {
+            Kiln.Runtime.Cpu.GradientClipping.ByGlobalNorm(expected, 2f);
+            gpu.Run("kiln::clip_global_norm", KernelGeometry.GlobalNorm, dg, n, 2f);
+            Check("clip_global_norm", $"kiln::clip_global_norm n {n}", dg.ToArray(), expected, Tolerance.Elementwise);
         }
     }
 

@@ -24,10 +24,13 @@ var stepCount = new Option<int>("--steps") { Description = "Timed training steps
 var modern = new Command("modern", "Training steps of the modern CNN (Conv-BN-ReLU, global pooling) and the workshop CNN, beside PyTorch") { stepCount, batch, peer, repeat };
 modern.SetAction(r => Modern(r.GetValue(stepCount), r.GetValue(batch), !r.GetValue(peer), Math.Max(1, r.GetValue(repeat))));
 
+var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 20 };
+var irisFit = new Command("iris-fit", "The Iris example's Fit (150 steps per epoch, batch 32, Adam, shuffled repeat): µs/step as its progress line counts it, and allocations") { epochs, device };
+irisFit.SetAction(r => IrisFit(r.GetValue(epochs), Device.Parse(r.GetValue(device)!)));
 var seconds = new Option<double>("--seconds") { Description = "Timed seconds per round", DefaultValueFactory = _ => 2 };
 var predict = new Command("predict", "Single-example Predict throughput with 1, 2 and 8 concurrent callers") { seconds, repeat };
 predict.SetAction(r => ConcurrentPredict.Run(r.GetValue(seconds), Math.Max(1, r.GetValue(repeat))));
-return new RootCommand("Kiln benchmark harness") { mnist, iris, predict, modern }.Parse(args).Invoke();
+return new RootCommand("Kiln benchmark harness") { mnist, iris, predict, modern, irisFit }.Parse(args).Invoke();
 
 // Milliseconds per training step of both MNIST networks, Kiln then PyTorch in turn, `repeat` rounds; medians.
 static int Modern(int steps, int batchSize, bool runPeer, int repeat)
@@ -181,6 +184,25 @@ static int Iris(int steps, Device device, bool runPeer)
     {
         Console.WriteLine($"| PyTorch {result["torch"]} ({result["threads"]} threads) | {result["us_per_step"]} | |");
     }
+    return 0;
+}
+
+static int IrisFit(int epochs, Device device)
+{
+    var (train, test) = Datasets.Iris().Split(0.25, seed: 1);
+    using var net = new IrisNet(seed: 1, device);
+    var optimizer = new Adam();
+    var quiet = new FitOptions { Verbose = false };
+    Warm(() => net.Fit(train.Repeat().Shuffle(1000, 1).Batch(32), 1, stepsPerEpoch: 150, validation: test.Batch(32), optimizer: optimizer, options: quiet));
+    // The training thread's allocations: the whole Fit (per-epoch bookkeeping and validation included), per step.
+    var before = GC.GetAllocatedBytesForCurrentThread();
+    var history = net.Fit(train.Repeat().Shuffle(1000, 1).Batch(32), epochs, stepsPerEpoch: 150, validation: test.Batch(32), optimizer: optimizer, options: quiet);
+    var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+    // The progress line's figure: the epoch's time (validation included) over its steps.
+    var perStep = history.Epochs.Select(e => e.Duration.TotalMicroseconds / e.Steps).Order().ToList();
+    Console.WriteLine($"| run | µs/step through Fit, median of {epochs} epochs (min–max) | alloc/step (whole Fit) |");
+    Console.WriteLine("|---|---|---|");
+    Console.WriteLine(Invariant($"| Kiln ({net.DeviceName}) | {perStep[perStep.Count / 2]:0.0} ({perStep[0]:0.0}–{perStep[^1]:0.0}) | {allocated / (150.0 * epochs):0} B |"));
     return 0;
 }
 

@@ -190,6 +190,8 @@ static int Train(Settings s, Func<int, Device, Network> create, OwnPictureReques
         Console.WriteLine($"Test accuracy: {inverted.Accuracy:0.0000} - loss: {inverted.Loss:0.0000} (inverted digits)");
         result = new Accuracies(net.Info.ParameterCount, normal.Accuracy, inverted.Accuracy);
         Console.WriteLine();
+        Console.WriteLine("Confusion matrix of the test set (normal digits):");
+        Console.WriteLine(net.ConfusionMatrix(mnist.Test.Batch(512)));
 
         var showcase = Showcase.Build(mnist.Test, s.Seed);
         var probabilities = showcase.Select(image => net.Predict(image.Pixels)).ToList();

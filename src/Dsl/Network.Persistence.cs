@@ -36,12 +36,17 @@ public abstract partial class Network
         SafeTensors.Save(path, tensors, metadata);
     }
 
-    /// <summary>Loads weights saved by <see cref="Save"/>; every name, dtype and shape must match, and all differences are reported at once.</summary>
+    /// <summary>Loads weights saved by <see cref="Save"/> (or a training checkpoint's weights); every name, dtype and shape must match, and all differences are reported at once.</summary>
     /// <param name="allowNonFinite">Accept NaN or infinite weights; by default they are an <see cref="InvalidDataException"/> naming the tensors.</param>
     public void Load(string path, bool allowNonFinite = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = SafeTensors.Load(path);
+        SetParameters(ReadParameters(SafeTensors.Load(path), path, allowNonFinite));
+    }
+
+    /// <summary>The parameters of a saved file, in buffer order; a training checkpoint's optimizer tensors are ignored.</summary>
+    private float[] ReadParameters(SafeTensorsFile file, string path, bool allowNonFinite = false)
+    {
         var problems = new List<string>();
         var values = new float[Info.ParameterCount];
         foreach (var parameter in Info.Parameters)
@@ -64,7 +69,7 @@ public abstract partial class Network
                 tensor.Data.CopyTo(values.AsSpan(parameter.Offset, parameter.Length));
             }
         }
-        foreach (var name in file.Tensors.Keys.Where(n => Info.Parameters.All(p => p.Name != n)).Order(StringComparer.Ordinal))
+        foreach (var name in file.Tensors.Keys.Where(n => Info.Parameters.All(p => p.Name != n) && !n.StartsWith(SlotPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             problems.Add($"unexpected tensor '{name}' {Shape(file.Tensors[name].Shape)}");
         }
@@ -76,7 +81,7 @@ public abstract partial class Network
         {
             throw new InvalidDataException($"'{path}' holds weights that are not finite ({string.Join("; ", bad)}); pass allowNonFinite: true to load them anyway.");
         }
-        SetParameters(values);
+        return values;
     }
 
     // One line per tensor holding NaN or infinity: its name, how many such values and the first.

@@ -9,7 +9,8 @@ public abstract partial class Network
     /// <summary>
     /// Trains on <paramref name="train"/> for <paramref name="epochs"/> epochs, printing Keras' progress.
     /// With <paramref name="stepsPerEpoch"/>, one iterator runs across epochs (needed for a repeated, infinite
-    /// dataset); without it, each epoch is one full pass.
+    /// dataset); without it, each epoch is one full pass. Cancelling <paramref name="cancellationToken"/> or a
+    /// callback's stop ends training and returns the history so far (a cancelled epoch is not recorded).
     /// </summary>
     /// <param name="optimizer">Adam with Keras' defaults when null; the same instance in a later call keeps its state.</param>
     public History Fit(
@@ -40,6 +41,18 @@ public abstract partial class Network
 
         using var training = EnterTraining();
         options ??= new FitOptions();
+        if (options.InitialEpoch < 0 || options.InitialEpoch >= epochs)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.InitialEpoch, $"InitialEpoch must be in [0, epochs = {epochs}).");
+        }
+        if (options.ResumeFrom is not null && options.InitialEpoch != 0)
+        {
+            throw new ArgumentException("ResumeFrom sets the initial epoch itself; leave InitialEpoch at 0.", nameof(options));
+        }
+        if (options.ValidationSplit is { } split)
+        {
+            (train, validation) = SplitBatches(train, validation, stepsPerEpoch, split);
+        }
         _optimizer = optimizer ?? _optimizer ?? new Adam();
         _executor.SetOptimizer(_optimizer);
         var output = options.Output ?? Console.Out;
@@ -47,12 +60,33 @@ public abstract partial class Network
         var printer = options.Verbose ? new ProgressPrinter(output, live, Info.HasAccuracy) : null;
         var steps = stepsPerEpoch ?? (train.Count is { } count ? (int)count : null);
         var history = new History();
-        var best = double.PositiveInfinity;
         var restore = FiniteRestorePoint("those Fit started from");
-
+        Callback[] callbacks = [.. options.Callbacks];
+        // A step whose loss the CPU executor refused never reaches the running sums; callbacks still see it.
+        double? badLoss = null;
+        var context = new FitContext(this, _optimizer, epochs, history, options.Verbose ? output : null, () => badLoss ?? _executor.ReadMetrics().Loss);
+        var initialEpoch = options.InitialEpoch;
         using var shared = stepsPerEpoch is null ? null : train.GetEnumerator();
-        for (var epoch = 1; epoch <= epochs; epoch++)
+        if (options.ResumeFrom is { } resume)
         {
+            (initialEpoch, context.Batches, context.Passes) = LoadTrainingCheckpoint(resume, _optimizer);
+            if (initialEpoch >= epochs)
+            {
+                throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"'{resume}' was saved after epoch {initialEpoch}; there is nothing left of {epochs} epochs.");
+            }
+            FastForward(train, shared, context.Batches, context.Passes, resume, cancellationToken);
+        }
+        foreach (var callback in callbacks)
+        {
+            callback.OnTrainBegin(context);
+        }
+
+        for (var epoch = initialEpoch + 1; epoch <= epochs && !context.StopTraining; epoch++)
+        {
+            foreach (var callback in callbacks)
+            {
+                callback.OnEpochBegin(epoch, context);
+            }
             printer?.BeginEpoch(epoch, epochs);
             var clock = Stopwatch.StartNew();
             _executor.ResetMetrics();
@@ -60,24 +94,33 @@ public abstract partial class Network
             var batches = shared ?? train.GetEnumerator();
             try
             {
-                while (stepsPerEpoch is null || step < stepsPerEpoch)
+                while ((stepsPerEpoch is null || step < stepsPerEpoch) && !cancellationToken.IsCancellationRequested && batches.MoveNext())
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (!batches.MoveNext())
-                    {
-                        break;
-                    }
-                    var where = $"epoch {epoch}, step {step + 1}";
-                    BatchValidation.Check(batches.Current, Info, where);
+                    BatchValidation.Check(batches.Current, Info, Where.Training(epoch, step + 1));
+                    context.Batches += shared is null ? 0 : 1;
                     try
                     {
                         TrainStep(batches.Current);
                     }
                     catch (NonFiniteLossException e)
                     {
-                        throw Diverged($"Training stopped at {where}: the loss became {e.Loss}. Lower the learning rate or check the data.", e, restore);
+                        badLoss = e.Loss;
                     }
+                    // The executor has copied what it needs; the pipeline may refill the batch.
+                    BatchPool.Recycle(batches.Current);
                     step++;
+                    foreach (var callback in callbacks)
+                    {
+                        callback.OnBatchEnd(epoch, step, context);
+                    }
+                    if (badLoss is { } bad && !context.StopTraining)
+                    {
+                        throw Diverged($"Training stopped at epoch {epoch}, step {step}: the loss became {bad}. Lower the learning rate or check the data.", null, restore);
+                    }
+                    if (context.StopTraining)
+                    {
+                        break;
+                    }
                     if (printer is { DueForRedraw: true } || progress is not null)
                     {
                         var running = ReadFiniteMetrics(epoch, step, restore);
@@ -93,35 +136,103 @@ public abstract partial class Network
                     batches.Dispose();
                 }
             }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The partial epoch is not recorded: the history holds the epochs that completed.
+                break;
+            }
+            context.Passes += shared is null ? 1 : 0;
             if (step == 0)
             {
-                throw new InvalidOperationException(epoch == 1 || shared is null
+                throw new InvalidOperationException(epoch == initialEpoch + 1 || shared is null
                     ? "The training dataset is empty."
                     : $"The training dataset ran out of data before epoch {epoch}; use Repeat() or fewer stepsPerEpoch.");
             }
 
-            var metrics = ReadFiniteMetrics(epoch, step, restore);
-            var validated = validation is null ? null : EvaluateCore(validation, $"validation after epoch {epoch}", cancellationToken);
-            clock.Stop();
-            printer?.EndEpoch(step, steps, clock.Elapsed, metrics.Loss, metrics.Accuracy, validated);
-            var record = new EpochMetrics(epoch, step, metrics.Loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN,
-                validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed);
-            history.Add(record);
-            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, metrics.Loss, metrics.Accuracy));
-            restore = FiniteRestorePoint($"those after epoch {epoch}")
-                ?? throw Diverged($"Training stopped after epoch {epoch}: some weights became NaN or infinite while the loss stayed finite.", null, restore);
-
-            if (options.CheckpointPath is { } checkpoint)
+            // After a callback's stop, the epoch's numbers are recorded as they are (NaN included).
+            var metrics = context.StopTraining ? _executor.ReadMetrics() : ReadFiniteMetrics(epoch, step, restore);
+            var loss = badLoss ?? metrics.Loss;
+            Evaluation? validated;
+            try
             {
-                var monitored = validated?.Loss ?? metrics.Loss;
-                if (!options.SaveBestOnly || monitored < best)
+                validated = validation is null || !double.IsFinite(loss) ? null : EvaluateCore(validation, $"validation after epoch {epoch}", cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            clock.Stop();
+            printer?.EndEpoch(step, steps, clock.Elapsed, loss, metrics.Accuracy, validated);
+            var record = new EpochMetrics(epoch, step, loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN,
+                validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed)
+            {
+                LearningRate = _optimizer.LearningRateAt(Math.Max(0, _executor.OptimizerIterations - 1)),
+            };
+            history.Add(record);
+            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, loss, metrics.Accuracy));
+            if (double.IsFinite(loss))
+            {
+                restore = FiniteRestorePoint($"those after epoch {epoch}")
+                    ?? throw Diverged($"Training stopped after epoch {epoch}: some weights became NaN or infinite while the loss stayed finite.", null, restore);
+            }
+            foreach (var callback in callbacks)
+            {
+                callback.OnEpochEnd(record, context);
+            }
+        }
+        foreach (var callback in callbacks)
+        {
+            callback.OnTrainEnd(context);
+        }
+        return history;
+    }
+
+    /// <summary>Reads and discards the training data a resumed run had consumed, so shuffles continue where they were.</summary>
+    private static void FastForward(Dataset<Batch> train, IEnumerator<Batch>? shared, long batches, long passes, string path, CancellationToken cancellationToken)
+    {
+        var (wanted, unit) = shared is null ? (passes, "passes") : (batches, "batches");
+        var consumed = 0L;
+        if (shared is not null)
+        {
+            for (; consumed < batches && shared.MoveNext(); consumed++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        else
+        {
+            for (; consumed < passes; consumed++)
+            {
+                using var pass = train.GetEnumerator();
+                while (pass.MoveNext())
                 {
-                    best = Math.Min(best, monitored);
-                    Save(checkpoint.Replace("{epoch}", epoch.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
             }
         }
-        return history;
+        if (consumed < wanted)
+        {
+            throw new InvalidOperationException($"'{path}' was saved after {wanted} {unit} of training data, but the dataset ran out after {consumed}.");
+        }
+    }
+
+    /// <summary>The last ⌈fraction · batches⌉ batches of each pass validate (see <see cref="FitOptions.ValidationSplit"/>).</summary>
+    private static (Dataset<Batch> Train, Dataset<Batch> Validation) SplitBatches(Dataset<Batch> train, Dataset<Batch>? validation, int? stepsPerEpoch, double fraction)
+    {
+        if (!(fraction is > 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "ValidationSplit must lie strictly between 0 and 1.");
+        }
+        if (validation is not null || stepsPerEpoch is not null || train.Count is not { } count)
+        {
+            throw new ArgumentException("ValidationSplit needs a finite training dataset of known length, no validation dataset and no stepsPerEpoch.", nameof(fraction));
+        }
+        var held = (long)Math.Ceiling(count * fraction - 1e-9);
+        if (held < 1 || held >= count)
+        {
+            throw new ArgumentException($"ValidationSplit {fraction} of {count} batches leaves nothing to train or to validate on.", nameof(fraction));
+        }
+        return (train.Take(count - held), train.Skip(count - held));
     }
 
     /// <summary>
@@ -177,8 +288,9 @@ public abstract partial class Network
         {
             cancellationToken.ThrowIfCancellationRequested();
             step++;
-            BatchValidation.Check(batch, Info, $"{what}, batch {step}");
+            BatchValidation.Check(batch, Info, Where.Batch(what, step));
             executor.EvaluateStep(batch);
+            BatchPool.Recycle(batch);
         }
         var metrics = executor.ReadMetrics();
         if (metrics.Count == 0)

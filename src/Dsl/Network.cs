@@ -77,6 +77,108 @@ public abstract partial class Network : IDisposable
         lease.Executor.Predict(features, count, outputs);
     }
 
+    /// <summary>Outputs for every example of a finite dataset, batch by batch, laid out row by row (Keras' <c>predict</c>).</summary>
+    public float[] Predict(Dataset<Batch> data, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.IsInfinite)
+        {
+            throw new ArgumentException("Cannot predict an infinite dataset; remove Repeat() or Take() a part of it.", nameof(data));
+        }
+        var outputs = new List<float>();
+        var step = 0;
+        // One executor of the pool for the whole pass, as Evaluate does: safe beside training and other callers.
+        using var lease = _executors.Rent();
+        foreach (var batch in data)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            step++;
+            if (batch.Count <= 0 || batch.FeatureSize != Info.InputSize)
+            {
+                throw new InvalidDataException($"prediction, batch {step}: {Info.Name} expects {Info.InputSize} features per example {Shape(Info.InputShape)}, but the batch has {batch.Count} examples of {batch.FeatureSize}.");
+            }
+            var features = batch.Features.AsSpan(0, batch.Count * Info.InputSize);
+            BatchValidation.CheckFinite(features, Info.InputSize, Where.Batch("prediction", step));
+            var start = outputs.Count;
+            System.Runtime.InteropServices.CollectionsMarshal.SetCount(outputs, start + batch.Count * Info.OutputSize);
+            lease.Executor.Predict(features, batch.Count, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(outputs)[start..]);
+        }
+        return [.. outputs];
+    }
+
+    /// <summary>The index of each row's largest output (the predicted class; ties go to the first), as Keras users write <c>argmax(axis=-1)</c>.</summary>
+    public int[] PredictedClasses(ReadOnlySpan<float> outputs)
+    {
+        if (outputs.Length % Info.OutputSize != 0)
+        {
+            throw new ArgumentException($"{outputs.Length} outputs are not whole rows of {Info.OutputSize}.", nameof(outputs));
+        }
+        var classes = new int[outputs.Length / Info.OutputSize];
+        for (var i = 0; i < classes.Length; i++)
+        {
+            var row = outputs.Slice(i * Info.OutputSize, Info.OutputSize);
+            for (var c = 1; c < row.Length; c++)
+            {
+                if (row[c] > row[classes[i]])
+                {
+                    classes[i] = c;
+                }
+            }
+        }
+        return classes;
+    }
+
+    /// <summary>
+    /// Predicts every example of a finite labelled dataset and counts (label, predicted class) pairs: the confusion
+    /// matrix with per-class precision, recall and F1 (print it, or draw it as a heat map outside the core library).
+    /// </summary>
+    public ConfusionMatrix ConfusionMatrix(Dataset<Batch> data, IReadOnlyList<string>? classNames = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var labels = new List<int>();
+        var outputs = Predict(data.Map(b =>
+        {
+            labels.AddRange(b.Labels.AsSpan(0, b.Count));
+            return b;
+        }), cancellationToken);
+        return new ConfusionMatrix(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels), PredictedClasses(outputs), Info.OutputSize, classNames);
+    }
+
+    /// <summary>Keras' top-k categorical accuracy: the share of rows whose label is among their <paramref name="k"/> largest outputs.</summary>
+    public double TopKAccuracy(ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (outputs.Length != labels.Length * Info.OutputSize)
+        {
+            throw new ArgumentException($"{labels.Length} labels need {labels.Length * Info.OutputSize} outputs, but {outputs.Length} were given.", nameof(outputs));
+        }
+        var hits = 0;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var row = outputs.Slice(i * Info.OutputSize, Info.OutputSize);
+            // Ranked like Keras' in_top_k: the label counts when fewer than k outputs are strictly larger.
+            var larger = 0;
+            foreach (var v in row)
+            {
+                larger += v > row[labels[i]] ? 1 : 0;
+            }
+            hits += larger < k ? 1 : 0;
+        }
+        return labels.Length == 0 ? 0 : (double)hits / labels.Length;
+    }
+
+    /// <summary>The name of each row's predicted class, from <paramref name="classNames"/> (one per output).</summary>
+    public string[] PredictedClassNames(ReadOnlySpan<float> outputs, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (classNames.Count != Info.OutputSize)
+        {
+            throw new ArgumentException($"{Info.Name} has {Info.OutputSize} outputs, but {classNames.Count} class names were given.", nameof(classNames));
+        }
+        return [.. PredictedClasses(outputs).Select(c => classNames[c])];
+    }
+
     /// <summary>A copy of every parameter, in <see cref="NetworkInfo.Parameters"/> order, as it was between two training steps.</summary>
     public float[] GetParameters()
     {
@@ -130,10 +232,10 @@ public abstract partial class Network : IDisposable
     // Training calls and parameter changes run one at a time; checked after waiting, as Dispose may have run meanwhile.
     private TrainingScope EnterTraining()
     {
-        Monitor.Enter(_training);
+        System.Threading.Monitor.Enter(_training);
         if (_disposed)
         {
-            Monitor.Exit(_training);
+            System.Threading.Monitor.Exit(_training);
             throw new ObjectDisposedException(GetType().FullName);
         }
         return new TrainingScope(_training);
@@ -141,7 +243,7 @@ public abstract partial class Network : IDisposable
 
     private readonly struct TrainingScope(object gate) : IDisposable
     {
-        public void Dispose() => Monitor.Exit(gate);
+        public void Dispose() => System.Threading.Monitor.Exit(gate);
     }
 
     // One training step: parameter copies for inference wait until it is done, so they never see half an update.

@@ -36,7 +36,7 @@ public static class KernelGeometry
     /// <summary>Four output rows per thread: 64 rows × 16 columns per (16, 16) block (tile_gemm_rows4).</summary>
     public static LaunchShape Rows4(long rows, int cols) => new((Dim3.CeilDiv(rows, RowTile), Dim3.CeilDiv(cols, Tile)), (Tile, Tile));
 
-    /// <summary>One thread per element: activations, dropout, max-pool, adam, sgd.</summary>
+    /// <summary>One thread per element: activations, dropout, max-pool, clip_value and the optimizers.</summary>
     public static LaunchShape Elementwise(long count) => new(Dim3.CeilDiv(count, Threads), Threads);
 
     /// <summary>One warp per row: softmax_xent_sparse, softmax_xent_dense, softmax_forward, mse.</summary>
@@ -44,6 +44,12 @@ public static class KernelGeometry
 
     /// <summary>loss_accumulate: one block of 256.</summary>
     public static LaunchShape Accumulate => new(1, Threads);
+
+    /// <summary>clip_norm: one block of 256 per tensor.</summary>
+    public static LaunchShape PerTensor(int tensors) => new(tensors, Threads);
+
+    /// <summary>clip_global_norm: one block of 256 over every tensor.</summary>
+    public static LaunchShape GlobalNorm => new(1, Threads);
 
     public static LaunchShape DenseForward(int batch, int inFeatures, int outFeatures) => Gemm(batch, outFeatures);
 

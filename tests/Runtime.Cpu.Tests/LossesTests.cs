@@ -149,4 +149,43 @@ public class LossesTests
     }
 
     private static int[] Labels(int batch, int classes) => Enumerable.Range(0, batch).Select(b => (b * 7 + 3) % classes).ToArray();
+
+    [Theory]
+    [InlineData(5, 1)]
+    [InlineData(3, 7)]
+    [InlineData(4, 33)]
+    public void Sigmoid_binary_crossentropy_matches_float64_and_finite_differences(int batch, int size)
+    {
+        // Logits up to ±40 (a naive log(sigmoid) would give −∞), targets 0, 1 and soft.
+        var logits = TestData.Random(batch * size, seed: 71, scale: 40f);
+        var targets = TestData.Random(batch * size, seed: 72).Select(v => v > 0.3f ? 1f : v < -0.3f ? 0f : v + 0.5f).ToArray();
+        var probs = TestData.Poisoned(logits.Length);
+        var dlogits = TestData.Poisoned(logits.Length);
+        var loss = Losses.SigmoidBinaryCrossEntropy(logits, targets, probs, dlogits, batch, size, out var correct);
+
+        // Keras: mean over outputs of −t·log σ(z) − (1 − t)·log(1 − σ(z)), summed over the batch (float64, stable form).
+        double Loss(double[] z)
+        {
+            var total = 0.0;
+            for (var b = 0; b < batch; b++)
+            {
+                var row = 0.0;
+                for (var i = b * size; i < (b + 1) * size; i++)
+                {
+                    var logSigmoid = -Math.Log(1 + Math.Exp(-Math.Abs(z[i]))) + Math.Min(z[i], 0);
+                    var logOneMinus = logSigmoid - z[i];
+                    row += -targets[i] * logSigmoid - (1 - targets[i]) * logOneMinus;
+                }
+                total += row / size;
+            }
+            return total;
+        }
+        var z = TestData.ToDouble(logits);
+        Approx.Equal(Loss(z), loss, "loss");
+        Approx.Equal([.. z.Select(v => 1 / (1 + Math.Exp(-v)))], probs, "probs");
+        // dlogits is the gradient of the batch mean: of Loss / batch.
+        Approx.Equal([.. FiniteDifference.Gradient(x => Loss(x) / batch, z, 1e-3)], dlogits, "dlogits");
+        Assert.Equal(z.Select((v, i) => (v > 0) == (targets[i] > 0.5) ? 1 : 0).Sum(), correct);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => Losses.SigmoidBinaryCrossEntropy(logits, targets[1..], probs, dlogits, batch, size, out _)).ParamName);
+    }
 }

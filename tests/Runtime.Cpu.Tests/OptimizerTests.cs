@@ -107,4 +107,50 @@ public class OptimizerTests
         TestData.BitwiseEqual(ms, m, "m");
         TestData.BitwiseEqual(vs, v, "v");
     }
+
+    [Fact]
+    public void Clipping_by_norm_value_and_global_norm_match_hand_computed_values()
+    {
+        // ‖[3, 4]‖ = 5: clipnorm 1 → [0.6, 0.8]; clipnorm 10 leaves it (g·10/10); clipvalue 3.5 → [3, 3.5];
+        // global_clipnorm 2.5 over [3, 4] → scale 0.5.
+        float[] g = [3f, 4f];
+        GradientClipping.ByNorm(g, 1f);
+        AssertClose([0.6, 0.8], g);
+        g = [3f, 4f];
+        GradientClipping.ByNorm(g, 10f);
+        AssertClose([3, 4], g);
+        g = [3f, 4f];
+        GradientClipping.ByValue(g, 3.5f);
+        AssertClose([3, 3.5], g);
+        g = [3f, -4f];
+        GradientClipping.ByGlobalNorm(g, 2.5f);
+        AssertClose([1.5, -2], g);
+        // A zero gradient stays zero; an infinite one makes everything NaN (Keras' scale + (norm − norm)).
+        g = [0f, 0f];
+        GradientClipping.ByNorm(g, 1f);
+        AssertClose([0, 0], g);
+        g = [float.PositiveInfinity, 1f];
+        GradientClipping.ByGlobalNorm(g, 1f);
+        Assert.All(g, v => Assert.True(float.IsNaN(v)));
+    }
+
+    [Fact]
+    public void Adagrad_and_rmsprop_first_steps_match_hand_computed_values()
+    {
+        // Adagrad lr 0.1, acc 0.1, g 0.5: acc = 0.35; p = 1 − 0.05/√(0.35 + 1e-7) = 0.915484...
+        float[] p = [1f], acc = [0.1f];
+        Adagrad.Step(p, [0.5f], acc, 0.1f, 1e-7f);
+        AssertClose([0.35], acc);
+        AssertClose([1 - 0.05 / Math.Sqrt(0.35 + 1e-7)], p);
+        // RMSprop lr 0.1, ρ 0.9, v 0, g 0.5: v = 0.025; p = 1 − 0.05/√(0.025 + 1e-7); centered: a = 0.05,
+        // denominator = 0.025 − 0.0025 + 1e-7; momentum 0.5 on top: mom = increment, then mom = 0.5·mom + increment.
+        float[] q = [1f], v = [0f], a = [0f], mom = [0f];
+        RmsProp.Step(q, [0.5f], v, mom, a, 0.1f, 0.9f, 0.5f, 1e-7f, centered: true);
+        var increment = 0.05 / Math.Sqrt(0.0225 + 1e-7);
+        AssertClose([0.025], v);
+        AssertClose([0.05], a);
+        AssertClose([1 - increment], q);
+        var ex = Assert.Throws<ArgumentException>(() => RmsProp.Step(new float[2], new float[2], new float[2], [], [], 0.1f, 0.9f, 0.5f, 1e-7f, false));
+        Assert.Equal("momentum", ex.ParamName);
+    }
 }

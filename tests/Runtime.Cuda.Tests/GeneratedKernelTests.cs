@@ -63,9 +63,10 @@ public sealed partial class GeneratedKernelTests
     }
 
     [Fact]
-    public void The_executor_shares_the_optimizers_and_the_loss_accumulator()
+    public void The_executor_shares_the_loss_accumulator_clipping_and_every_optimizer()
     {
-        Assert.Equal(["kiln::adam", "kiln::sgd", "kiln::loss_accumulate"], SharedKernels);
+        Assert.Equal(["kiln::loss_accumulate", "kiln::clip_value", "kiln::clip_norm", "kiln::clip_global_norm",
+            "kiln::adam", "kiln::sgd", "kiln::rmsprop", "kiln::adagrad"], SharedKernels);
     }
 
     [Theory]

@@ -23,6 +23,8 @@ internal static class GpuHarness
         "kiln::dropout_backward<37>",
         "kiln::softmax_xent_sparse<37>",
         "kiln::mse<37>",
+        "kiln::sigmoid_bce<1>",
+        "kiln::sigmoid_bce<37>",
     ];
 
     private static readonly Lazy<KernelRunner> s_instance = new(() => new KernelRunner(0, "kiln_tests.cu", Networks.All.Concat(TestKernels)));

@@ -237,7 +237,8 @@ public sealed class GpuKernelTests
         {
             double alpha = lr * Math.Sqrt(1 - Math.Pow(b2, t)) / (1 - Math.Pow(b1, t));
             using var dg = Gpu.Upload(grads[t - 1]);
-            Gpu.Run("kiln::adam", KernelGeometry.Elementwise(n), dp, dg, dm, dv, n, (float)alpha, (float)b1, (float)b2, (float)eps);
+            using var scalars = Gpu.Upload(new[] { (float)alpha, (float)b1, (float)b2, (float)eps, 0f, (float)lr });
+            Gpu.Run("kiln::adam", KernelGeometry.Elementwise(n), dp, dg, dm, dv, null, n, scalars);
             for (int i = 0; i < n; i++)
             {
                 double g = grads[t - 1][i];
@@ -248,17 +249,18 @@ public sealed class GpuKernelTests
         }
         Validate("adam p", dp.ToArray(), pr, 1e-6, 1e-5);
 
-        foreach (var nesterov in new[] { 0, 1 })
+        foreach (var nesterov in new[] { 0f, 1f })
         {
             using var sp = Gpu.Upload(p);
             using var sm = Gpu.Context.Allocate<float>(n);
             sm.Clear();
             var (spr, smr) = (p.Select(v => (double)v).ToArray(), new double[n]);
             const double slr = 0.01, mom = 0.9;
+            using var scalars = Gpu.Upload(new[] { (float)slr, (float)mom, nesterov });
             foreach (var gr in grads)
             {
                 using var dg = Gpu.Upload(gr);
-                Gpu.Run("kiln::sgd", KernelGeometry.Elementwise(n), sp, dg, sm, n, (float)slr, (float)mom, nesterov);
+                Gpu.Run("kiln::sgd", KernelGeometry.Elementwise(n), sp, dg, sm, null, null, n, scalars);
                 for (int i = 0; i < n; i++)
                 {
                     smr[i] = -gr[i] * slr + smr[i] * mom;

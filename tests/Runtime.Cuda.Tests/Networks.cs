@@ -36,8 +36,13 @@ internal static class Networks
         $"kiln::softmax_xent_dense<{classes}>",
         $"kiln::softmax_forward<{classes}>",
         "kiln::loss_accumulate",
+        "kiln::clip_value",
+        "kiln::clip_norm",
+        "kiln::clip_global_norm",
         "kiln::adam",
         "kiln::sgd",
+        "kiln::rmsprop",
+        "kiln::adagrad",
     ];
 
     /// <summary>Iris: Dense 4→10 relu, 10→10 relu, 10→3 softmax.</summary>

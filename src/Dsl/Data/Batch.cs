@@ -17,4 +17,7 @@ public sealed class Batch
     public int FeatureSize { get; set; }
 
     public int TargetSize { get; set; }
+
+    /// <summary>The enumeration that made this batch and may refill it once Fit or Evaluate gives it back; null once kept.</summary>
+    internal BatchPool? Pool { get; set; }
 }

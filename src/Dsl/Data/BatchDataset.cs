@@ -13,46 +13,66 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
         var targetSize = -1;
         var index = 0L;
         Batch? batch = null;
-        foreach (var example in source)
+        var pool = new BatchPool();
+        try
         {
-            var features = example.Features ?? throw new InvalidDataException($"Example {index} has no features.");
-            var target = example.Target;
-            if (featureSize < 0)
+            foreach (var example in source)
             {
-                featureSize = features.Length;
-                targetSize = target?.Length ?? -1;
-            }
-            else if (features.Length != featureSize)
-            {
-                throw new InvalidDataException($"Example {index} has {features.Length} features, but the examples before it have {featureSize}.");
-            }
-            else if ((target?.Length ?? -1) != targetSize)
-            {
-                throw new InvalidDataException($"Example {index} has {Describe(target?.Length ?? -1)}, but the examples before it have {Describe(targetSize)}.");
-            }
+                var features = example.Features ?? throw new InvalidDataException($"Example {index} has no features.");
+                var target = example.Target;
+                if (featureSize < 0)
+                {
+                    featureSize = features.Length;
+                    targetSize = target?.Length ?? -1;
+                }
+                else if (features.Length != featureSize)
+                {
+                    throw new InvalidDataException($"Example {index} has {features.Length} features, but the examples before it have {featureSize}.");
+                }
+                else if ((target?.Length ?? -1) != targetSize)
+                {
+                    throw new InvalidDataException($"Example {index} has {Describe(target?.Length ?? -1)}, but the examples before it have {Describe(targetSize)}.");
+                }
 
-            batch ??= NewBatch(Capacity(index), featureSize, targetSize, index);
-            var row = batch.Count;
-            if (row == batch.Labels.Length)
-            {
-                throw new InvalidOperationException($"The dataset yielded example {index}, more than the {source.Count} it says it holds.");
+                batch ??= Reuse(pool.Take(), featureSize, targetSize) ?? NewBatch(Capacity(index), featureSize, targetSize, index);
+                var row = batch.Count;
+                if (row == batch.Labels.Length)
+                {
+                    throw new InvalidOperationException($"The dataset yielded example {index}, more than the {source.Count} it says it holds.");
+                }
+                features.CopyTo(batch.Features, row * featureSize);
+                target?.CopyTo(batch.Targets!, row * targetSize);
+                batch.Labels[row] = example.Label;
+                batch.Count++;
+                index++;
+                if (batch.Count == size)
+                {
+                    batch.Pool = pool;
+                    yield return batch;
+                    batch = null;
+                }
             }
-            features.CopyTo(batch.Features, row * featureSize);
-            target?.CopyTo(batch.Targets!, row * targetSize);
-            batch.Labels[row] = example.Label;
-            batch.Count++;
-            index++;
-            if (batch.Count == size)
+            if (batch is not null && !dropRemainder)
             {
-                yield return batch;
-                batch = null;
+                // The tail gets arrays of its own length, so Features.Length == Count * FeatureSize for every batch.
+                yield return Trim(batch);
             }
         }
-        if (batch is not null && !dropRemainder)
+        finally
         {
-            // The tail gets arrays of its own length, so Features.Length == Count * FeatureSize for every batch.
-            yield return Trim(batch);
+            pool.Close();
         }
+    }
+
+    // A given-back batch of this pass's shape, emptied; sizes are fixed per pass, so any given-back batch fits.
+    private static Batch? Reuse(Batch? batch, int featureSize, int targetSize)
+    {
+        if (batch is null || batch.FeatureSize != featureSize || (batch.Targets is null) != (targetSize < 0))
+        {
+            return null;
+        }
+        batch.Count = 0;
+        return batch;
     }
 
     private static string Describe(int targetSize) => targetSize < 0 ? "no target" : $"a target of {targetSize} values";
@@ -61,7 +81,8 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
     // at once") allocates only what a known count can fill.
     private int Capacity(long index) => source.Count is { } count ? (int)Math.Min(size, Math.Max(count - index, 1)) : size;
 
-    // A fresh batch every time: consumers may keep batches (Cache) or hold several at once (Prefetch).
+    // Consumers may keep batches (Cache, ToList) or hold several at once (Prefetch), so only a batch given back
+    // (BatchPool.Recycle) is refilled; others are new.
     private static Batch NewBatch(int capacity, int featureSize, int targetSize, long index)
     {
         if ((long)capacity * Math.Max(featureSize, targetSize) > Array.MaxLength)

@@ -25,6 +25,11 @@ internal sealed class CacheDataset<T>(Dataset<T> source) : Dataset<T>
         var items = new List<T>();
         foreach (var item in source)
         {
+            if (item is Batch batch)
+            {
+                // Kept: no consumer may give it back to be refilled.
+                batch.Pool = null;
+            }
             items.Add(item);
             yield return item;
         }

@@ -3,7 +3,7 @@ namespace Kiln.Execution;
 /// <summary>Checks what the compiler cannot: sizes, label ranges and finite values, with messages that say where.</summary>
 internal static class BatchValidation
 {
-    public static void Check(Batch batch, NetworkInfo info, string where)
+    public static void Check(Batch batch, NetworkInfo info, Where where)
     {
         if (batch is null)
         {
@@ -67,7 +67,7 @@ internal static class BatchValidation
     }
 
     // A hand-built Batch can say one thing in Count and hold another in its arrays.
-    private static void CheckLength([System.Diagnostics.CodeAnalysis.NotNull] Array? values, long needed, string name, int count, string where)
+    private static void CheckLength([System.Diagnostics.CodeAnalysis.NotNull] Array? values, long needed, string name, int count, Where where)
     {
         if (values is null)
         {
@@ -79,7 +79,7 @@ internal static class BatchValidation
         }
     }
 
-    public static void CheckFinite(ReadOnlySpan<float> values, int rowSize, string where)
+    public static void CheckFinite(ReadOnlySpan<float> values, int rowSize, Where where)
     {
         if (FirstNonFinite(values) is var i and >= 0)
         {

@@ -17,10 +17,7 @@ public abstract class CpuExecutor : IExecutor
 
     private readonly float[] _parameters;
     private float[] _gradients = [];
-    private float[] _moment1 = [];
-    private float[] _moment2 = [];
-    private Optimizer? _optimizer;
-    private long _optimizerSteps;
+    private CpuOptimizerState? _optimizer;
     private int _capacity;
     private Metrics _metrics;
 
@@ -66,14 +63,31 @@ public abstract class CpuExecutor : IExecutor
     public void SetOptimizer(Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        if (ReferenceEquals(optimizer, _optimizer))
+        if (!ReferenceEquals(optimizer, _optimizer?.Optimizer))
         {
-            return;
+            _optimizer = new CpuOptimizerState(optimizer, Info.TrainableParameterCount);
         }
-        _optimizer = optimizer;
-        _optimizerSteps = 0;
-        _moment1 = optimizer is Adam || optimizer is Sgd { Momentum: > 0 } ? new float[_parameters.Length] : [];
-        _moment2 = optimizer is Adam ? new float[_parameters.Length] : [];
+    }
+
+    public long OptimizerIterations => _optimizer?.Iterations ?? 0;
+
+    public OptimizerState ReadOptimizerState()
+    {
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        return new OptimizerState(optimizer.Iterations, Step, [.. optimizer.Slots.Select(s => (float[])s.Clone())]);
+    }
+
+    public void WriteOptimizerState(OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        OptimizerStateCheck.Slots(state, optimizer.Optimizer, Info.TrainableParameterCount);
+        for (var i = 0; i < optimizer.Slots.Length; i++)
+        {
+            state.Slots[i].CopyTo(optimizer.Slots[i], 0);
+        }
+        optimizer.Iterations = state.Iterations;
+        Step = state.Step;
     }
 
     public void TrainStep(Batch batch)
@@ -90,16 +104,8 @@ public abstract class CpuExecutor : IExecutor
         {
             throw new NonFiniteLossException(loss);
         }
-        _optimizerSteps++;
-        switch (optimizer)
-        {
-            case Adam adam:
-                Runtime.Cpu.Adam.Step(_parameters, _gradients, _moment1, _moment2, adam.LearningRate, adam.Beta1, adam.Beta2, adam.Epsilon, _optimizerSteps);
-                break;
-            case Sgd sgd:
-                Runtime.Cpu.Sgd.Step(_parameters, _gradients, _moment1, sgd.LearningRate, sgd.Momentum, sgd.Nesterov);
-                break;
-        }
+        // Only the trainable prefix moves; BatchNormalization's statistics follow it in the buffer.
+        optimizer.Step(_parameters.AsSpan(0, Info.TrainableParameterCount), _gradients.AsSpan(0, Info.TrainableParameterCount), Info);
         _metrics = new Metrics(_metrics.LossSum + loss, _metrics.Correct + correct, _metrics.Count + batch.Count);
     }
 

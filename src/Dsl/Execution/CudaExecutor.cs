@@ -5,9 +5,9 @@ namespace Kiln.Execution;
 
 /// <summary>
 /// What every generated CUDA executor shares: the context, the module compiled from the kernel library with the
-/// network's template instantiations, the flat parameter/gradient/optimizer buffers, input staging, the loss
-/// accumulators on the device, and the optimizer launch. The generated subclass holds the layer buffers and
-/// launches the layers in order.
+/// network's template instantiations, the flat parameter/gradient buffers, the optimizer's state slots, input
+/// staging, the loss accumulators on the device, clipping and the optimizer launch (by the kernel name the optimizer
+/// declares). The generated subclass holds the layer buffers and launches the layers in order.
 /// </summary>
 /// <remarks>
 /// Not thread-safe: one caller at a time. <see cref="Network"/> trains on one instance and gives each concurrent
@@ -16,7 +16,11 @@ namespace Kiln.Execution;
 /// </remarks>
 public abstract unsafe class CudaExecutor : IExecutor
 {
-    private static readonly string[] SharedKernels = ["kiln::adam", "kiln::sgd", "kiln::loss_accumulate"];
+    private const string LossAccumulate = "kiln::loss_accumulate";
+    private const string ClipValue = "kiln::clip_value";
+    private const string ClipNorm = "kiln::clip_norm";
+    private const string ClipGlobalNorm = "kiln::clip_global_norm";
+    private static readonly string[] SharedKernels = [LossAccumulate, ClipValue, ClipNorm, ClipGlobalNorm, .. Optimizer.CudaKernels];
 
     // Upload, Download, Clear and Fill32 run on the legacy default stream, which the executor's non-blocking stream
     // does not wait for (and a pageable upload may return before its copy lands): after them, _context.Synchronize()
@@ -27,12 +31,16 @@ public abstract unsafe class CudaExecutor : IExecutor
     private readonly CudaStream _stream;
     private readonly DeviceBuffer<float> _parameters;
     private readonly DeviceBuffer<float> _gradients;
-    private readonly DeviceBuffer<float> _moment1;
-    private readonly DeviceBuffer<float> _moment2;
+    // The optimizer's state slots over the trainable prefix (null when unused), the step's numbers it reads, and
+    // the trainable tensors' bounds for per-tensor clipping.
+    private readonly DeviceBuffer<float>?[] _slots = new DeviceBuffer<float>?[Optimizer.MaxSlots];
+    private readonly DeviceBuffer<float> _scalars;
+    private readonly DeviceBuffer<int> _tensorBounds;
+    private readonly int _tensorCount;
     private readonly DeviceBuffer<double> _lossSum;
     private readonly DeviceBuffer<int> _correctSum;
     private readonly List<IDisposable> _batchBuffers = [];
-    private readonly int _firstShared;
+    private readonly Dictionary<string, int> _shared = [];
     private DeviceBuffer<float>? _input;
     private DeviceBuffer<int>? _labels;
     private DeviceBuffer<float>? _targets;
@@ -59,15 +67,21 @@ public abstract unsafe class CudaExecutor : IExecutor
         Seed = context.Seed;
         _context = new CudaContext(context.CudaOrdinal);
         var names = kernels.Concat(SharedKernels).ToArray();
-        _firstShared = kernels.Count;
+        for (var i = 0; i < SharedKernels.Length; i++)
+        {
+            _shared[SharedKernels[i]] = kernels.Count + i;
+        }
         var program = ModuleCache.Shared.GetOrCompile(KernelSources.All, Info.Name, names, _context.Device);
         _module = _context.LoadModule(program);
         _functions = [.. names.Select(_module.GetFunctionByExpression)];
         _stream = _context.CreateStream();
         _parameters = _context.Allocate<float>(Info.ParameterCount);
         _gradients = _context.Allocate<float>(Info.ParameterCount);
-        _moment1 = _context.Allocate<float>(Info.ParameterCount);
-        _moment2 = _context.Allocate<float>(Info.ParameterCount);
+        _scalars = _context.Allocate<float>(Optimizer.MaxScalars);
+        int[] bounds = [.. Optimizer.TrainableTensors(Info).Select(t => t.Offset), Info.TrainableParameterCount];
+        _tensorCount = bounds.Length - 1;
+        _tensorBounds = _context.Allocate<int>(bounds.Length);
+        _tensorBounds.Upload(bounds);
         _lossSum = _context.Allocate<double>(1);
         _correctSum = _context.Allocate<int>(1);
         _stepCounter = _context.Allocate<uint>(1);
@@ -163,35 +177,63 @@ public abstract unsafe class CudaExecutor : IExecutor
         _stream.Synchronize();
         _optimizer = optimizer;
         _optimizerSteps = 0;
-        _moment1.Clear();
-        _moment2.Clear();
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            _slots[i]?.Dispose();
+            _slots[i] = optimizer.UsesSlot(i) ? _context.Allocate<float>(Math.Max(1, Info.TrainableParameterCount)) : null;
+            _slots[i]?.Fill32(BitConverter.SingleToUInt32Bits(optimizer.SlotInitialValue));
+        }
+        // Graphs hold the previous optimizer's kernel and slots.
+        _graphs?.Clear();
         _context.Synchronize();
+    }
+
+    public long OptimizerIterations => _optimizerSteps;
+
+    public OptimizerState ReadOptimizerState()
+    {
+        _ = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        var slots = new float[_slots.Length][];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            slots[i] = _slots[i] is { } buffer ? new float[Info.TrainableParameterCount] : [];
+            _slots[i]?.Download(slots[i]);
+        }
+        return new OptimizerState(_optimizerSteps, Step, slots);
+    }
+
+    public void WriteOptimizerState(OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
+        OptimizerStateCheck.Slots(state, optimizer, Info.TrainableParameterCount);
+        _context.MakeCurrent();
+        _stream.Synchronize();
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            _slots[i]?.Upload(state.Slots[i]);
+        }
+        _context.Synchronize();
+        _optimizerSteps = state.Iterations;
+        Step = state.Step;
     }
 
     public void TrainStep(Batch batch)
     {
         var optimizer = _optimizer ?? throw new InvalidOperationException("No optimizer selected: call SetOptimizer first.");
         Step++;
-        Upload(batch);
+        // The step's numbers (rate, bias correction, …) travel with the batch into device memory, so the graph,
+        // which includes the update, replays unchanged.
+        Span<float> scalars = stackalloc float[Optimizer.MaxScalars];
+        optimizer.WriteScalars(scalars, optimizer.LearningRateAt(_optimizerSteps), _optimizerSteps + 1);
+        _optimizerSteps++;
+        Upload(batch, scalars);
         var count = batch.Count;
         if (_graphs is null || !_graphs.TryLaunch(count, _stream, _queueTrainStep))
         {
             QueueTrainStep(count);
-        }
-        // The optimizer stays outside the graph: its step size changes every step.
-        _optimizerSteps++;
-        var n = Info.ParameterCount;
-        switch (optimizer)
-        {
-            case Adam adam:
-                var alpha = Runtime.Cpu.Adam.Alpha(adam.LearningRate, adam.Beta1, adam.Beta2, _optimizerSteps);
-                Launch(_firstShared, KernelGeometry.Elementwise(n), _parameters.Pointer, _gradients.Pointer, _moment1.Pointer, _moment2.Pointer,
-                    n, alpha, adam.Beta1, adam.Beta2, adam.Epsilon);
-                break;
-            case Sgd sgd:
-                Launch(_firstShared + 1, KernelGeometry.Elementwise(n), _parameters.Pointer, _gradients.Pointer, _moment1.Pointer,
-                    n, sgd.LearningRate, sgd.Momentum, sgd.Nesterov ? 1 : 0);
-                break;
         }
         _count += count;
         _profile?.Collect(_stream);
@@ -204,11 +246,38 @@ public abstract unsafe class CudaExecutor : IExecutor
         Loss(count);
         Backward(count);
         QueueAccumulate(count);
+        QueueUpdate(_optimizer!);
     }
+
+    // Clipping, then one launch of the optimizer's kernel over the trainable prefix.
+    private void QueueUpdate(Optimizer optimizer)
+    {
+        var n = Info.TrainableParameterCount;
+        if (n == 0)
+        {
+            return;
+        }
+        if (optimizer.ClipNorm is { } norm)
+        {
+            Launch(_shared[ClipNorm], KernelGeometry.PerTensor(_tensorCount), _gradients.Pointer, _tensorBounds.Pointer, norm);
+        }
+        else if (optimizer.GlobalClipNorm is { } global)
+        {
+            Launch(_shared[ClipGlobalNorm], KernelGeometry.GlobalNorm, _gradients.Pointer, n, global);
+        }
+        else if (optimizer.ClipValue is { } value)
+        {
+            Launch(_shared[ClipValue], KernelGeometry.Elementwise(n), _gradients.Pointer, n, value);
+        }
+        Launch(_shared[optimizer.CudaKernel], KernelGeometry.Elementwise(n), _parameters.Pointer, _gradients.Pointer,
+            Slot(0), Slot(1), Slot(2), n, _scalars.Pointer);
+    }
+
+    private ulong Slot(int i) => _slots[i]?.Pointer ?? 0UL;
 
     public void EvaluateStep(Batch batch)
     {
-        Upload(batch);
+        Upload(batch, default);
         Forward(batch.Count, training: false);
         Loss(batch.Count);
         QueueAccumulate(batch.Count);
@@ -271,7 +340,8 @@ public abstract unsafe class CudaExecutor : IExecutor
         _stream.Synchronize();
         _profile?.Report(Info.Name);
         ReleaseBatchBuffers();
-        foreach (var d in new IDisposable?[] { _graphs, _profile, _parameters, _gradients, _moment1, _moment2, _lossSum, _correctSum, _stepCounter, _stream, _module, _context })
+        IDisposable?[] owned = [_graphs, _profile, _parameters, _gradients, .. _slots, _scalars, _tensorBounds, _lossSum, _correctSum, _stepCounter, _stream, _module, _context];
+        foreach (var d in owned)
         {
             d?.Dispose();
         }
@@ -279,9 +349,10 @@ public abstract unsafe class CudaExecutor : IExecutor
     }
 
     private void QueueAccumulate(int batch) =>
-        Launch(_firstShared + 2, KernelGeometry.Accumulate, RowLoss, RowCorrect, _lossSum.Pointer, _correctSum.Pointer, batch);
+        Launch(_shared[LossAccumulate], KernelGeometry.Accumulate, RowLoss, RowCorrect, _lossSum.Pointer, _correctSum.Pointer, batch);
 
-    private void Upload(Batch batch)
+    /// <summary>Stages and uploads the batch, the step counter and (training only) the optimizer's numbers.</summary>
+    private void Upload(Batch batch, ReadOnlySpan<float> scalars)
     {
         _context.MakeCurrent();
         EnsureCapacity(batch.Count);
@@ -305,6 +376,11 @@ public abstract unsafe class CudaExecutor : IExecutor
         }
         staging.Step.AsSpan()[0] = Step;
         _stepCounter.UploadAsync(staging.Step, _stream, 1);
+        if (!scalars.IsEmpty)
+        {
+            scalars.CopyTo(staging.Scalars.AsSpan());
+            _scalars.UploadAsync(staging.Scalars, _stream, scalars.Length);
+        }
         staging.Uploaded.Record(_stream);
     }
 
@@ -357,12 +433,13 @@ internal sealed class Staging(CudaContext context, int batch, NetworkInfo info) 
     public PinnedBuffer<int> Labels { get; } = context.AllocatePinned<int>(batch);
     public PinnedBuffer<float> Targets { get; } = context.AllocatePinned<float>((long)batch * info.OutputSize);
     public PinnedBuffer<uint> Step { get; } = context.AllocatePinned<uint>(1);
+    public PinnedBuffer<float> Scalars { get; } = context.AllocatePinned<float>(Optimizer.MaxScalars);
     public CudaEvent Uploaded { get; } = context.CreateEvent();
 
     public void Dispose()
     {
         Uploaded.Synchronize();
-        foreach (var d in new IDisposable[] { Uploaded, Features, Labels, Targets, Step })
+        foreach (var d in new IDisposable[] { Uploaded, Features, Labels, Targets, Step, Scalars })
         {
             d.Dispose();
         }

@@ -19,6 +19,15 @@ public interface IExecutor : IDisposable
     /// <summary>Selects the optimizer; a different instance than before starts from fresh state.</summary>
     void SetOptimizer(Optimizer optimizer);
 
+    /// <summary>Updates the current optimizer has taken (Keras' <c>iterations</c>): schedules are evaluated at it.</summary>
+    long OptimizerIterations { get; }
+
+    /// <summary>A copy of the current optimizer's state (slots, iterations) and the training step counter.</summary>
+    OptimizerState ReadOptimizerState();
+
+    /// <summary>Restores what <see cref="ReadOptimizerState"/> returned, for the optimizer already selected.</summary>
+    void WriteOptimizerState(OptimizerState state);
+
     /// <summary>Forward, loss, backward and update on one validated batch; adds to the running metrics.</summary>
     void TrainStep(Batch batch);
 
@@ -36,6 +45,12 @@ public interface IExecutor : IDisposable
     /// <summary>Frees the per-batch buffers, or shrinks them to one example's; the parameters and optimizer state stay.</summary>
     void ReleaseBuffers();
 }
+
+/// <summary>
+/// What a resumed run needs besides the weights: the optimizer's slots over the trainable prefix (empty when
+/// unused), its iteration count, and the training step counter that keys dropout masks. Immutable by convention.
+/// </summary>
+public sealed record OptimizerState(long Iterations, uint Step, float[][] Slots);
 
 /// <summary>Everything an executor is created with.</summary>
 public sealed record ExecutorContext(NetworkInfo Info, bool UseCuda, int CudaOrdinal, uint Seed);

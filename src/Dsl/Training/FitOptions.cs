@@ -1,6 +1,6 @@
 namespace Kiln;
 
-/// <summary>Less common knobs of <see cref="Network.Fit"/>.</summary>
+/// <summary>Less common knobs of <see cref="Network.Fit"/>. Immutable once built; may be shared by fits that do not run at once.</summary>
 public sealed class FitOptions
 {
     /// <summary>Print Keras-style progress (the default). False is the quiet mode.</summary>
@@ -10,11 +10,34 @@ public sealed class FitOptions
     public TextWriter? Output { get; init; }
 
     /// <summary>
-    /// Saves the weights after each epoch to this path (safetensors); <c>{epoch}</c> in it is replaced by the
-    /// 1-based epoch number. Written atomically, so a crash never leaves a half-written file.
+    /// Called in order at each point of training (Keras' <c>callbacks=</c>): <see cref="EarlyStopping"/>,
+    /// <see cref="ReduceLROnPlateau"/>, <see cref="ModelCheckpoint"/> (per-epoch checkpoints), <see cref="CsvLogger"/>,
+    /// <see cref="TerminateOnNaN"/>, or your own <see cref="Callback"/>.
     /// </summary>
-    public string? CheckpointPath { get; init; }
+    public IReadOnlyList<Callback> Callbacks { get; init; } = [];
 
-    /// <summary>Only save when the monitored loss (validation loss when there is a validation set) improves.</summary>
-    public bool SaveBestOnly { get; init; }
+    /// <summary>
+    /// Keras' <c>initial_epoch</c>: the epoch to start numbering from (0-based count of epochs already done), so
+    /// Fit runs epochs <c>InitialEpoch + 1</c> to <c>epochs</c>. It skips no data by itself.
+    /// </summary>
+    public int InitialEpoch { get; init; }
+
+    /// <summary>
+    /// Holds out the last fraction of each pass's <i>batches</i> as the validation set (at least one batch, at least
+    /// one left to train on). Keras takes the last fraction of the <i>examples</i> before shuffling; Kiln sees only
+    /// the batched pipeline, so it takes them after whatever the pipeline does: apply it to a pipeline that does
+    /// not shuffle before batching (or the held-out batches change every epoch), or split the examples yourself
+    /// with <c>Take</c>/<c>Skip</c> or <see cref="Dataset.Split"/>. Needs a finite dataset of known length, no
+    /// separate validation set and no stepsPerEpoch.
+    /// </summary>
+    public double? ValidationSplit { get; init; }
+
+    /// <summary>
+    /// A training checkpoint (<see cref="ModelCheckpoint"/> with <c>saveTrainingState</c>) to resume from: Fit restores
+    /// the weights and the optimizer's state (the optimizer passed must be of the saved kind), numbers epochs from the
+    /// saved one, and fast-forwards the training data past what was consumed, by reading and discarding it. Given the
+    /// same pipeline (built afresh: a shuffle counts its own passes), arguments and seeds, the CPU continues with the
+    /// same bits as a run that never stopped.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
 }

@@ -1,7 +1,31 @@
 namespace Kiln;
 
-/// <summary>Metrics of one epoch; validation values are null without a validation set, accuracy is NaN for regression.</summary>
-public sealed record EpochMetrics(int Epoch, int Steps, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy, TimeSpan Duration);
+/// <summary>
+/// Metrics of one epoch (the logs callbacks see); validation values are null without a validation set, accuracy is NaN
+/// for regression. Immutable.
+/// </summary>
+public sealed record EpochMetrics(int Epoch, int Steps, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy, TimeSpan Duration)
+{
+    /// <summary>The names callbacks monitor, as Keras logs them.</summary>
+    public static readonly IReadOnlyList<string> Names = ["loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"];
+
+    /// <summary>The optimizer's learning rate during the epoch's last step.</summary>
+    public double LearningRate { get; init; } = double.NaN;
+
+    /// <summary>A metric by its Keras name; null when this epoch did not log it (no validation set, no accuracy).</summary>
+    public double? Metric(string name) => name switch
+    {
+        "loss" => Loss,
+        "accuracy" => double.IsNaN(Accuracy) ? null : Accuracy,
+        "val_loss" => ValidationLoss,
+        "val_accuracy" => ValidationAccuracy is { } a && !double.IsNaN(a) ? a : null,
+        "learning_rate" => double.IsNaN(LearningRate) ? null : LearningRate,
+        _ => throw new ArgumentException($"Unknown metric '{name}'; Fit logs {string.Join(", ", Names)}.", nameof(name)),
+    };
+
+    /// <summary>The names this epoch logged.</summary>
+    public IEnumerable<string> Available() => Names.Where(n => Metric(n) is not null);
+}
 
 /// <summary>What <see cref="Network.Fit"/> returns: one entry per completed epoch, like Keras' <c>History</c>.</summary>
 public sealed class History

@@ -1,7 +1,7 @@
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>
-/// Loss heads; mirror of Runtime.Cuda/Kernels/softmax_xent.cu and mse.cu. Softmax, cross-entropy and its gradient are
+/// Loss heads; mirror of Runtime.Cuda/Kernels/softmax_xent.cu, sigmoid_bce.cu and mse.cu. Softmax, cross-entropy and its gradient are
 /// fused in one pass over each row. Each returns the loss summed over the batch (in double) and writes the gradient of
 /// the batch MEAN, so the optimiser sees Keras' gradient.
 /// </summary>
@@ -170,6 +170,43 @@ public static class Losses
     // Row b of probs, or the gradient row itself (overwritten element by element) when probs are not wanted.
     private static Span<float> Row(Span<float> probs, Span<float> dz, int b, int classes) =>
         probs.IsEmpty ? dz : probs.Slice(b * classes, classes);
+
+    /// <summary>
+    /// Binary cross-entropy on logits (Keras' <c>from_logits=True</c>, or a sigmoid head fused with its loss): per
+    /// element max(z, 0) − z·t + log(1 + exp(−|z|)), averaged over the <paramref name="size"/> outputs of a sample;
+    /// returns the sum over the batch. probs = sigmoid(z) (skipped when <paramref name="probs"/> is empty);
+    /// dlogits = (sigmoid(z) − t) / (size·batch). <paramref name="correct"/> counts the (sample, output) pairs where
+    /// sigmoid(z) &gt; 0.5 agrees with t &gt; 0.5 (Keras' binary accuracy, threshold 0.5), so binary accuracy is
+    /// correct / (batch·size).
+    /// </summary>
+    public static double SigmoidBinaryCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> probs, Span<float> dlogits, int batch, int size, out int correct)
+    {
+        CheckShapes(logits.Length, probs.Length, dlogits.Length, batch, size);
+        Check.Length(targets.Length, logits.Length, nameof(targets));
+        var scale = (float)size * batch;
+        var loss = 0.0;
+        correct = 0;
+        for (var b = 0; b < batch; b++)
+        {
+            var row = 0.0;
+            for (var i = b * size; i < (b + 1) * size; i++)
+            {
+                var (z, t) = (logits[i], targets[i]);
+                // exp(−|z|) never overflows; the two branches of the sigmoid keep its small values exact.
+                var e = MathF.Exp(-MathF.Abs(z));
+                var p = z >= 0 ? 1f / (1f + e) : e / (1f + e);
+                row += Math.Max(z, 0.0) - (double)z * t + Math.Log(1 + (double)e);
+                if (probs.Length != 0)
+                {
+                    probs[i] = p;
+                }
+                dlogits[i] = (p - t) / scale;
+                correct += (p > 0.5f) == (t > 0.5f) ? 1 : 0;
+            }
+            loss += row / size;
+        }
+        return loss;
+    }
 
     private static void CheckShapes(int logitsLength, int probsLength, int dlogitsLength, int batch, int classes)
     {

@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 
 namespace Kiln.Runtime.Cpu;
 
-/// <summary>Adam over one flat parameter buffer; mirror of Runtime.Cuda/Kernels/adam.cu.</summary>
+/// <summary>Adam and AdamW over one flat parameter buffer; mirror of Runtime.Cuda/Kernels/adam.cu.</summary>
 public static class Adam
 {
     /// <summary>
@@ -11,19 +11,27 @@ public static class Adam
     /// m += (g − m)(1 − β1); v += (g² − v)(1 − β2); p −= m·α/(√v + ε).
     /// The m and v updates are Keras' algebraic form of m = β1·m + (1 − β1)·g, kept so both runtimes round alike.
     /// </summary>
-    public static unsafe void Step(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float lr, float beta1, float beta2, float epsilon, long t)
+    public static void Step(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float lr, float beta1, float beta2, float epsilon, long t)
     {
-        Check.Length(g.Length, p.Length, nameof(g));
-        Check.Length(m.Length, p.Length, nameof(m));
-        Check.Length(v.Length, p.Length, nameof(v));
         if (t < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(t), t, "The Adam step count is 1-based.");
         }
-        var alpha = Alpha(lr, beta1, beta2, t);
+        Update(p, g, m, v, Alpha(lr, beta1, beta2, t), beta1, beta2, epsilon, 0f, lr);
+    }
+
+    /// <summary>
+    /// One step with the step size <paramref name="alpha"/> already computed (<see cref="Alpha"/>). A nonzero
+    /// <paramref name="weightDecay"/> first applies Keras' decoupled decay (AdamW): p −= p·wd·lr.
+    /// </summary>
+    public static unsafe void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float alpha, float beta1, float beta2, float epsilon, float weightDecay, float lr)
+    {
+        Check.Length(g.Length, p.Length, nameof(g));
+        Check.Length(m.Length, p.Length, nameof(m));
+        Check.Length(v.Length, p.Length, nameof(v));
         fixed (float* pp = p, pg = g, pm = m, pv = v)
         {
-            var job = new Job(pp, pg, pm, pv, p.Length, alpha, 1f - beta1, 1f - beta2, epsilon);
+            var job = new Job(pp, pg, pm, pv, p.Length, alpha, 1f - beta1, 1f - beta2, epsilon, weightDecay, lr);
             Workers.Run(&Part, &job, Workers.PartsFor(p.Length, 1 << 16));
         }
     }
@@ -35,6 +43,14 @@ public static class Adam
         var (lo, hi) = Gemm.Range(job.Length, Vector256<float>.Count, part, parts);
         var (alpha, c1, c2, epsilon) = (job.Alpha, job.C1, job.C2, job.Epsilon);
         float* p = job.P, g = job.G, m = job.M, v = job.V;
+        if (job.WeightDecay != 0f)
+        {
+            // Keras applies the decay before the update, as p − (p·wd)·lr; the update below does not read p.
+            for (var k = lo; k < hi; k++)
+            {
+                p[k] -= p[k] * job.WeightDecay * job.Rate;
+            }
+        }
         var i = lo;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -63,11 +79,11 @@ public static class Adam
         }
     }
 
-    private readonly unsafe struct Job(float* p, float* g, float* m, float* v, int length, float alpha, float c1, float c2, float epsilon)
+    private readonly unsafe struct Job(float* p, float* g, float* m, float* v, int length, float alpha, float c1, float c2, float epsilon, float weightDecay, float rate)
     {
         public readonly float* P = p, G = g, M = m, V = v;
         public readonly int Length = length;
-        public readonly float Alpha = alpha, C1 = c1, C2 = c2, Epsilon = epsilon;
+        public readonly float Alpha = alpha, C1 = c1, C2 = c2, Epsilon = epsilon, WeightDecay = weightDecay, Rate = rate;
     }
 
     /// <summary>The bias-corrected step size α for step <paramref name="t"/> (also what the CUDA launch passes).</summary>

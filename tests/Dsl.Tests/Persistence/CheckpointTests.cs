@@ -12,7 +12,7 @@ public sealed class CheckpointTests : IDisposable
 
     private History Fit(IrisClassifier net, int epochs, string checkpoint, bool saveBestOnly, Optimizer? optimizer = null) =>
         net.Fit(Iris.Train.Repeat().Shuffle(1000, 1).Batch(16), epochs, stepsPerEpoch: 10, validation: Iris.Test.Batch(16), optimizer: optimizer,
-            options: new FitOptions { Verbose = false, CheckpointPath = _directory.File(checkpoint), SaveBestOnly = saveBestOnly });
+            options: new FitOptions { Verbose = false, Callbacks = [new ModelCheckpoint(_directory.File(checkpoint), saveBestOnly: saveBestOnly)] });
 
     private double ValidationLossOf(string file)
     {
