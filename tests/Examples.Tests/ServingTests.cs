@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Iris;
+using Kiln;
 
 namespace Examples.Tests;
 
@@ -65,7 +66,7 @@ public sealed class ServingTests(ServingTests.Server server) : IClassFixture<Ser
     {
         using var reference = new IrisNet(seed: 5);
         reference.Load(_weights);
-        var flowers = Kiln.Datasets.Iris().Select(e => e.Features).ToArray();
+        var flowers = Datasets.Iris().Select(e => e.Features).ToArray();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async client =>
         {
