@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>
 /// Runs Debian's Python (<c>/usr/bin/python3</c>, or <c>KILN_PYTHON</c>), where python3-onnx and python3-torch live.

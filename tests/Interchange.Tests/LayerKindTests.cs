@@ -1,6 +1,6 @@
 using Xunit.Abstractions;
 
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>
 /// Every layer kind and option the exporter knows, in small hand-built networks, run in ONNX Runtime against the

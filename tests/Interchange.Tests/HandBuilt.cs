@@ -1,4 +1,4 @@
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>
 /// Builds a <see cref="NetworkInfo"/> layer by layer as the generator would describe it (Keras names, shapes with

@@ -2,7 +2,7 @@ using Iris;
 using Mnist;
 using Xunit.Abstractions;
 
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>Every generated sample network, exported and run in ONNX Runtime, against Kiln's own Predict.</summary>
 public sealed class SampleNetworkTests(ITestOutputHelper output)

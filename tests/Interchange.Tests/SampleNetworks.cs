@@ -1,4 +1,4 @@
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>The generator tests' odd sample networks (tests/Generator.Tests/SampleNetworks.cs), compiled.</summary>
 [Network(Loss = Loss.CategoricalCrossentropy)]
@@ -26,3 +26,14 @@ internal partial class OddPoolingNet;
 [Flatten]
 [Dense(3, Activation.Linear)]
 internal partial class EvenKernelNet;
+
+/// <summary>The Kiln twin of the PyTorch module in <see cref="PyTorchPeerTests"/>: non-square maps, so the flatten order matters.</summary>
+[Network]
+[Input(12, 10, 2)]
+[Conv2D(4, 3, Padding.Same, Activation.Relu)]
+[MaxPool2D(2, 2)]
+[Conv2D(6, 2, Padding.Valid, Activation.Tanh, Stride = 2)]
+[Flatten]
+[Dense(16, Activation.Relu)]
+[Dense(3, Activation.Softmax, Name = "head")]
+internal partial class TorchPeerNet;

@@ -1,4 +1,4 @@
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>ONNX's own checker (python3-onnx, with shape inference) on every exported test model.</summary>
 public sealed class OnnxCheckerTests

@@ -1,4 +1,4 @@
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>The bound: |actual − expected| ≤ 1e-5 + 1e-4·|expected| for every element.</summary>
 internal static class Tolerance

@@ -1,4 +1,4 @@
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>
 /// A plain float64 forward pass over a <see cref="NetworkInfo"/>'s layer list, one example at a time, channels last,

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Kiln.Onnx.Tests;
+namespace Kiln.Interchange.Tests;
 
 /// <summary>
 /// Runs exported models in ONNX Runtime on the CPU. The process-wide environment is created once, logging at
@@ -17,7 +17,7 @@ internal static class Ort
         Messages.Enqueue($"{logId}: {severity} [{category}] {location}: {message}");
     private static readonly Lazy<OrtEnv> Environment = new(() =>
     {
-        var options = new EnvironmentCreationOptions { logId = "Kiln.Onnx.Tests", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, loggingFunction = Logger };
+        var options = new EnvironmentCreationOptions { logId = "Kiln.Interchange.Tests", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, loggingFunction = Logger };
         return OrtEnv.CreateInstanceWithOptions(ref options);
     });
 
