@@ -109,7 +109,7 @@ public sealed class PyTorchWeightsTests
         Assert.Equal(before, network.GetParameters());
     }
 
-    /// <summary>BatchNorm1d after a Flatten holds its statistics in PyTorch's channels-first feature order.</summary>
+    /// <summary>BatchNorm1d after a Flatten holds its statistics in PyTorch's channels-first feature order; its I64 step counter is skipped.</summary>
     [Fact]
     public void BatchNormalizationAfterFlattenIsReordered()
     {
@@ -121,12 +121,34 @@ public sealed class PyTorchWeightsTests
         tensors.Add(new("dense.bias", [2], [1, 2]));
         using var directory = new TemporaryDirectory();
         var path = directory.File("bn.safetensors");
-        SafeTensors.Save(path, tensors, new Dictionary<string, string>());
+        WriteWithStepCounter(path, tensors, "batch_normalization.num_batches_tracked");
         var values = PyTorchWeights.Read(path, info);
         var gamma = info.Parameters.Single(p => p.Name == "batch_normalization.gamma");
         // Kiln feature i = (y·3 + x)·2 + channel; i = 1 is (0, 0, channel 1), PyTorch's t = 6; i = 2 is (0, 1, 0), t = 1.
         Assert.Equal([100f, 700f, 200f, 800f], values.AsSpan(gamma.Offset, 4).ToArray());
         var variance = info.Parameters.Single(p => p.Name == "batch_normalization.moving_variance");
         Assert.Equal(703f, values[variance.Offset + 1]);
+    }
+
+    /// <summary>A safetensors file as PyTorch writes a BatchNorm's state: F32 tensors plus an I64 scalar step counter.</summary>
+    private static void WriteWithStepCounter(string path, List<NamedTensor> tensors, string counter)
+    {
+        var header = new System.Text.StringBuilder("{");
+        var offset = 0;
+        foreach (var t in tensors)
+        {
+            header.Append($"\"{t.Name}\":{{\"dtype\":\"F32\",\"shape\":[{string.Join(",", t.Shape)}],\"data_offsets\":[{offset},{offset + 4 * t.Data.Length}]}},");
+            offset += 4 * t.Data.Length;
+        }
+        header.Append($"\"{counter}\":{{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[{offset},{offset + 8}]}}}}");
+        var json = System.Text.Encoding.UTF8.GetBytes(header.ToString());
+        using var file = File.Create(path);
+        file.Write(BitConverter.GetBytes((ulong)json.Length));
+        file.Write(json);
+        foreach (var t in tensors)
+        {
+            file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.Data.AsSpan()));
+        }
+        file.Write(BitConverter.GetBytes(17L));
     }
 }
