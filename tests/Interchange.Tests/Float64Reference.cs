@@ -144,7 +144,7 @@ internal static class Float64Reference
                 return [.. x.Select(v => Math.Min(v >= 0 ? v : slope * v, max))];
             }
             case "LeakyReLU":
-                return Activate(x, "leaky_relu", Convert.ToDouble(l.Config.GetValueOrDefault("negative_slope", 0.3)), 1);
+                return Activate(x, "leaky_relu", Convert.ToDouble(l.Config.GetValueOrDefault("alpha", l.Config.GetValueOrDefault("negative_slope", 0.3))), 1);
             case "ELU":
                 return Activate(x, "elu", Convert.ToDouble(l.Config.GetValueOrDefault("alpha", 1.0)), 1);
             case "Rescaling":
@@ -194,7 +194,7 @@ internal static class Float64Reference
             "leaky_relu" => v => v > 0 ? v : (alpha ?? 0.2) * v,
             "elu" => v => v > 0 ? v : (alpha ?? 1.0) * (Math.Exp(v) - 1),
             "gelu" => v => 0.5 * v * (1 + Erf(v / Math.Sqrt(2))),
-            "swish" => v => v / (1 + Math.Exp(-v)),
+            "swish" or "silu" => v => v / (1 + Math.Exp(-v)),
             "softplus" => v => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v))),
             _ => throw new NotSupportedException(activation),
         };

@@ -28,6 +28,7 @@ public sealed class LayerKindTests(ITestOutputHelper output)
         ["ReLU"] = () => new HandBuilt("Relu", 4, 3, 2).Elementwise("ReLU", []).Build(),
         ["ReLU with negative_slope and max_value"] = () => new HandBuilt("ReluCapped", 8).Elementwise("ReLU", Config(("negative_slope", 0.1), ("max_value", 0.6))).Build(),
         ["LeakyReLU"] = () => new HandBuilt("Leaky", 3, 3, 2).Elementwise("LeakyReLU", Config(("negative_slope", 0.15f))).Build(),
+        ["LeakyReLU as Kiln describes it"] = () => new HandBuilt("LeakyKiln", 8).Elementwise("LeakyReLU", Config(("activation", "leaky_relu"), ("alpha", 0.1f))).Build(),
         ["ELU"] = () => new HandBuilt("Elu", 8).Elementwise("ELU", Config(("alpha", 0.7))).Build(),
         ["Rescaling"] = () => new HandBuilt("Rescale", 3, 3, 1).Elementwise("Rescaling", Config(("scale", 1 / 255.0), ("offset", -0.5))).Build(),
         ["Dropout alone"] = () => new HandBuilt("DropoutOnly", 5).Elementwise("Dropout", Config(("rate", 0.3f))).Build(),
@@ -37,7 +38,7 @@ public sealed class LayerKindTests(ITestOutputHelper output)
         ["Activation softmax on an image"] = () => new HandBuilt("ActSoftmax", 3, 2, 4).Elementwise("Activation", Config(("activation", "softmax"))).Build(),
     };
 
-    private static readonly string[] Activations = ["linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "gelu", "swish", "softplus"];
+    private static readonly string[] Activations = ["linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "gelu", "swish", "silu", "softplus"];
 
     public static TheoryData<string> CaseNames()
     {

@@ -7,9 +7,11 @@ namespace Kiln.Interchange.Tests;
 /// <summary>Every generated sample network, exported and run in ONNX Runtime, against Kiln's own Predict.</summary>
 public sealed class SampleNetworkTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Networks => ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet"];
+    public static TheoryData<string> Networks =>
+        ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet", "ModernCnn", "LayerZoo", "FlattenHead", "PaddedPoolNet"];
 
-    /// <summary>Glorot kernels from the seed and random biases (zero biases would not show a misplaced bias).</summary>
+    /// <summary>Glorot kernels from the seed, random biases and BatchNormalization tensors (zeros and ones would not
+    /// show a misplaced one).</summary>
     internal static Network Create(string name, int seed = 11)
     {
         Network network = name switch
@@ -19,15 +21,20 @@ public sealed class SampleNetworkTests(ITestOutputHelper output)
             "StridedValidNet" => new StridedValidNet(seed, Device.Cpu),
             "OddPoolingNet" => new OddPoolingNet(seed, Device.Cpu),
             "EvenKernelNet" => new EvenKernelNet(seed, Device.Cpu),
+            "ModernCnn" => new ModernCnn(seed, Device.Cpu),
+            "LayerZoo" => new LayerZoo(seed, Device.Cpu),
+            "FlattenHead" => new FlattenHead(seed, Device.Cpu),
+            "PaddedPoolNet" => new PaddedPoolNet(seed, Device.Cpu),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         var values = network.GetParameters();
         var random = new Random(seed);
-        foreach (var bias in network.Info.Parameters.Where(p => p.Name.EndsWith(".bias", StringComparison.Ordinal)))
+        foreach (var p in network.Info.Parameters.Where(p => !p.IsKernel))
         {
-            for (var i = 0; i < bias.Length; i++)
+            for (var i = 0; i < p.Length; i++)
             {
-                values[bias.Offset + i] = (float)(random.NextDouble() - 0.5) * 0.4f;
+                var spread = (float)(random.NextDouble() - 0.5) * 0.4f;
+                values[p.Offset + i] = p.Init == ParameterInit.Ones ? 1 + spread : spread;
             }
         }
         network.SetParameters(values);

@@ -25,7 +25,8 @@ internal static class OnnxLayers
             ["BatchNormalization"] = BatchNormalization,
             ["Activation"] = (g, l) => Activation(g, l, Text(l, "activation", "linear"), OptionalNumber(l, "alpha")),
             ["ReLU"] = ReLU,
-            ["LeakyReLU"] = (g, l) => g.Node(l, "LeakyRelu", Float("alpha", Number(l, "negative_slope", 0.3))),
+            // Kiln writes the slope as alpha (its activation layers share one config); Keras calls it negative_slope.
+            ["LeakyReLU"] = (g, l) => g.Node(l, "LeakyRelu", Float("alpha", OptionalNumber(l, "alpha") ?? Number(l, "negative_slope", 0.3))),
             ["ELU"] = (g, l) => g.Node(l, "Elu", Float("alpha", Number(l, "alpha", 1.0))),
             ["Rescaling"] = Rescaling,
         };
@@ -167,7 +168,7 @@ internal static class OnnxLayers
 
     /// <summary>
     /// Keras' activations by name. Opset 17 has no Gelu (opset 20), so exact GELU is <c>x·½·(1 + erf(x/√2))</c>;
-    /// swish is <c>x·sigmoid(x)</c>. <paramref name="alpha"/> overrides leaky_relu's slope (0.2) and elu's alpha (1).
+    /// swish (Keras 3: silu) is <c>x·sigmoid(x)</c>. <paramref name="alpha"/> overrides leaky_relu's slope (0.2) and elu's alpha (1).
     /// </summary>
     internal static void Activation(OnnxGraphBuilder g, LayerInfo l, string activation, double? alpha)
     {
@@ -197,7 +198,7 @@ internal static class OnnxLayers
             case "softplus":
                 g.Node(l, "Softplus");
                 break;
-            case "swish":
+            case "swish" or "silu":
                 g.Node(l, "Sigmoid");
                 g.Node(l, "Mul", [x, g.Current]);
                 break;
