@@ -1,3 +1,5 @@
+using Kiln.Oracles;
+
 namespace Kiln.Interchange.Tests;
 
 /// <summary>
@@ -193,28 +195,11 @@ internal static class Float64Reference
             "tanh" => Math.Tanh,
             "leaky_relu" => v => v > 0 ? v : (alpha ?? 0.2) * v,
             "elu" => v => v > 0 ? v : (alpha ?? 1.0) * (Math.Exp(v) - 1),
-            "gelu" => v => 0.5 * v * (1 + Erf(v / Math.Sqrt(2))),
+            "gelu" => v => 0.5 * v * (1 + ErfReference.Erf(v / Math.Sqrt(2))),
             "swish" or "silu" => v => v / (1 + Math.Exp(-v)),
             "softplus" => v => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v))),
             _ => throw new NotSupportedException(activation),
         };
         return [.. x.Select(f)];
-    }
-
-    /// <summary>erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)): positive terms, so no cancellation; 1 past 6.</summary>
-    private static double Erf(double x)
-    {
-        var a = Math.Abs(x);
-        if (a > 6)
-        {
-            return Math.Sign(x);
-        }
-        double term = a, sum = a;
-        for (var n = 1; n < 400 && term > 1e-18 * sum; n++)
-        {
-            term *= 2 * a * a / (2 * n + 1);
-            sum += term;
-        }
-        return Math.Sign(x) * 2 / Math.Sqrt(Math.PI) * Math.Exp(-a * a) * sum;
     }
 }
