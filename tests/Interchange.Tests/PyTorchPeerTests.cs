@@ -3,9 +3,9 @@ using Xunit.Abstractions;
 namespace Kiln.Interchange.Tests;
 
 /// <summary>
-/// Real PyTorch (python3-torch): trains the twin of <see cref="TorchPeerNet"/> for a few steps, saves its state_dict
-/// as safetensors (written by hand: the safetensors package is not needed), and Kiln must predict what PyTorch
-/// predicts after loading it.
+/// Real PyTorch (python3-torch): trains the twin of <see cref="TorchPeerNet"/> for a few steps (which also moves
+/// BatchNorm's running statistics), saves its state_dict as safetensors (written by hand: the safetensors package is
+/// not needed; BatchNorm's I64 step counters included), and Kiln must predict what PyTorch predicts in eval mode.
 /// </summary>
 public sealed class PyTorchPeerTests(ITestOutputHelper output)
 {
@@ -36,12 +36,13 @@ public sealed class PyTorchPeerTests(ITestOutputHelper output)
                 super().__init__()
                 # Module names: a Sequential for the convolutions (mapped in Kiln), the layers' own names for the rest.
                 self.features = nn.Sequential(
-                    nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(2, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
                     nn.Conv2d(4, 6, 2, stride=2), nn.Tanh())
+                self.norm = nn.BatchNorm1d(36)
                 self.dense = nn.Linear(36, 16)
                 self.head = nn.Linear(16, 3)
             def forward(self, x):
-                x = torch.flatten(self.features(x), 1)
+                x = self.norm(torch.flatten(self.features(x), 1))
                 return self.head(torch.relu(self.dense(x)))
 
         torch.manual_seed(0)
@@ -72,7 +73,10 @@ public sealed class PyTorchPeerTests(ITestOutputHelper output)
         var expected = SafeTensors.Load(data).Tensors;
 
         using var network = new TorchPeerNet(seed: 3, Device.Cpu);
-        network.LoadPyTorch(weights, new Dictionary<string, string> { ["conv2d"] = "features.0", ["conv2d_1"] = "features.3" });
+        network.LoadPyTorch(weights, new Dictionary<string, string>
+        {
+            ["conv2d"] = "features.0", ["batch_normalization"] = "features.1", ["conv2d_1"] = "features.4", ["batch_normalization_1"] = "norm",
+        });
         var inputs = expected["inputs"];
         Assert.Equal([9, 12, 10, 2], inputs.Shape);
         var actual = new float[9 * 3];

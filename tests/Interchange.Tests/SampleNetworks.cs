@@ -27,13 +27,17 @@ internal partial class OddPoolingNet;
 [Dense(3, Activation.Linear)]
 internal partial class EvenKernelNet;
 
-/// <summary>The Kiln twin of the PyTorch module in <see cref="PyTorchPeerTests"/>: non-square maps, so the flatten order matters.</summary>
+/// <summary>The Kiln twin of the PyTorch module in <see cref="PyTorchPeerTests"/>: non-square maps, so the flatten order
+/// matters, and BatchNormalization with PyTorch's epsilon on images and right after the Flatten.</summary>
 [Network]
 [Input(12, 10, 2)]
-[Conv2D(4, 3, Padding.Same, Activation.Relu)]
+[Conv2D(4, 3, Padding.Same, UseBias = false)]
+[BatchNormalization(epsilon: 1e-5)]
+[ReLU]
 [MaxPool2D(2, 2)]
 [Conv2D(6, 2, Padding.Valid, Activation.Tanh, Stride = 2)]
 [Flatten]
+[BatchNormalization(epsilon: 1e-5)]
 [Dense(16, Activation.Relu)]
 [Dense(3, Activation.Softmax, Name = "head")]
 internal partial class TorchPeerNet;
