@@ -8,7 +8,7 @@ namespace Kiln.Interchange.Tests;
 public sealed class SampleNetworkTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Networks =>
-        ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet", "ModernCnn", "LayerZoo", "FlattenHead", "PaddedPoolNet"];
+        ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet", "ModernCnn", "LayerZoo", "FlattenHead", "PaddedPoolNet", "Mnist.ModernCnn"];
 
     /// <summary>Glorot kernels from the seed, random biases and BatchNormalization tensors (zeros and ones would not
     /// show a misplaced one).</summary>
@@ -25,6 +25,7 @@ public sealed class SampleNetworkTests(ITestOutputHelper output)
             "LayerZoo" => new LayerZoo(seed, Device.Cpu),
             "FlattenHead" => new FlattenHead(seed, Device.Cpu),
             "PaddedPoolNet" => new PaddedPoolNet(seed, Device.Cpu),
+            "Mnist.ModernCnn" => new global::Mnist.ModernCnn(seed, Device.Cpu),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         var values = network.GetParameters();
