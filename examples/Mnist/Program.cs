@@ -10,6 +10,7 @@ var invert = new Option<bool>("--invert") { Description = "Train (and test) on t
 var data = new Option<DirectoryInfo>("--data") { Description = "A directory with the four MNIST IDX files (raw or .gz); the embedded 10,000-digit subset by default" };
 var seed = new Option<int>("--seed") { Description = "Seed for the weights, the shuffle and dropout", DefaultValueFactory = _ => 1 };
 var save = new Option<FileInfo>("--save") { Description = "Save the trained weights (safetensors)" };
+var onnx = new Option<FileInfo>("--onnx") { Description = "Export the trained network as an ONNX model (serve it with ONNX Runtime)" };
 var load = new Option<FileInfo>("--load") { Description = "Load weights instead of starting from random ones" };
 var plot = new Option<FileInfo>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
 var grid = new Option<FileInfo>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo(Kiln.Examples.ExampleOutput.PathOf("mnist-predictions.png")) };
@@ -55,7 +56,7 @@ load.Validators.Add(r =>
 });
 data.AcceptExistingOnly();
 predict.AcceptExistingOnly();
-foreach (var output in new[] { save, plot, grid })
+foreach (var output in new[] { save, onnx, plot, grid })
 {
     // Checked before training so that a typo does not cost the trained weights.
     output.Validators.Add(r =>
@@ -69,10 +70,10 @@ foreach (var output in new[] { save, plot, grid })
 
 var root = new RootCommand("Trains the workshop's MNIST CNN and shows what it predicts for digits, inverted digits and noise.")
 {
-    epochs, batch, invert, data, seed, save, load, plot, grid, quiet, device, network, predict, predictOutput, augment,
+    epochs, batch, invert, data, seed, save, onnx, load, plot, grid, quiet, device, network, predict, predictOutput, augment,
 };
 root.SetAction(r => Run(new Settings(r.GetValue(epochs), r.GetValue(batch), r.GetValue(invert), r.GetValue(data), r.GetValue(seed),
-    r.GetValue(save), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device), r.GetValue(network)!),
+    r.GetValue(save), r.GetValue(onnx), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device), r.GetValue(network)!),
     new ImageSettings([.. (r.GetValue(predict) ?? []).Select(f => f.FullName)], r.GetValue(predictOutput)!.FullName, r.GetValue(augment))));
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction onError)
@@ -97,7 +98,7 @@ static int Run(Settings s, ImageSettings images)
             return Train(s, s.Network == "modern" ? Modern : Workshop, own, out _);
         }
         // The same data, seed and epochs for both; files the user named are written for the modern network only.
-        var workshopCode = Train(s with { Save = null, Plot = null, Grid = null, Load = null }, Workshop, own, out var workshop);
+        var workshopCode = Train(s with { Save = null, Onnx = null, Plot = null, Grid = null, Load = null }, Workshop, own, out var workshop);
         Console.WriteLine();
         Accuracies? modern = null;
         var modernCode = workshopCode == 0 ? Train(s, Modern, own, out modern) : workshopCode;
@@ -183,6 +184,11 @@ static int Train(Settings s, Func<int, Device, Network> create, OwnPictureReques
             net.Save(s.Save.FullName);
             Console.WriteLine($"Saved weights to {s.Save.FullName}.");
         }
+        if (s.Onnx is not null)
+        {
+            net.ExportOnnx(s.Onnx.FullName, [.. Enumerable.Range(0, 10).Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            Console.WriteLine($"Exported the network to {s.Onnx.FullName} (ONNX).");
+        }
 
         var normal = net.Evaluate(mnist.Test.Batch(512));
         var inverted = net.Evaluate(invertedTest.Batch(512));
@@ -215,7 +221,7 @@ internal sealed record ImageSettings(string[] Predict, string PredictOutput, boo
 
 internal sealed record OwnPictureRequest(IReadOnlyList<ShowcaseImage> Pictures, string OutputDirectory);
 
-internal sealed record Settings(int Epochs, int Batch, bool Invert, DirectoryInfo? Data, int Seed, FileInfo? Save, FileInfo? Load,
+internal sealed record Settings(int Epochs, int Batch, bool Invert, DirectoryInfo? Data, int Seed, FileInfo? Save, FileInfo? Onnx, FileInfo? Load,
     FileInfo? Plot, FileInfo? Grid, bool Quiet, Device Device, string Network);
 
 internal sealed record Accuracies(int Parameters, double Normal, double Inverted);

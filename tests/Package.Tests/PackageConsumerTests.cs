@@ -20,6 +20,9 @@ public sealed class PackageConsumerTests(Feed feed)
             net.Fit(train.Repeat().Shuffle(200, 3).Batch(16), epochs: 3, stepsPerEpoch: 50, options: new FitOptions { Verbose = false });
             var result = net.Evaluate(test.Batch(16));
             Console.WriteLine($"params={Tiny.ParameterCount} accuracy={result.Accuracy:0.00} digits={Datasets.Mnist().Test.Count}");
+            // Google.Protobuf must come along as the package's dependency.
+            net.ExportOnnx("tiny.onnx");
+            Console.WriteLine($"onnx={new FileInfo("tiny.onnx").Length}");
 
             [Network]
             [Input(4)]
@@ -38,6 +41,8 @@ public sealed class PackageConsumerTests(Feed feed)
         Assert.StartsWith("params=67 accuracy=", line);
         Assert.EndsWith(" digits=2000", line);
         Assert.True(double.Parse(line.Split('=')[2].Split(' ')[0], CultureInfo.InvariantCulture) > 0.6, line);
+        var onnx = output.Split('\n').Single(l => l.StartsWith("onnx=", StringComparison.Ordinal)).Trim();
+        Assert.True(int.Parse(onnx["onnx=".Length..], CultureInfo.InvariantCulture) > 67 * sizeof(float), onnx);
     }
 
     [Fact]

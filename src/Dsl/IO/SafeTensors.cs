@@ -53,7 +53,9 @@ public static class SafeTensors
     /// <see cref="InvalidDataException"/> before any tensor is allocated, so a hostile header cannot make this
     /// allocate more than the file's size.
     /// </summary>
-    public static SafeTensorsFile Load(string path)
+    /// <param name="include">Which tensors to read; the others (such as PyTorch's I64 <c>num_batches_tracked</c>) are
+    /// neither checked nor read. All of them when null.</param>
+    public static SafeTensorsFile Load(string path, Predicate<string>? include = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
@@ -78,6 +80,10 @@ public static class SafeTensors
         var dataStart = 8 + (long)headerLength;
 
         var (entries, metadata) = ParseHeader(header, path);
+        if (include is not null)
+        {
+            entries.RemoveAll(e => !include(e.Name));
+        }
         Check(entries, fileLength - dataStart, path);
 
         var tensors = new Dictionary<string, NamedTensor>(entries.Count, StringComparer.Ordinal);
