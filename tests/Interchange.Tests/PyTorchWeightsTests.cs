@@ -1,3 +1,4 @@
+using Samples.Odd;
 namespace Kiln.Interchange.Tests;
 
 /// <summary>

@@ -1,4 +1,5 @@
-using Kiln.Runtime.Cuda.Tests.Samples;
+using Samples;
+using Samples.Odd;
 
 namespace Kiln.Runtime.Cuda.Tests;
 

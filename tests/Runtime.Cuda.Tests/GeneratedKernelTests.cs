@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Kiln.Runtime.Cuda.Tests.Samples;
+using Samples;
+using Samples.Odd;
 
 namespace Kiln.Runtime.Cuda.Tests;
 

@@ -1,5 +1,6 @@
 using Kiln.Runtime.Cuda.Interop;
-using Kiln.Runtime.Cuda.Tests.Samples;
+using Samples;
+using Samples.Odd;
 
 namespace Kiln.Runtime.Cuda.Tests;
 
