@@ -230,7 +230,7 @@ static string ExtractEmbedded()
     var directory = Directory.CreateTempSubdirectory("kiln-mnist-").FullName;
     foreach (var name in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" })
     {
-        using var stream = typeof(Datasets).Assembly.GetManifestResourceStream("Kiln.Data.mnist." + name)!;
+        using var stream = typeof(EmbeddedDatasets).Assembly.GetManifestResourceStream("Kiln.Datasets.mnist." + name)!;
         using var file = File.Create(Path.Combine(directory, name));
         stream.CopyTo(file);
     }
