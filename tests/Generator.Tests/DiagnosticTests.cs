@@ -137,6 +137,39 @@ public class DiagnosticTests
         "KLN0021", "Dense(3, (Activation)42)", "Layer 'dense': activation must be one of Kiln.Activation, but is 42");
 
     [Fact]
+    public void KLN0021_batch_normalization_momentum_above_one() => AssertDiagnostic(
+        "[Network][Input(4)][BatchNormalization(momentum: 1.5)][Dense(3, Activation.Softmax)] public partial class Net;",
+        "KLN0021", "BatchNormalization(momentum: 1.5)", "Layer 'batch_normalization': momentum must be in [0, 1], but is 1.5");
+
+    [Fact]
+    public void KLN0021_negative_leaky_slope() => AssertDiagnostic(
+        "[Network][Input(4)][Dense(4)][LeakyReLU(-0.1)][Dense(3, Activation.Softmax)] public partial class Net;",
+        "KLN0021", "LeakyReLU(-0.1)", "Layer 'leaky_re_lu': negative slope must be non-negative and finite, but is -0.1");
+
+    [Fact]
+    public void KLN0006_global_pooling_of_a_vector() => AssertDiagnostic(
+        "[Network][Input(16)][GlobalAveragePooling2D][Dense(2, Activation.Softmax)] public partial class Net;",
+        "KLN0006", "GlobalAveragePooling2D", "Layer 'global_average_pooling2d' (GlobalAveragePooling2D) needs a (height, width, channels) input but receives shape (16)");
+
+    [Fact]
+    public void KLN0007_average_pool_larger_than_its_input() => AssertDiagnostic(
+        "[Network][Input(3, 3, 1)][AveragePooling2D(4)][Flatten][Dense(2, Activation.Softmax)] public partial class Net;",
+        "KLN0007", "AveragePooling2D(4)", "Layer 'average_pooling2d' (AveragePooling2D) turns input (3, 3, 1) into an empty output (0, 0, 1): a 4×4 valid pool window does not fit in 3×3");
+
+    [Fact]
+    public void KLN0010_softmax_activation_layer_before_the_end() => AssertDiagnostic(
+        "[Network][Input(4)][Dense(5)][Activation(Activation.Softmax)][Dense(3, Activation.Softmax)] public partial class Net;",
+        "KLN0010", "Activation(Activation.Softmax)", "Layer 'activation' uses softmax, which Kiln supports only on the last layer (fused with the loss)");
+
+    [Fact]
+    public void A_softmax_activation_layer_is_a_valid_head()
+    {
+        var result = GeneratorHarness.Run("using Kiln;\n[Network][Input(4)][Dense(3)][Activation(Activation.Softmax)] public partial class Net;");
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilationProblems);
+    }
+
+    [Fact]
     public void Every_independent_error_is_reported_at_once()
     {
         var result = GeneratorHarness.Run("using Kiln;\n[Network][Input(4)][Dense(0)][Dropout(1.5)][Dense(3, Activation.Softmax)] public partial class Net;");
