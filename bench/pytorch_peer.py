@@ -2,6 +2,10 @@
 """The PyTorch peer for Kiln's benchmarks: the same networks, optimizer and batch sizes.
 
 Usage: pytorch_peer.py mnist DIR [--images N] [--threads T] [--device D]   one training epoch of the workshop CNN
+       pytorch_peer.py modern DIR [--images N] [--batch B]                   the same with examples/Mnist/ModernCnn.cs
+       pytorch_peer.py net DIR --network NAME [--images N] [--batch B] [--infer-seconds S]
+                                                                             one network of NETS (bench/Harness nets):
+                                                                             an epoch in order, then inference at batch 128
        pytorch_peer.py iris [--steps N] [--threads T] [--device D]           Iris Dense 10-10-3 training steps, batch 32
 --device cpu (default) or cuda: on cuda the data is resident on the card, a few warm-up steps run first, and the
 clock stops after torch.cuda.synchronize().
@@ -31,6 +35,116 @@ def find(directory, stem):
     sys.exit(f"missing {stem} in {directory}")
 
 
+class Rescaling(nn.Module):
+    """Keras' Rescaling layer: x * scale + offset."""
+
+    def __init__(self, scale, offset=0.0):
+        super().__init__()
+        self.scale, self.offset = scale, offset
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+
+def conv_bn_relu(cin, cout, keras_momentum=0.99):
+    # Keras' BatchNormalization: epsilon 1e-3; PyTorch's momentum is the weight of the batch, 1 - Keras' momentum.
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout, eps=1e-3, momentum=1 - keras_momentum),
+            nn.ReLU()]
+
+
+# The networks of bench/Harness/Networks.cs (and the examples' two), layer for layer in the same order. Keras 'same'
+# padding for odd kernels at stride 1 is symmetric: padding=k//2. Softmax is left to CrossEntropyLoss.
+NETS = {
+    "workshop": lambda: nn.Sequential(
+        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, 10)),
+    "modern": lambda: nn.Sequential(
+        *conv_bn_relu(1, 16, 0.9), nn.MaxPool2d(2), *conv_bn_relu(16, 32, 0.9), nn.MaxPool2d(2),
+        *conv_bn_relu(32, 64, 0.9), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)),
+    "keras-mnist-convnet": lambda: nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10)),
+    "pytorch-mnist": lambda: nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+        nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10)),
+    "lenet5": lambda: nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10)),
+    "tf-classification": lambda: nn.Sequential(
+        Rescaling(1 / 255), nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(576, 128), nn.ReLU(), nn.Linear(128, 10)),
+    "small-vgg": lambda: nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)),
+    "vgg-bn": lambda: nn.Sequential(
+        *conv_bn_relu(1, 32), *conv_bn_relu(32, 32), nn.MaxPool2d(2),
+        *conv_bn_relu(32, 64), *conv_bn_relu(64, 64), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)),
+}
+
+
+def build(name):
+    return NETS[name]()
+
+
+def keras_count(net):
+    """Parameters as Keras counts them: trainable ones plus BatchNorm's moving mean and variance."""
+    moving = sum(b.numel() for n, b in net.named_buffers() if n.endswith(("running_mean", "running_var")))
+    return sum(p.numel() for p in net.parameters()) + moving
+
+
+def rss_mb(field):
+    with open("/proc/self/status") as status:
+        line = next(l for l in status if l.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
+
+
+def one_network(args):
+    """One epoch of NETS[args.network] over the training images in order, then predictions at batch 128."""
+    images = read_idx(find(args.dir, "train-images-idx3-ubyte"))
+    x = images.float().div_(255).unsqueeze(1)
+    del images
+    y = read_idx(find(args.dir, "train-labels-idx1-ubyte"))
+    data_mb = rss_mb("VmRSS")
+    torch.manual_seed(1)
+    model = build(args.network)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    b, n = args.batch, len(x) // args.batch * args.batch
+    steps = args.images // b
+
+    def step(i):
+        start = i * b % n
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x[start : start + b]), y[start : start + b])
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for i in range(3):  # allocator and oneDNN primitives, outside the clock as Kiln's warm-up is
+        step(i)
+    start = time.perf_counter()
+    total = sum(step(i) for i in range(steps))
+    seconds = time.perf_counter() - start
+
+    model.eval()
+    probe = x[:128]
+    with torch.no_grad():
+        for _ in range(3):
+            model(probe)
+        calls, clock = 0, time.perf_counter()
+        while time.perf_counter() - clock < args.infer_seconds:
+            model(probe)
+            calls += 1
+        infer = calls * 128 / (time.perf_counter() - clock)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peer=pytorch torch={torch.__version__} threads={torch.get_num_threads()} network={args.network} "
+          f"params={keras_count(model)} images={steps * b} seconds={seconds:.3f} images_per_second={steps * b / seconds:.1f} "
+          f"infer_images_per_second={infer:.1f} peak_mb={peak_mb:.0f} data_mb={data_mb:.0f} loss={total / steps:.4f}")
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -48,17 +162,7 @@ def mnist(args, device):
     repeat = -(-args.images // len(x))
     x, y = x.repeat(repeat, 1, 1, 1)[: args.images].to(device), y.repeat(repeat)[: args.images].to(device)
     torch.manual_seed(1)
-    # Keras 'same' padding for odd kernels and even pools on even sizes is symmetric, so padding=2 / 0 match.
-    if args.task == "modern":  # examples/Mnist/ModernCnn.cs: Conv-BN-ReLU blocks, global average pooling
-        def block(cin, cout):
-            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.1), nn.ReLU()]
-        net = nn.Sequential(*block(1, 16), nn.MaxPool2d(2), *block(16, 32), nn.MaxPool2d(2), *block(32, 64),
-                            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).to(device)
-    else:
-        net = nn.Sequential(
-            nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
-            nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
-            nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, 10)).to(device)
+    net = build("modern" if args.task == "modern" else "workshop").to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     perm = torch.randperm(len(x), device=device)
@@ -104,14 +208,21 @@ def iris(args, device):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["mnist", "modern", "iris"])
+    parser.add_argument("task", choices=["mnist", "modern", "iris", "net"])
     parser.add_argument("dir", nargs="?")
     parser.add_argument("--images", type=int, default=60000)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--network", choices=sorted(NETS))
+    parser.add_argument("--infer-seconds", type=float, default=2.0)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    iris(args, device) if args.task == "iris" else mnist(args, device)
+    if args.task == "net":
+        one_network(args)
+    elif args.task == "iris":
+        iris(args, device)
+    else:
+        mnist(args, device)

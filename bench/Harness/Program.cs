@@ -30,7 +30,16 @@ irisFit.SetAction(r => IrisFit(r.GetValue(epochs), Device.Parse(r.GetValue(devic
 var seconds = new Option<double>("--seconds") { Description = "Timed seconds per round", DefaultValueFactory = _ => 2 };
 var predict = new Command("predict", "Single-example Predict throughput with 1, 2 and 8 concurrent callers") { seconds, repeat };
 predict.SetAction(r => ConcurrentPredict.Run(r.GetValue(seconds), Math.Max(1, r.GetValue(repeat))));
-return new RootCommand("Kiln benchmark harness") { mnist, iris, predict, modern, irisFit }.Parse(args).Invoke();
+var netImages = new Option<int>("--images") { Description = "Training images per network (60,000 for the reference run)", DefaultValueFactory = _ => 12_800 };
+var network = new Option<string?>("--network") { Description = $"Comma-separated networks to run, of: {string.Join(", ", Nets.NetsCommand.All.Select(s => s.Name))}" };
+var fashion = new Option<DirectoryInfo>("--data") { Description = "Directory with the Fashion-MNIST (or MNIST) IDX training files", DefaultValueFactory = _ => new DirectoryInfo("/usr/share/datasets/fashion-mnist") };
+var inferSeconds = new Option<double>("--infer-seconds") { Description = "Timed seconds of predictions at batch 128, each side", DefaultValueFactory = _ => 2 };
+var nets = new Command("nets", "Issue 20's table: networks from tutorials, one epoch each beside PyTorch, then inference at batch 128") { netImages, network, fashion, peer, repeat, inferSeconds };
+nets.SetAction(r => Nets.NetsCommand.Run(r.GetValue(netImages), r.GetValue(network), r.GetValue(fashion)!, !r.GetValue(peer), Math.Max(1, r.GetValue(repeat)), r.GetValue(inferSeconds)));
+var netsOne = new Command("nets-one", "One network of `nets` in this process (what `nets` starts per network)") { netImages, network, fashion, inferSeconds };
+netsOne.Hidden = true;
+netsOne.SetAction(r => Nets.NetsCommand.RunOne(r.GetValue(network) ?? "", r.GetValue(netImages), r.GetValue(fashion)!, r.GetValue(inferSeconds)));
+return new RootCommand("Kiln benchmark harness") { mnist, iris, predict, modern, irisFit, nets, netsOne }.Parse(args).Invoke();
 
 // Milliseconds per training step of both MNIST networks, Kiln then PyTorch in turn, `repeat` rounds; medians.
 static int Modern(int steps, int batchSize, bool runPeer, int repeat)
@@ -46,7 +55,7 @@ static int Modern(int steps, int batchSize, bool runPeer, int repeat)
     foreach (var (name, net, peerTask) in nets)
     {
         var optimizer = new Adam();
-        Warm(() => net.TrainOnBatch(batches[0], optimizer));
+        Measure.Warm(() => net.TrainOnBatch(batches[0], optimizer));
         List<double> kiln = [], torch = [];
         for (var round = 0; round < repeat; round++)
         {
@@ -56,12 +65,12 @@ static int Modern(int steps, int batchSize, bool runPeer, int repeat)
                 net.TrainOnBatch(batches[step % batches.Count], optimizer);
             }
             kiln.Add(clock.Elapsed.TotalMilliseconds / steps);
-            if (runPeer && RunPeer($"{peerTask} \"{dir}\" --images {steps * batchSize} --batch {batchSize}") is { } result && result.TryGetValue("seconds", out var seconds))
+            if (runPeer && Peer.RunPyTorch($"{peerTask} \"{dir}\" --images {steps * batchSize} --batch {batchSize}") is { } result && result.TryGetValue("seconds", out var seconds))
             {
                 torch.Add(double.Parse(seconds, CultureInfo.InvariantCulture) * 1000 / steps);
             }
         }
-        var (k, t) = (Median(kiln), torch.Count > 0 ? Median(torch) : double.NaN);
+        var (k, t) = (Measure.Median(kiln), torch.Count > 0 ? Measure.Median(torch) : double.NaN);
         Console.WriteLine(Invariant($"| {name} | {k:0.00} | {t:0.00} | {k / t:0.00} |"));
     }
     return 0;
@@ -75,15 +84,15 @@ static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device
     var batches = source.Batch(batchSize, dropRemainder: true).ToList();
     using var net = new MnistCnn(seed: 1, device);
     var optimizer = new Adam();
-    Warm(() => net.TrainOnBatch(batches[0], optimizer));
+    Measure.Warm(() => net.TrainOnBatch(batches[0], optimizer));
 
     var steps = imageCount / batchSize;
     imageCount = steps * batchSize;
     var probe = batches[0].Features.AsSpan(0, batchSize * MnistCnn.InputSize).ToArray();
     var outputs = new float[batchSize * MnistCnn.OutputSize];
     var one = new float[MnistCnn.OutputSize];
-    Warm(() => net.Predict(probe, outputs));
-    Warm(() => net.Predict(probe.AsSpan(0, MnistCnn.InputSize), one));
+    Measure.Warm(() => net.Predict(probe, outputs));
+    Measure.Warm(() => net.Predict(probe.AsSpan(0, MnistCnn.InputSize), one));
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, device {net.DeviceName}");
     Console.WriteLine($"| run | images/s (train, batch {batchSize}) | epoch of {imageCount:N0} | peak MB | alloc/step (all threads / training thread) | inference images/s | 1-image latency |");
     Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -125,17 +134,17 @@ static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device
         latencies.Add(latencyUs);
         Console.WriteLine(Invariant($"| Kiln{(repeat > 1 ? $" {round}" : "")} | {trainRate:N0} | {clock.Elapsed.TotalSeconds:0.00} s | {peakMb:0} | {allocated / (double)steps:0} B / {allocatedHere / (double)steps:0} B | {inferRate:N0} | {latencyUs:0} µs |"));
     }
-    var rate = Median(trainRates);
+    var rate = Measure.Median(trainRates);
     if (repeat > 1)
     {
-        Console.WriteLine(Invariant($"| Kiln, median of {repeat} | {rate:N0} | | | | {Median(inferRates):N0} | {Median(latencies):0} µs |"));
+        Console.WriteLine(Invariant($"| Kiln, median of {repeat} | {rate:N0} | | | | {Measure.Median(inferRates):N0} | {Measure.Median(latencies):0} µs |"));
     }
-    Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {GemmRate():0} GFLOP/s right now (a shared machine's speed drifts between runs)"));
+    Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {Measure.GemmRate():0} GFLOP/s right now (a shared machine's speed drifts between runs)"));
     Console.WriteLine(Invariant($"training arithmetic: {rate * FlopsPerTrainingImage / 1e9:0.0} GFLOP/s ({FlopsPerTrainingImage / 1e6:0.00} MFLOP per image)"));
     if (runPeer)
     {
         var dir = directory?.FullName ?? ExtractEmbedded();
-        var result = RunPeer($"mnist \"{dir}\" --images {imageCount} --batch {batchSize}");
+        var result = Peer.RunPyTorch($"mnist \"{dir}\" --images {imageCount} --batch {batchSize}");
         if (result is not null && result.TryGetValue("images_per_second", out var peerRate))
         {
             Console.WriteLine($"| PyTorch {result["torch"]} ({result["threads"]} threads) | {double.Parse(peerRate, CultureInfo.InvariantCulture):N0} | {result["seconds"]} s | {result["peak_mb"]} | | | |");
@@ -145,30 +154,13 @@ static int Mnist(int imageCount, int batchSize, DirectoryInfo? directory, Device
     return 0;
 }
 
-// The best of 20 products of two 512×512 matrices, in GFLOP/s: what the machine delivers at this moment.
-static double GemmRate()
-{
-    const int n = 512;
-    var (a, b, c) = (new float[n * n], new float[n * n], new float[n * n]);
-    a.AsSpan().Fill(0.5f);
-    b.AsSpan().Fill(0.25f);
-    var best = double.MaxValue;
-    for (var i = 0; i < 20; i++)
-    {
-        var clock = Stopwatch.StartNew();
-        Kiln.Runtime.Cpu.Gemm.Multiply(n, n, n, a, n, b, n, c, n);
-        best = Math.Min(best, clock.Elapsed.TotalSeconds);
-    }
-    return 2.0 * n * n * n / best / 1e9;
-}
-
 static int Iris(int steps, Device device, bool runPeer)
 {
     var (train, _) = Datasets.Iris().Split(0.25, seed: 1);
     var batch = train.Batch(32).First();
     using var net = new IrisNet(seed: 1, device);
     var optimizer = new Adam();
-    Warm(() => net.TrainOnBatch(batch, optimizer));
+    Measure.Warm(() => net.TrainOnBatch(batch, optimizer));
     var before = GC.GetTotalAllocatedBytes(precise: true);
     var clock = Stopwatch.StartNew();
     for (var i = 0; i < steps; i++)
@@ -180,7 +172,7 @@ static int Iris(int steps, Device device, bool runPeer)
     Console.WriteLine($"| run | µs per training step (batch 32, Adam) | alloc/step |");
     Console.WriteLine("|---|---|---|");
     Console.WriteLine(Invariant($"| Kiln ({net.DeviceName}) | {clock.Elapsed.TotalMicroseconds / steps:0.00} | {allocated / (double)steps:0} B |"));
-    if (runPeer && RunPeer($"iris --steps 3000") is { } result)
+    if (runPeer && Peer.RunPyTorch($"iris --steps 3000") is { } result)
     {
         Console.WriteLine($"| PyTorch {result["torch"]} ({result["threads"]} threads) | {result["us_per_step"]} | |");
     }
@@ -193,7 +185,7 @@ static int IrisFit(int epochs, Device device)
     using var net = new IrisNet(seed: 1, device);
     var optimizer = new Adam();
     var quiet = new FitOptions { Verbose = false };
-    Warm(() => net.Fit(train.Repeat().Shuffle(1000, 1).Batch(32), 1, stepsPerEpoch: 150, validation: test.Batch(32), optimizer: optimizer, options: quiet));
+    Measure.Warm(() => net.Fit(train.Repeat().Shuffle(1000, 1).Batch(32), 1, stepsPerEpoch: 150, validation: test.Batch(32), optimizer: optimizer, options: quiet));
     // The training thread's allocations: the whole Fit (per-epoch bookkeeping and validation included), per step.
     var before = GC.GetAllocatedBytesForCurrentThread();
     var history = net.Fit(train.Repeat().Shuffle(1000, 1).Batch(32), epochs, stepsPerEpoch: 150, validation: test.Batch(32), optimizer: optimizer, options: quiet);
@@ -204,25 +196,6 @@ static int IrisFit(int epochs, Device device)
     Console.WriteLine("|---|---|---|");
     Console.WriteLine(Invariant($"| Kiln ({net.DeviceName}) | {perStep[perStep.Count / 2]:0.0} ({perStep[0]:0.0}–{perStep[^1]:0.0}) | {allocated / (150.0 * epochs):0} B |"));
     return 0;
-}
-
-static Dictionary<string, string>? RunPeer(string arguments)
-{
-    var script = Path.Combine(AppContext.BaseDirectory, "pytorch_peer.py");
-    var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    var check = Process.Start(new ProcessStartInfo(python, "-c \"import torch\"") { RedirectStandardError = true });
-    check!.WaitForExit();
-    if (check.ExitCode != 0)
-    {
-        Console.WriteLine("PyTorch peer skipped: `python3 -c \"import torch\"` failed.");
-        return null;
-    }
-    var start = new ProcessStartInfo(python, $"\"{script}\" {arguments}") { RedirectStandardOutput = true };
-    start.Environment["OMP_NUM_THREADS"] = "2";
-    using var process = Process.Start(start)!;
-    var line = process.StandardOutput.ReadToEnd().Trim().Split('\n').Last();
-    process.WaitForExit();
-    return line.Split(' ').Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
 }
 
 static string ExtractEmbedded()
@@ -237,21 +210,4 @@ static string ExtractEmbedded()
     return directory;
 }
 
-// Runs a step for a second before timing: buffers, then the JIT's tiers (the optimised code arrives after a few hundred
-// calls and a delay), so that the timings are of the steady state.
-static void Warm(Action step)
-{
-    var clock = Stopwatch.StartNew();
-    while (clock.Elapsed.TotalSeconds < 1)
-    {
-        step();
-    }
-}
-
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-static double Median(List<double> values)
-{
-    var sorted = values.Order().ToList();
-    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-}
