@@ -85,6 +85,10 @@ NETS = {
 }
 
 
+# Networks that rescale raw 0-255 pixels themselves, as their tutorial feeds them (bench/Harness's PixelScale).
+RAW_PIXELS = {"tf-classification"}
+
+
 def build(name):
     return NETS[name]()
 
@@ -104,7 +108,9 @@ def rss_mb(field):
 def one_network(args):
     """One epoch of NETS[args.network] over the training images in order, then predictions at batch 128."""
     images = read_idx(find(args.dir, "train-images-idx3-ubyte"))
-    x = images.float().div_(255).unsqueeze(1)
+    x = images.float().unsqueeze(1)
+    if args.network not in RAW_PIXELS:
+        x.div_(255)
     del images
     y = read_idx(find(args.dir, "train-labels-idx1-ubyte"))
     data_mb = rss_mb("VmRSS")

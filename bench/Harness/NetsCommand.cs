@@ -5,8 +5,12 @@ using Kiln.IO;
 
 namespace Nets;
 
-/// <summary>One network of the list: its name (the peer's too), where it comes from, its batch, Keras' parameter count.</summary>
-internal sealed record NetSpec(string Name, string Source, int Batch, int KerasParameters, Func<Network> Create);
+/// <summary>
+/// One network of the list: its name (the peer's too), where it comes from, its batch, Keras' parameter count, and the
+/// factor its pixels get (255 for a network that rescales raw pixels itself: fed [0, 1] it would not learn, and a
+/// network whose ReLUs stay dead would flatter a kernel that skips zeros).
+/// </summary>
+internal sealed record NetSpec(string Name, string Source, int Batch, int KerasParameters, Func<Network> Create, float PixelScale = 1);
 
 /// <summary>
 /// Issue 20's table: each network trains one epoch of Fashion-MNIST in a process of its own (so its peak resident
@@ -22,7 +26,7 @@ internal static class NetsCommand
         new("keras-mnist-convnet", "Keras' \"Simple MNIST convnet\": 3×3 valid, conv → pool twice", 128, 34_826, () => new KerasMnistConvnet(seed: 1)),
         new("pytorch-mnist", "pytorch/examples mnist: 3×3 valid conv → conv → pool, Dense 128", 64, 1_199_882, () => new PyTorchMnistExample(seed: 1)),
         new("lenet5", "LeNet-5 as d2l.ai trains it (tanh): 5×5 same and valid, average pooling", 256, 61_706, () => new LeNet5(seed: 1)),
-        new("tf-classification", "TensorFlow's image-classification tutorial: Rescaling, 3×3 same conv → pool ×3", 32, 98_442, () => new TfImageClassification(seed: 1)),
+        new("tf-classification", "TensorFlow's image-classification tutorial: raw pixels, Rescaling, 3×3 same conv → pool ×3", 32, 98_442, () => new TfImageClassification(seed: 1), PixelScale: 255),
         new("small-vgg", "two VGG blocks (machinelearningmastery): 3×3 same conv → conv → pool ×2", 64, 467_818, () => new SmallVgg(seed: 1)),
         new("vgg-bn", "the same with Conv-BN-ReLU (no conv bias)", 128, 468_394, () => new VggBatchNorm(seed: 1)),
         new("modern", "the modern CNN (examples/Mnist/ModernCnn.cs): Conv-BN-ReLU ×3, global pooling", 128, 24_282, () => new ModernCnn(seed: 1)),
@@ -43,6 +47,7 @@ internal static class NetsCommand
         Console.WriteLine();
         Console.WriteLine("| network | params | batch | Kiln train img/s | PyTorch train img/s | train ratio | Kiln infer img/s | PyTorch infer img/s | infer ratio | Kiln peak MB (data) | PyTorch peak MB (data) | Kiln train GFLOP/s (% of calibration) | loss Kiln / PyTorch |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var flops = new Dictionary<string, double>();
         foreach (var spec in selected)
         {
             List<Dictionary<string, string>> kiln = [], torch = [];
@@ -66,14 +71,15 @@ internal static class NetsCommand
                 runs.Count == 0 ? double.NaN : Measure.Median(runs.Select(r => double.Parse(r[key], CultureInfo.InvariantCulture)));
             var (kTrain, tTrain) = (M(kiln, "images_per_second"), M(torch, "images_per_second"));
             var (kInfer, tInfer) = (M(kiln, "infer_images_per_second"), M(torch, "infer_images_per_second"));
-            var gflops = kTrain * M(kiln, "train_flops") / 1e9;
+            flops[spec.Name] = M(kiln, "train_flops");
+            var gflops = kTrain * flops[spec.Name] / 1e9;
             Console.WriteLine(Invariant(
                 $"| {spec.Name} | {spec.KerasParameters:N0} | {spec.Batch} | {kTrain:N0} | {tTrain:N0} | {tTrain / kTrain:0.00} | {kInfer:N0} | {tInfer:N0} | {tInfer / kInfer:0.00} | {M(kiln, "peak_mb"):0} ({M(kiln, "data_mb"):0}) | {M(torch, "peak_mb"):0} ({M(torch, "data_mb"):0}) | {gflops:0.0} ({gflops / calibration:0%}) | {M(kiln, "loss"):0.000} / {M(torch, "loss"):0.000} |"));
         }
         Console.WriteLine();
         foreach (var spec in selected)
         {
-            Console.WriteLine($"- {spec.Name}: {spec.Source}");
+            Console.WriteLine(Invariant($"- {spec.Name} ({flops.GetValueOrDefault(spec.Name, double.NaN) / 1e6:0.00} MFLOP per training image): {spec.Source}"));
         }
         Console.WriteLine(Invariant($"calibration again at the end: {Measure.GemmRate():0} GFLOP/s"));
         return 0;
@@ -87,6 +93,17 @@ internal static class NetsCommand
             return 2;
         }
         var train = Idx.ReadExamples(Find(data, MnistData.TrainImagesFile), Find(data, MnistData.TrainLabelsFile));
+        if (spec.PixelScale != 1)
+        {
+            // In place: the dataset holds its examples' arrays, and this process runs this one network.
+            foreach (var features in train.Select(e => e.Features))
+            {
+                for (var i = 0; i < features.Length; i++)
+                {
+                    features[i] *= spec.PixelScale;
+                }
+            }
+        }
         GC.Collect();
         var dataMb = Measure.StatusMb("VmRSS");
         using var net = spec.Create();
