@@ -33,16 +33,17 @@ internal static class NetsCommand
     ];
 
     /// <summary>Every selected network, Kiln's child process then the peer, <paramref name="repeat"/> rounds; one table of medians.</summary>
-    public static int Run(int images, string? filter, DirectoryInfo data, bool runPeer, int repeat, double inferSeconds)
+    public static int Run(int images, string? filter, DirectoryInfo data, bool runPeer, int repeat, double inferSeconds, int threads)
     {
         var selected = Select(filter);
         if (selected is null)
         {
             return 2;
         }
-        var calibration = Measure.GemmRate();
+        // The GEMM runs on every core; a run on fewer gets its share.
+        var calibration = Measure.GemmRate() * Math.Min(threads, Environment.ProcessorCount) / Environment.ProcessorCount;
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {calibration:0} GFLOP/s; {images:N0} training images per network from {data.FullName}, {repeat} round(s), medians"));
+        Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {calibration:0} GFLOP/s on {threads} core(s); {images:N0} training images per network from {data.FullName}, {repeat} round(s), medians; {threads} thread(s) each side"));
         Console.WriteLine("ratio = Kiln's time / PyTorch's (issue 20's target: ≤ 0.5); peak = the process's peak resident set, with the part holding the data set in parentheses");
         Console.WriteLine();
         Console.WriteLine("| network | params | batch | Kiln train img/s | PyTorch train img/s | train ratio | Kiln infer img/s | PyTorch infer img/s | infer ratio | Kiln peak MB (data) | PyTorch peak MB (data) | Kiln train GFLOP/s (% of calibration) | loss Kiln / PyTorch |");
@@ -53,11 +54,11 @@ internal static class NetsCommand
             List<Dictionary<string, string>> kiln = [], torch = [];
             for (var round = 0; round < repeat; round++)
             {
-                if (Peer.RunSelf(Invariant($"nets-one --network {spec.Name} --images {images} --data \"{data.FullName}\" --infer-seconds {inferSeconds}")) is { } k)
+                if (Peer.RunSelf(Invariant($"nets-one --network {spec.Name} --images {images} --data \"{data.FullName}\" --infer-seconds {inferSeconds}"), threads) is { } k)
                 {
                     kiln.Add(k);
                 }
-                if (runPeer && Peer.RunPyTorch(Invariant($"net \"{data.FullName}\" --network {spec.Name} --images {images} --batch {spec.Batch} --infer-seconds {inferSeconds}")) is { } t)
+                if (runPeer && Peer.RunPyTorch(Invariant($"net \"{data.FullName}\" --network {spec.Name} --images {images} --batch {spec.Batch} --infer-seconds {inferSeconds}"), threads) is { } t)
                 {
                     torch.Add(t);
                 }

@@ -8,7 +8,7 @@ using System.Reflection;
 internal static class Peer
 {
     /// <summary>The peer's result, or null (with a line saying why) when torch is missing or the run failed.</summary>
-    public static Dictionary<string, string>? RunPyTorch(string arguments)
+    public static Dictionary<string, string>? RunPyTorch(string arguments, int threads = 2)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "pytorch_peer.py");
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
@@ -19,19 +19,23 @@ internal static class Peer
             Console.WriteLine("PyTorch peer skipped: `python3 -c \"import torch\"` failed.");
             return null;
         }
-        var start = new ProcessStartInfo(python, $"\"{script}\" {arguments}") { RedirectStandardOutput = true };
-        start.Environment["OMP_NUM_THREADS"] = "2";
+        var start = new ProcessStartInfo(python, $"\"{script}\" {arguments} --threads {threads}") { RedirectStandardOutput = true };
+        start.Environment["OMP_NUM_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Run(start, "PyTorch peer");
     }
 
-    /// <summary>This harness, run again with <paramref name="arguments"/> (through dotnet when that is how it runs).</summary>
-    public static Dictionary<string, string>? RunSelf(string arguments)
+    /// <summary>
+    /// This harness, run again with <paramref name="arguments"/> (through dotnet when that is how it runs), seeing
+    /// <paramref name="cores"/> cores (Kiln's worker pool sizes itself by <see cref="Environment.ProcessorCount"/>).
+    /// </summary>
+    public static Dictionary<string, string>? RunSelf(string arguments, int cores)
     {
         var host = Environment.ProcessPath!;
         var start = Path.GetFileNameWithoutExtension(host) == "dotnet"
             ? new ProcessStartInfo(host, $"\"{Assembly.GetEntryAssembly()!.Location}\" {arguments}")
             : new ProcessStartInfo(host, arguments);
         start.RedirectStandardOutput = true;
+        start.Environment["DOTNET_PROCESSOR_COUNT"] = cores.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Run(start, "Kiln child");
     }
 

@@ -34,8 +34,9 @@ var netImages = new Option<int>("--images") { Description = "Training images per
 var network = new Option<string?>("--network") { Description = $"Comma-separated networks to run, of: {string.Join(", ", Nets.NetsCommand.All.Select(s => s.Name))}" };
 var fashion = new Option<DirectoryInfo>("--data") { Description = "Directory with the Fashion-MNIST (or MNIST) IDX training files", DefaultValueFactory = _ => new DirectoryInfo("/usr/share/datasets/fashion-mnist") };
 var inferSeconds = new Option<double>("--infer-seconds") { Description = "Timed seconds of predictions at batch 128, each side", DefaultValueFactory = _ => 2 };
-var nets = new Command("nets", "Issue 20's table: networks from tutorials, one epoch each beside PyTorch, then inference at batch 128") { netImages, network, fashion, peer, repeat, inferSeconds };
-nets.SetAction(r => Nets.NetsCommand.Run(r.GetValue(netImages), r.GetValue(network), r.GetValue(fashion)!, !r.GetValue(peer), Math.Max(1, r.GetValue(repeat)), r.GetValue(inferSeconds)));
+var threads = new Option<int>("--threads") { Description = "Cores each side uses: Kiln's DOTNET_PROCESSOR_COUNT, PyTorch's threads (1 is steadier on a crowded machine)", DefaultValueFactory = _ => 2 };
+var nets = new Command("nets", "Issue 20's table: networks from tutorials, one epoch each beside PyTorch, then inference at batch 128") { netImages, network, fashion, peer, repeat, inferSeconds, threads };
+nets.SetAction(r => Nets.NetsCommand.Run(r.GetValue(netImages), r.GetValue(network), r.GetValue(fashion)!, !r.GetValue(peer), Math.Max(1, r.GetValue(repeat)), r.GetValue(inferSeconds), Math.Max(1, r.GetValue(threads))));
 var netsOne = new Command("nets-one", "One network of `nets` in this process (what `nets` starts per network)") { netImages, network, fashion, inferSeconds };
 netsOne.Hidden = true;
 netsOne.SetAction(r => Nets.NetsCommand.RunOne(r.GetValue(network) ?? "", r.GetValue(netImages), r.GetValue(fashion)!, r.GetValue(inferSeconds)));
