@@ -41,15 +41,7 @@ public abstract class CudaExecutor : CudaEngine, IExecutor
         {
             return;
         }
-        var (clip, threshold) = optimizer switch
-        {
-            { ClipNorm: { } norm } => (GradientClip.Norm, norm),
-            { GlobalClipNorm: { } global } => (GradientClip.GlobalNorm, global),
-            { ClipValue: { } value } => (GradientClip.Value, value),
-            _ => (GradientClip.None, 0f),
-        };
-        bool[] slots = [.. Enumerable.Range(0, Optimizer.MaxSlots).Select(optimizer.UsesSlot)];
-        SetUpdate(new CudaUpdate(optimizer.CudaKernel, slots, optimizer.SlotInitialValue, clip, threshold));
+        SetUpdate(UpdateFor(optimizer));
         _optimizer = optimizer;
         _optimizerSteps = 0;
     }
@@ -102,7 +94,22 @@ public abstract class CudaExecutor : CudaEngine, IExecutor
     private ReadOnlySpan<float> DenseTargets(Batch batch) =>
         Info.Loss == Kiln.Loss.SparseCategoricalCrossentropy ? default : batch.Targets.AsSpan(0, batch.Count * Info.OutputSize);
 
-    private static CudaNetworkLayout Layout(ExecutorContext context, IReadOnlyList<string> kernels)
+    /// <summary>The optimizer in the engine's terms: its kernel, its slots, and its clipping.</summary>
+    internal static CudaUpdate UpdateFor(Optimizer optimizer)
+    {
+        var (clip, threshold) = optimizer switch
+        {
+            { ClipNorm: { } norm } => (GradientClip.Norm, norm),
+            { GlobalClipNorm: { } global } => (GradientClip.GlobalNorm, global),
+            { ClipValue: { } value } => (GradientClip.Value, value),
+            _ => (GradientClip.None, 0f),
+        };
+        bool[] slots = [.. Enumerable.Range(0, Optimizer.MaxSlots).Select(optimizer.UsesSlot)];
+        return new CudaUpdate(optimizer.CudaKernel, slots, optimizer.SlotInitialValue, clip, threshold);
+    }
+
+    /// <summary>The network in the engine's terms: sizes, trainable tensors, and every optimizer kernel.</summary>
+    internal static CudaNetworkLayout Layout(ExecutorContext context, IReadOnlyList<string> kernels)
     {
         ArgumentNullException.ThrowIfNull(context);
         var info = context.Info;
