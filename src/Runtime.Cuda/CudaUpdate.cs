@@ -1,6 +1,6 @@
 namespace Kiln.Runtime.Cuda;
 
-/// <summary>Which gradient clipping runs before the update (Keras' <c>clipvalue</c>, <c>clipnorm</c>, <c>global_clipnorm</c>).</summary>
+/// <summary>Which gradient clipping runs before the update (Keras' <c>clipvalue</c>, <c>clipnorm</c>, <c>global_clipnorm</c>). A plain value: any thread may use it.</summary>
 public enum GradientClip
 {
     None,
