@@ -7,20 +7,58 @@ public static partial class Conv2D
     private readonly partial struct Winograd
     {
         /// <summary>
-        /// For the data gradient of a 5×5 stride-1 convolution g whose output a 2×2 pool reads: dx is the forward
-        /// convolution of dz with w flipped and transposed, padded 4 − g's padding, so it runs as this Winograd with
-        /// C = g.OutC and N = g.InC. dz comes straight from the pool (<see cref="TransformPoolInput"/>); even paddings
-        /// (Keras' same and valid) make each tile's 8×8 of dz whole pool windows.
+        /// For the data gradient of a stride-1 convolution g that <see cref="For"/> serves: dx is the forward convolution
+        /// of dz with w flipped and transposed, padded K − 1 − g's padding, so it runs as this Winograd with C = g.OutC
+        /// and N = g.InC (and the choice is the forward's for those channels). Null where that padding would be negative.
+        /// </summary>
+        public static Winograd? ForBackwardData(in ConvGeometry g) =>
+            g.Stride == 1 && g.PadTop < g.Kernel && g.PadLeft < g.Kernel && For(g) is not null ? For(Transposed(g)) : null;
+
+        /// <summary>
+        /// As <see cref="ForBackwardData(in ConvGeometry)"/> for a convolution whose output a 2×2 pool reads; dz then comes
+        /// straight from the pool (<see cref="TransformPoolInput"/>), and the transposed padding must be even (5×5 same
+        /// and valid, 3×3 valid) so that each tile's 8×8 of dz are whole pool windows.
         /// </summary>
         public static Winograd? ForBackwardData(in ConvGeometry g, in PoolGeometry pool) =>
-            g.Kernel == 5 && g.Stride == 1 && g.PadTop is 0 or 2 or 4 && g.PadLeft is 0 or 2 or 4 && Pools(pool) ? For(Transposed(g)) : null;
+            (g.Kernel - 1 - g.PadTop) % 2 == 0 && (g.Kernel - 1 - g.PadLeft) % 2 == 0 && Pools(pool) ? ForBackwardData(g) : null;
 
-        private static ConvGeometry Transposed(in ConvGeometry g) => new(g.OutH, g.OutW, g.OutC, g.InH, g.InW, g.InC, 5, 1, 4 - g.PadTop, 4 - g.PadLeft);
+        private static ConvGeometry Transposed(in ConvGeometry g) =>
+            new(g.OutH, g.OutW, g.OutC, g.InH, g.InW, g.InC, g.Kernel, 1, g.Kernel - 1 - g.PadTop, g.Kernel - 1 - g.PadLeft);
 
-        private int Flipped => ImplicitGemm.Aligned(25 * C * N);
+        private int Taps => _plan.K * _plan.K;
+        private int Flipped => ImplicitGemm.Aligned(Taps * C * N);
 
         /// <summary>The flipped kernel, then <see cref="ScratchSize"/>.</summary>
         public int DataScratchSize(int batch) => Flipped + ImplicitGemm.Alignment + ScratchSize(batch);
+
+        /// <summary>dx of convolution g from dz, overwritten; this is <see cref="ForBackwardData(in ConvGeometry)"/>'s.</summary>
+        public unsafe void BackwardData(ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
+        {
+            fixed (float* pw = w, pscratch = scratch)
+            {
+                var flipped = Flip(pw, ImplicitGemm.Align(pscratch));
+                Run(dz, flipped, default, Epilogue.Linear, dx, default, pooled: false, batch, Transposed(g), default, scratch[(Flipped + ImplicitGemm.Alignment)..], transformed: null);
+            }
+        }
+
+        // w'[k, c, n] = w[K² − 1 − k, n, c]: the kernel as the transposed convolution reads it, c an out channel of g.
+        private unsafe ReadOnlySpan<float> Flip(float* w, float* flipped)
+        {
+            var taps = Taps;
+            for (var k = 0; k < taps; k++)
+            {
+                for (var n = 0; n < N; n++)
+                {
+                    var from = w + ((long)(taps - 1 - k) * N + n) * C;
+                    var to = flipped + (long)k * C * N + n;
+                    for (var c = 0; c < C; c++)
+                    {
+                        to[(long)c * N] = from[c];
+                    }
+                }
+            }
+            return new ReadOnlySpan<float>(flipped, taps * C * N);
+        }
 
         /// <summary>dx of convolution g from the gradient its pool sends down (the pool's dy, output and argmax, and g's activation).</summary>
         public unsafe void BackwardData(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
@@ -28,22 +66,9 @@ public static partial class Conv2D
             fixed (float* pdy = dy, py = y, pw = w, pscratch = scratch)
             fixed (int* pargmax = argmax)
             {
-                // w'[k, c, n] = w[24 − k, n, c]: the kernel as the transposed convolution reads it, c an out channel of g.
-                var flipped = ImplicitGemm.Align(pscratch);
-                for (var k = 0; k < 25; k++)
-                {
-                    for (var n = 0; n < N; n++)
-                    {
-                        var from = pw + ((long)(24 - k) * N + n) * C;
-                        var to = flipped + (long)k * C * N + n;
-                        for (var c = 0; c < C; c++)
-                        {
-                            to[(long)c * N] = from[c];
-                        }
-                    }
-                }
+                var flipped = Flip(pw, ImplicitGemm.Align(pscratch));
                 var lists = new MaxPool2D.Lists(pdy, py, pargmax, act, pool);
-                Run(default, new ReadOnlySpan<float>(flipped, 25 * C * N), default, Epilogue.Linear, dx, default, pooled: false, batch, Transposed(g), default,
+                Run(default, flipped, default, Epilogue.Linear, dx, default, pooled: false, batch, Transposed(g), default,
                     scratch[(Flipped + ImplicitGemm.Alignment)..], transformed: null, &lists);
             }
         }
@@ -56,7 +81,7 @@ public static partial class Conv2D
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var (g, p) = (_plan, pool.Geometry);
-            var (y0, x0) = (Out * th - g.PadTop, Out * tw - g.PadLeft);
+            var (y0, x0) = (_out * th - g.PadTop, _out * tw - g.PadLeft);
             var d = stackalloc Vector256<float>[Points];
             var rowsT = stackalloc Vector256<float>[Points];
             var v = stackalloc Vector256<float>[Tile];
