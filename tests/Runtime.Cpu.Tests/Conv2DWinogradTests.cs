@@ -28,8 +28,8 @@ public class Conv2DWinogradTests
         { "k3 16x16x16→32 same", 40, Epilogue.Relu },
         { "k3 13x11x24→16 valid", 3, Epilogue.Linear },
         { "k3 9x10x16→40 same", 5, Epilogue.Tanh },
-        { "k3 7x5x32→16 same", 1, Epilogue.Elu },
-        { "k3 3x2x16→16 same", 3, Epilogue.Gelu },
+        { "k3 11x5x32→16 same", 1, Epilogue.Elu },
+        { "k3 8x12x16→16 same", 3, Epilogue.Gelu },
     };
 
     private static ConvGeometry Geometry(string name) => name switch
@@ -41,8 +41,8 @@ public class Conv2DWinogradTests
         "k3 16x16x16→32 same" => Geometries.ConvSame(16, 16, 16, 32, 3, 1),
         "k3 13x11x24→16 valid" => Geometries.ConvValid(13, 11, 24, 16, 3, 1),
         "k3 9x10x16→40 same" => Geometries.ConvSame(9, 10, 16, 40, 3, 1),
-        "k3 7x5x32→16 same" => Geometries.ConvSame(7, 5, 32, 16, 3, 1),
-        "k3 3x2x16→16 same" => Geometries.ConvSame(3, 2, 16, 16, 3, 1),
+        "k3 11x5x32→16 same" => Geometries.ConvSame(11, 5, 32, 16, 3, 1),
+        "k3 8x12x16→16 same" => Geometries.ConvSame(8, 12, 16, 16, 3, 1),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -100,25 +100,32 @@ public class Conv2DWinogradTests
         Assert.False(direct.AsSpan().SequenceEqual(dx), $"{name}: dx bitwise the implicit GEMM's");
     }
 
-    /// <summary>3×3 convolutions with few channels, or channels off whole vectors, stay on the implicit GEMM (and stay right).</summary>
+    /// <summary>
+    /// 3×3 convolutions with few channels, channels off whole vectors, or small images that leave most of the 6×6 tiles
+    /// outside the output stay on the implicit GEMM (and stay right).
+    /// </summary>
     [Theory]
-    [InlineData(1, 16, true)]
-    [InlineData(8, 16, true)]
-    [InlineData(16, 8, true)]
-    [InlineData(12, 16, false)]
-    [InlineData(16, 20, true)]
-    [InlineData(16, 16, false)]
-    public void SmallOrRaggedChannels_TakeTheImplicitGemm(int inC, int outC, bool same)
+    [InlineData(13, 11, 1, 16, true, false)]
+    [InlineData(13, 11, 8, 16, true, false)]
+    [InlineData(13, 11, 16, 8, true, false)]
+    [InlineData(13, 11, 12, 16, false, false)]
+    [InlineData(13, 11, 16, 20, true, false)]
+    [InlineData(13, 11, 16, 16, true, true)]
+    [InlineData(13, 11, 16, 16, false, true)]
+    [InlineData(7, 7, 32, 32, true, false)]
+    [InlineData(8, 8, 32, 32, true, false)]
+    [InlineData(5, 5, 32, 32, true, true)]
+    public void SmallOrRaggedChannels_OrSmallImages_TakeTheImplicitGemm(int h, int w, int inC, int outC, bool same, bool winograd)
     {
-        var g = same ? Geometries.ConvSame(9, 7, inC, outC, 3, 1) : Geometries.ConvValid(9, 7, inC, outC, 3, 1);
-        Assert.Equal(inC % 8 == 0 && outC % 8 == 0 && inC >= 16 && outC >= 16, Conv2D.RunsAsWinograd(g));
+        var g = same ? Geometries.ConvSame(h, w, inC, outC, 3, 1) : Geometries.ConvValid(h, w, inC, outC, 3, 1);
+        Assert.Equal(winograd, Conv2D.RunsAsWinograd(g));
         const int batch = 3;
         var x = TestData.Random(batch * g.InSize, seed: 71);
-        var w = TestData.Random(g.PatchSize * g.OutC, seed: 72, scale: 0.2f);
+        var kernel = TestData.Random(g.PatchSize * g.OutC, seed: 72, scale: 0.2f);
         var bias = TestData.Random(g.OutC, seed: 73);
         var y = TestData.Poisoned(batch * g.OutSize);
-        Conv2D.Forward(x, w, bias, y, batch, g, Epilogue.Relu, TestData.Poisoned(Conv2D.ScratchSize(batch, g)));
-        Approx.Equal(Conv2DReference.Forward(TestData.ToDouble(x), TestData.ToDouble(w), TestData.ToDouble(bias), batch, g, Epilogue.Relu), y, "y", atol: 1e-4, rtol: 1e-4);
+        Conv2D.Forward(x, kernel, bias, y, batch, g, Epilogue.Relu, TestData.Poisoned(Conv2D.ScratchSize(batch, g)));
+        Approx.Equal(Conv2DReference.Forward(TestData.ToDouble(x), TestData.ToDouble(kernel), TestData.ToDouble(bias), batch, g, Epilogue.Relu), y, "y", atol: 1e-4, rtol: 1e-4);
     }
 
     /// <summary>

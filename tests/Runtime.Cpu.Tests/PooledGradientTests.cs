@@ -29,11 +29,13 @@ public class PooledGradientTests
         { "15x14x16→24 k3 valid + odd pool 2", 3, Epilogue.Relu },
         { "15x14x16→24 k3 valid + odd pool 2", 1, Epilogue.Tanh },
         { "15x13x16→16 k3 + odd same pool 2", 3, Epilogue.Relu },
+        { "15x13x16→16 k3 + odd same pool 2", 1, Epilogue.Elu },
+        { "11x9x16→16 k3 + odd same pool 2", 3, Epilogue.Relu },
     };
 
-    // The geometries whose data gradient runs as Winograd (5×5, or 3×3 valid with 16 channels or more; stride 1, channels
-    // in whole vectors, 2×2 windows).
-    private static readonly string[] Winograd = ["mnist conv2 + pool 2", "5x5x8→8 k5 + odd same pool 2", "12x11x8→16 k5 valid + odd pool 2", "3x1x8→8 k5 + odd same pool 2", "15x14x16→24 k3 valid + odd pool 2"];
+    // The geometries whose data gradient runs as Winograd (5×5, or 3×3 with 16 channels or more; stride 1, channels in
+    // whole vectors, 2×2 windows).
+    private static readonly string[] Winograd = ["mnist conv2 + pool 2", "5x5x8→8 k5 + odd same pool 2", "12x11x8→16 k5 valid + odd pool 2", "3x1x8→8 k5 + odd same pool 2", "15x14x16→24 k3 valid + odd pool 2", "15x13x16→16 k3 + odd same pool 2", "11x9x16→16 k3 + odd same pool 2"];
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
     {
@@ -53,8 +55,10 @@ public class PooledGradientTests
         "3x1x8→8 k5 + odd same pool 2" => (Geometries.ConvSame(3, 1, 8, 8, 5, 1), Geometries.PoolSame(3, 1, 8, 2, 2)),
         // F(6×6, 3×3) on dz, transposed padding 2; the output's last row and column no window reads.
         "15x14x16→24 k3 valid + odd pool 2" => (Geometries.ConvValid(15, 14, 16, 24, 3, 1), Geometries.PoolValid(13, 12, 24, 2, 2)),
-        // Same padding: transposed padding 1, tiles off the windows' grid, so the sparse gather.
+        // Same padding: transposed padding 1, tiles that start on odd rows and columns cut the pool windows at their edges.
         "15x13x16→16 k3 + odd same pool 2" => (Geometries.ConvSame(15, 13, 16, 16, 3, 1), Geometries.PoolSame(15, 13, 16, 2, 2)),
+        // Odd sizes again, two tiles each way: cut windows with their right or lower pixels past the input.
+        "11x9x16→16 k3 + odd same pool 2" => (Geometries.ConvSame(11, 9, 16, 16, 3, 1), Geometries.PoolSame(11, 9, 16, 2, 2)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -16,10 +16,13 @@ public static partial class Conv2D
     private readonly partial struct Winograd
     {
         /// <summary>
-        /// Whether a 3×3 stride-1 convolution runs faster as Winograd than as the implicit GEMM: with few channels the
-        /// transforms (about 14 operations per input and output value and channel) outweigh the GEMMs they shorten.
+        /// Whether a 3×3 stride-1 convolution runs faster as Winograd than as the implicit GEMM (measured, batch 128, see
+        /// docs/BENCHMARKS.md): from 16 channels in and out, where the transforms no longer outweigh the GEMMs they
+        /// shorten, and where at least half of the tiles' 6×6 outputs lie inside the output (7×7 and 8×8 images, with
+        /// 34 % and 44 %, measured at 0.9–1.05× the implicit GEMM; 14×14, 60 %, at 1.1–1.6×).
         /// </summary>
-        private static bool Pays3(in ConvGeometry g) => g.InC >= 16 && g.OutC >= 16;
+        private static bool Pays3(in ConvGeometry g) =>
+            g.InC >= 16 && g.OutC >= 16 && 2L * g.OutH * g.OutW >= 36L * ((g.OutH + 5) / 6) * ((g.OutW + 5) / 6);
 
         // G·(a, b, c): the three-tap filter's values at the points 0, 1, −1, 2, −2, ½, −½, ∞, with the same scale per point
         // as the five-tap TransformFilter (the interpolation's denominators, which depend on the points alone).
