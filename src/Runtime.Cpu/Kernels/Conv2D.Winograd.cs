@@ -36,7 +36,6 @@ public static partial class Conv2D
     private readonly partial struct Winograd
     {
         private const int Tile = 8;
-        private const int MaxOut = 6;
         private const int Points = Tile * Tile;
         private const int Block = 24;
 
@@ -255,16 +254,13 @@ public static partial class Conv2D
                         }
                     }
                 }
-                for (var i = 0; i < count; i++)
+                if (wg._out == 4)
                 {
-                    if (!job.Pooled)
-                    {
-                        wg.TransformOutput(products + (long)i * n, wg.ProductStride, t0 + i, job);
-                    }
-                    else
-                    {
-                        wg.TransformPooled(products + (long)i * n, wg.ProductStride, t0 + i, job);
-                    }
+                    wg.TransformOutputs<F4x4>(products, count, t0, job);
+                }
+                else
+                {
+                    wg.TransformOutputs<F6x6>(products, count, t0, job);
                 }
             }
         }
@@ -297,35 +293,53 @@ public static partial class Conv2D
             }
         }
 
-        // Bit i·_out + j set where output (i, j) of tile t reads only zeros: its K×K window of the tile's 8×8 input. Each row
+        // The outputs of a block of tiles from their products, each tile's written or pooled. Generic in the output
+        // transform, so that its sizes are constants in the code the JIT makes for each.
+        private unsafe void TransformOutputs<T>(float* products, int count, int t0, in Job job)
+            where T : struct, IOutputTransform
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (!job.Pooled)
+                {
+                    TransformOutput<T>(products + (long)i * N, ProductStride, t0 + i, job);
+                }
+                else
+                {
+                    TransformPooled<T>(products + (long)i * N, ProductStride, t0 + i, job);
+                }
+            }
+        }
+
+        // Bit i·Out + j set where output (i, j) of tile t reads only zeros: its K×K window of the tile's 8×8 input. Each row
         // of the window is eight flag bytes read as one word.
-        private unsafe ulong ZeroWindows(byte* flags, int t)
+        private unsafe ulong ZeroWindows<T>(byte* flags, int t)
+            where T : struct, IOutputTransform
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var rowFlags = _plan.Wp;
-            var origin = flags + (long)sample * _plan.Hp * rowFlags + (long)(_out * th) * rowFlags + _out * tw;
+            var origin = flags + (long)sample * _plan.Hp * rowFlags + (long)(T.Out * th) * rowFlags + T.Out * tw;
             var rows = stackalloc ulong[Tile];
             for (var r = 0; r < Tile; r++)
             {
                 rows[r] = Unsafe.ReadUnaligned<ulong>(origin + (long)r * rowFlags);
             }
-            var k = _plan.K;
-            var bytes = (1UL << (8 * k)) - 1;
+            var bytes = (1UL << (8 * T.Kernel)) - 1;
             var zero = 0UL;
-            for (var i = 0; i < _out; i++)
+            for (var i = 0; i < T.Out; i++)
             {
                 var window = rows[i];
-                for (var r = 1; r < k; r++)
+                for (var r = 1; r < T.Kernel; r++)
                 {
                     window |= rows[i + r];
                 }
-                for (var j = 0; j < _out; j++)
+                for (var j = 0; j < T.Out; j++)
                 {
                     // Little-endian: byte j + x of the row is bits 8(j + x) .. 8(j + x) + 7; K bytes from j.
                     if (((window >> (8 * j)) & bytes) == 0)
                     {
-                        zero |= 1UL << (i * _out + j);
+                        zero |= 1UL << (i * T.Out + j);
                     }
                 }
             }
@@ -416,60 +430,48 @@ public static partial class Conv2D
             dst[7 * stride] = Vector256.FusedMultiplyAdd(twentyOne, d3 - d5, four * (d7 - d1));
         }
 
-        // y = act(A^T M A + bias) for the _out×_out outputs of tile t that lie inside the output.
-        private unsafe void TransformOutput(float* m, int pointStride, int t, in Job job)
+        // y = act(A^T M A + bias) for the Out×Out outputs of tile t that lie inside the output.
+        private unsafe void TransformOutput<T>(float* m, int pointStride, int t, in Job job)
+            where T : struct, IOutputTransform
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var g = job.Geometry;
-            var (rows, cols) = (Math.Min(_out, g.OutH - _out * th), Math.Min(_out, g.OutW - _out * tw));
-            var y = stackalloc Vector256<float>[MaxOut * MaxOut];
-            var zero = job.Flags == null ? 0 : ZeroWindows(job.Flags, t);
+            var (rows, cols) = (Math.Min(T.Out, g.OutH - T.Out * th), Math.Min(T.Out, g.OutW - T.Out * tw));
+            var y = stackalloc Vector256<float>[T.Out * T.Out];
+            var zero = job.Flags == null ? 0 : ZeroWindows<T>(job.Flags, t);
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformTile(m + ch, pointStride, job.Bias == null ? Vector256<float>.Zero : Vector256.Load(job.Bias + ch), zero, y, _out);
+                TransformTile<T>(m + ch, pointStride, job.Bias == null ? Vector256<float>.Zero : Vector256.Load(job.Bias + ch), zero, y);
                 for (var i = 0; i < rows; i++)
                 {
-                    var at = job.Output + ((long)(sample * g.OutH + _out * th + i) * g.OutW + _out * tw) * N + ch;
+                    var at = job.Output + ((long)(sample * g.OutH + T.Out * th + i) * g.OutW + T.Out * tw) * N + ch;
                     for (var j = 0; j < cols; j++)
                     {
-                        Activate(y[i * _out + j], job.Act).Store(at + (long)j * N);
+                        Activate(y[i * T.Out + j], job.Act).Store(at + (long)j * N);
                     }
                 }
             }
         }
 
-        // y[i·outs + j] = (A^T M A)[i, j] + bias for the eight channels at m, or exactly bias where `zero` has bit
-        // i·outs + j; point p of M is at m + p·pointStride. outs is 4 (A^T of F(4×4, 5×5)) or 6 (F(6×6, 3×3)).
-        private static unsafe void TransformTile(float* m, int pointStride, Vector256<float> bias, ulong zero, Vector256<float>* y, int outs)
+        // y[i·Out + j] = (A^T M A)[i, j] + bias for the eight channels at m, or exactly bias where `zero` has bit i·Out + j;
+        // point p of M is at m + p·pointStride.
+        private static unsafe void TransformTile<T>(float* m, int pointStride, Vector256<float> bias, ulong zero, Vector256<float>* y)
+            where T : struct, IOutputTransform
         {
-            var cols = stackalloc Vector256<float>[MaxOut * Tile];
+            var cols = stackalloc Vector256<float>[T.Out * Tile];
             for (var col = 0; col < Tile; col++)
             {
                 var p = m + (long)col * pointStride;
                 var stride = (long)Tile * pointStride;
-                var (m0, m1, m2, m3) = (Vector256.Load(p), Vector256.Load(p + stride), Vector256.Load(p + 2 * stride), Vector256.Load(p + 3 * stride));
-                var (m4, m5, m6, m7) = (Vector256.Load(p + 4 * stride), Vector256.Load(p + 5 * stride), Vector256.Load(p + 6 * stride), Vector256.Load(p + 7 * stride));
-                if (outs == 4)
-                {
-                    AT(m0, m1, m2, m3, m4, m5, m6, m7, default, addBias: false, cols + col, Tile);
-                }
-                else
-                {
-                    AT6(m0, m1, m2, m3, m4, m5, m6, m7, default, addBias: false, cols + col, Tile);
-                }
+                T.AT(Vector256.Load(p), Vector256.Load(p + stride), Vector256.Load(p + 2 * stride), Vector256.Load(p + 3 * stride),
+                    Vector256.Load(p + 4 * stride), Vector256.Load(p + 5 * stride), Vector256.Load(p + 6 * stride), Vector256.Load(p + 7 * stride),
+                    default, addBias: false, cols + col, Tile);
             }
-            for (var i = 0; i < outs; i++)
+            for (var i = 0; i < T.Out; i++)
             {
                 var r = cols + i * Tile;
-                if (outs == 4)
-                {
-                    AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, addBias: true, y + i * outs, 1);
-                }
-                else
-                {
-                    AT6(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, addBias: true, y + i * outs, 1);
-                }
+                T.AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, addBias: true, y + i * T.Out, 1);
             }
             for (; zero != 0; zero &= zero - 1)
             {
@@ -494,25 +496,26 @@ public static partial class Conv2D
         // The pool windows over tile t's outputs (2×2 of them for 4×4 outputs, 3×3 for 6×6), each in MaxPool2D.Forward's
         // order (row-major, strictly greater replaces, only cells inside the output); windows past the pool's output (valid
         // pooling of an odd size) are dropped.
-        private unsafe void TransformPooled(float* m, int pointStride, int t, in Job job)
+        private unsafe void TransformPooled<T>(float* m, int pointStride, int t, in Job job)
+            where T : struct, IOutputTransform
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var (g, pool) = (job.Geometry, job.Pool);
-            var per = _out / 2;
+            var per = T.Out / 2;
             var (windowsH, windowsW) = (Math.Min(per, pool.OutH - per * th), Math.Min(per, pool.OutW - per * tw));
             if (windowsH <= 0 || windowsW <= 0)
             {
                 return;
             }
-            var (rows, cols) = (Math.Min(_out, g.OutH - _out * th), Math.Min(_out, g.OutW - _out * tw));
-            var y = stackalloc Vector256<float>[MaxOut * MaxOut];
+            var (rows, cols) = (Math.Min(T.Out, g.OutH - T.Out * th), Math.Min(T.Out, g.OutW - T.Out * tw));
+            var y = stackalloc Vector256<float>[T.Out * T.Out];
             var lanesOut = stackalloc float[8];
-            var zero = ZeroWindows(job.Flags, t);
+            var zero = ZeroWindows<T>(job.Flags, t);
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), zero, y, _out);
-                for (var k = 0; k < _out * _out; k++)
+                TransformTile<T>(m + ch, pointStride, Vector256.Load(job.Bias + ch), zero, y);
+                for (var k = 0; k < T.Out * T.Out; k++)
                 {
                     y[k] = Activate(y[k], job.Act, lanesOut);
                 }
@@ -521,22 +524,22 @@ public static partial class Conv2D
                     for (var wx = 0; wx < windowsW; wx++)
                     {
                         var (i0, j0) = (2 * wy, 2 * wx);
-                        var first = ((_out * th + i0) * g.OutW + _out * tw + j0) * N + ch;
-                        var max = y[i0 * _out + j0];
+                        var first = ((T.Out * th + i0) * g.OutW + T.Out * tw + j0) * N + ch;
+                        var max = y[i0 * T.Out + j0];
                         var lanes = Vector256.Create(first) + Vector256<int>.Indices;
                         var at = lanes;
                         var (right, down) = (j0 + 1 < cols, i0 + 1 < rows);
                         if (right)
                         {
-                            Take(y[i0 * _out + j0 + 1], lanes + Vector256.Create(N), ref max, ref at);
+                            Take(y[i0 * T.Out + j0 + 1], lanes + Vector256.Create(N), ref max, ref at);
                         }
                         if (down)
                         {
                             var below = lanes + Vector256.Create(g.OutW * N);
-                            Take(y[(i0 + 1) * _out + j0], below, ref max, ref at);
+                            Take(y[(i0 + 1) * T.Out + j0], below, ref max, ref at);
                             if (right)
                             {
-                                Take(y[(i0 + 1) * _out + j0 + 1], below + Vector256.Create(N), ref max, ref at);
+                                Take(y[(i0 + 1) * T.Out + j0 + 1], below + Vector256.Create(N), ref max, ref at);
                             }
                         }
                         var o = ((long)(sample * pool.OutH + per * th + wy) * pool.OutW + per * tw + wx) * N + ch;
@@ -574,6 +577,29 @@ public static partial class Conv2D
             v.Store(lanes);
             Activations.Forward(new Span<float>(lanes, 8), act);
             return Vector256.Load(lanes);
+        }
+
+        // The output side of one tile size, as constants and A^T: F(4×4, 5×5) or F(6×6, 3×3) (Winograd3.cs).
+        private interface IOutputTransform
+        {
+            static abstract int Out { get; }
+
+            static abstract int Kernel { get; }
+
+            static abstract unsafe void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+                Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, bool addBias, Vector256<float>* dst, int stride);
+        }
+
+        private readonly struct F4x4 : IOutputTransform
+        {
+            public static int Out => 4;
+
+            public static int Kernel => 5;
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static unsafe void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+                Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, bool addBias, Vector256<float>* dst, int stride) =>
+                Winograd.AT(m0, m1, m2, m3, m4, m5, m6, m7, bias, addBias, dst, stride);
         }
 
         private readonly unsafe struct WeightJob(Winograd winograd, float* w, float* dst)

@@ -43,6 +43,18 @@ public static partial class Conv2D
             dst[7 * stride] = c * Vector256.Create(0.25);
         }
 
+        private readonly struct F6x6 : IOutputTransform
+        {
+            public static int Out => 6;
+
+            public static int Kernel => 3;
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static unsafe void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+                Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, bool addBias, Vector256<float>* dst, int stride) =>
+                AT6(m0, m1, m2, m3, m4, m5, m6, m7, bias, addBias, dst, stride);
+        }
+
         // A^T·(m0..m7) of F(6×6, 3×3), + bias in the second pass: output j is Σ p^j·m(p) over the finite points, and the
         // last also takes m7 (∞). addBias is a constant at every call.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
