@@ -113,10 +113,14 @@ internal static class NetsCommand
             Console.WriteLine($"error: {spec.Name} has {net.Info.ParameterCount} parameters, Keras counts {spec.KerasParameters}.");
             return 1;
         }
-        var optimizer = new Adam();
         var quiet = new FitOptions { Verbose = false };
         var steps = Math.Max(1, images / spec.Batch);
-        Measure.Warm(() => net.Fit(train.Repeat().Batch(spec.Batch, dropRemainder: true), 1, stepsPerEpoch: 2, optimizer: optimizer, options: quiet));
+        // The warm-up's steps depend on the clock: the epoch starts again from the seed's weights and a fresh Adam, so
+        // its loss is the same in every run of the same code (and comparable with the peer's, which does the same).
+        var initial = net.GetParameters();
+        Measure.Warm(() => net.Fit(train.Repeat().Batch(spec.Batch, dropRemainder: true), 1, stepsPerEpoch: 2, optimizer: new Adam(), options: quiet));
+        net.SetParameters(initial);
+        var optimizer = new Adam();
         // In order, as the peer does: the same batches on both sides, the data repeating past 60,000 images.
         var clock = Stopwatch.StartNew();
         var history = net.Fit(train.Repeat().Batch(spec.Batch, dropRemainder: true), 1, stepsPerEpoch: steps, optimizer: optimizer, options: quiet);
