@@ -36,7 +36,7 @@ public static partial class Conv2D
         var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
         var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
         var sparse = ImplicitGemm.ForForward(g).SparseScratchSize(batch);
-        var winograd = Math.Max(Winograd.For(g)?.ScratchSize(batch) ?? 0, Winograd.ForBackwardData(g)?.DataScratchSize(batch) ?? 0);
+        var winograd = Math.Max(Math.Max(Winograd.For(g)?.ScratchSize(batch) ?? 0, Winograd.For(g)?.WeightScratchSize ?? 0), Winograd.ForBackwardData(g)?.DataScratchSize(batch) ?? 0);
         return Math.Max(Math.Max(forward, backward), Math.Max(sparse, winograd));
     }
 
@@ -92,7 +92,14 @@ public static partial class Conv2D
     {
         CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), dz.Length, nameof(dz), scratch.Length);
         Check.Length(db.Length, g.OutC, nameof(db));
-        ImplicitGemm.ForForward(g).WeightGradient(x, dz, dw, batch, scratch);
+        if (Winograd.For(g) is { } winograd)
+        {
+            winograd.WeightGradient(x, dz, dw, batch, scratch);
+        }
+        else
+        {
+            ImplicitGemm.ForForward(g).WeightGradient(x, dz, dw, batch, scratch);
+        }
         Activations.BiasBackward(dz, db);
     }
 
