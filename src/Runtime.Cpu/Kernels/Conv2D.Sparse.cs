@@ -64,10 +64,11 @@ public static partial class Conv2D
     /// <summary>
     /// dx from the max pool that reads this convolution's output (its dy, output and argmax), as
     /// <see cref="MaxPool2D.BackwardToConvolution"/> then <see cref="BackwardData(PooledGradient, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/>
-    /// give it, without writing the pooled gradient to memory. A 5×5 stride-1 convolution with whole vectors of channels
-    /// under 2×2 windows runs as Winograd F(4×4, 5×5) on the pool's gradient, within about 1e-5 of the largest output
-    /// (the 75 % of zeros cost it multiplies, but as small GEMMs they take less time than the sparse gather); any
-    /// other runs the sparse gather bit for bit, each thread filling one sample's lists in cache.
+    /// give it, without writing the pooled gradient to memory. A convolution whose forward pass runs as Winograd (5×5, and
+    /// 3×3 with 16 channels or more: docs/KERNELS.md) under 2×2 windows runs as that Winograd on the pool's gradient,
+    /// within about 1e-5 of the largest output (the 75 % of zeros cost it multiplies, but as small GEMMs they take less
+    /// time than the sparse gather); any other runs the sparse gather bit for bit, each thread filling one sample's lists
+    /// in cache.
     /// </summary>
     public static unsafe void BackwardDataThroughPool(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
     {
