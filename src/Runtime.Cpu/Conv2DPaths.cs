@@ -6,7 +6,7 @@ public enum Conv2DForwardPath
     /// <summary>The implicit GEMM over a zero-padded copy of the input (any geometry).</summary>
     ImplicitGemm,
 
-    /// <summary>Winograd F(4×4, 5×5): 5×5, stride 1, channel counts in whole vectors, FMA.</summary>
+    /// <summary>Winograd on 8×8 tiles: F(4×4, 5×5), or F(6×6, 3×3) where it measured faster; stride 1, channel counts in whole vectors, FMA.</summary>
     Winograd,
 }
 
@@ -15,6 +15,9 @@ public enum Conv2DDataPath
 {
     /// <summary>No data gradient (the first trainable layer).</summary>
     None,
+
+    /// <summary>Winograd of dz with the kernel flipped and transposed (stride 1, where the forward Winograd serves those channels).</summary>
+    Winograd,
 
     /// <summary>The forward implicit GEMM on the padded dz with the kernel flipped and transposed (stride 1, padding below the kernel).</summary>
     TransposedGemm,
@@ -25,7 +28,7 @@ public enum Conv2DDataPath
     /// <summary>Under a max pool: each dx pixel gathers from the (pixel, value) lists of the windows whose patch covers it.</summary>
     SparseGather,
 
-    /// <summary>Under a 2×2 max pool on the tile grid: Winograd F(4×4, 5×5) of the pool's gradient, read window by window.</summary>
+    /// <summary>Under a 2×2 max pool: Winograd of the pool's gradient, read window by window, where <see cref="Winograd"/> would serve.</summary>
     WinogradThroughPool,
 }
 

@@ -91,14 +91,15 @@ public sealed class Conv2DPlan
     /// The one decision of a convolution's CPU paths. <paramref name="batch"/> is an input so that measured thresholds
     /// can enter here; no rule uses it yet, because every fast path below wins from one image up (docs/BENCHMARKS.md).
     /// <list type="bullet">
-    /// <item>Forward: Winograd F(4×4, 5×5) wherever it serves (5×5, stride 1, channel counts in vectors of 8, FMA; fused
-    /// with a pool only for 2×2 windows on the tile grid): 64 multiplies per tile and channel pair instead of 400.
-    /// Otherwise the implicit GEMM.</item>
+    /// <item>Forward: Winograd wherever it serves (stride 1, channel counts in vectors of 8, FMA; fused with a pool only
+    /// for 2×2 windows on the tile grid): F(4×4, 5×5) for 5×5 kernels, 64 multiplies per tile and channel pair instead
+    /// of 400; F(6×6, 3×3) for 3×3 kernels from 16 channels where at least half the tiles' outputs lie inside the
+    /// output (the measured threshold, in <c>Conv2D.Winograd3.cs</c>). Otherwise the implicit GEMM.</item>
     /// <item>Data gradient, none unless asked. Under a pool with non-overlapping windows: Winograd on the pool's gradient
-    /// where it serves (2.2 against 2.9 ms for the sparse gather, MNIST's second convolution at batch 128), else the
+    /// where it would serve dz (2.2 against 2.9 ms for the sparse gather, MNIST's second convolution at batch 128), else the
     /// sparse gather, both reading the pool's tensors. Under overlapping windows: the sparse gather from the stored
-    /// lists. Without a pool: the transposed implicit GEMM for stride 1 (padding below the kernel), else col2im.
-    /// (A Winograd data gradient without a pool goes before the transposed GEMM.)</item>
+    /// lists. Without a pool: Winograd of dz where the forward Winograd serves the transposed convolution, else the
+    /// transposed implicit GEMM for stride 1 (padding below the kernel), else col2im.</item>
     /// <item>Weight gradient: without a pool, the implicit GEMM. Under a pool, the sparse lists (work proportional to
     /// the windows, a quarter of the pixels under 2×2): filled in cache and never stored when nothing else reads them
     /// (non-overlapping windows, no data gradient), else stored once for both passes.</item>
@@ -110,7 +111,8 @@ public sealed class Conv2DPlan
         var fused = pool is { } p && p.Stride == p.Pool;
         var forward = Conv2D.Serves(Conv2DForwardPath.Winograd, g, fused ? pool : null) ? Conv2DForwardPath.Winograd : Conv2DForwardPath.ImplicitGemm;
         var data = !dataGradient ? Conv2DDataPath.None
-            : pool is null ? (Conv2D.Serves(Conv2DDataPath.TransposedGemm, g, null) ? Conv2DDataPath.TransposedGemm : Conv2DDataPath.Col2Im)
+            : pool is null ? (Conv2D.Serves(Conv2DDataPath.Winograd, g, null) ? Conv2DDataPath.Winograd
+                : Conv2D.Serves(Conv2DDataPath.TransposedGemm, g, null) ? Conv2DDataPath.TransposedGemm : Conv2DDataPath.Col2Im)
             : fused && Conv2D.Serves(Conv2DDataPath.WinogradThroughPool, g, pool) ? Conv2DDataPath.WinogradThroughPool
             : Conv2DDataPath.SparseGather;
         var weights = pool is null ? Conv2DWeightPath.ImplicitGemm

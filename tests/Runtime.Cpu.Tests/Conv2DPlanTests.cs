@@ -26,7 +26,12 @@ public class Conv2DPlanTests
         { "9x9x8→16 k5 + overlapping pool 3 s2", true, 2, Epilogue.Elu, Conv2DForwardPath.Winograd, Conv2DDataPath.SparseGather, Conv2DWeightPath.SparseLists },
         { "9x9x8→16 k5 + overlapping pool 3 s2", false, 2, Epilogue.Relu, Conv2DForwardPath.Winograd, Conv2DDataPath.None, Conv2DWeightPath.SparseLists },
         // No pool: dense gradients.
-        { "9x11x8→16 k5 same", true, 3, Epilogue.Relu, Conv2DForwardPath.Winograd, Conv2DDataPath.TransposedGemm, Conv2DWeightPath.ImplicitGemm },
+        { "9x11x8→16 k5 same", true, 3, Epilogue.Relu, Conv2DForwardPath.Winograd, Conv2DDataPath.Winograd, Conv2DWeightPath.ImplicitGemm },
+        // 3×3 from 16 channels on a 14×14 image: F(6×6, 3×3) forward and for dz, alone or through a 2×2 pool.
+        { "14x14x16→16 k3 same", true, 2, Epilogue.Relu, Conv2DForwardPath.Winograd, Conv2DDataPath.Winograd, Conv2DWeightPath.ImplicitGemm },
+        { "14x14x16→16 k3 same + pool 2", true, 2, Epilogue.Relu, Conv2DForwardPath.Winograd, Conv2DDataPath.WinogradThroughPool, Conv2DWeightPath.SparseLists },
+        // Too few channels for the 3×3 transforms to pay: the transposed implicit GEMM.
+        { "14x14x8→8 k3 same", true, 2, Epilogue.Relu, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.TransposedGemm, Conv2DWeightPath.ImplicitGemm },
         { "9x11x8→16 k5 same", false, 1, Epilogue.Sigmoid, Conv2DForwardPath.Winograd, Conv2DDataPath.None, Conv2DWeightPath.ImplicitGemm },
         { "11x7x11→6 k3 s2 same", true, 2, Epilogue.Tanh, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.Col2Im, Conv2DWeightPath.ImplicitGemm },
         { "10x9x2→17 k3 valid", true, 4, Epilogue.Linear, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.TransposedGemm, Conv2DWeightPath.ImplicitGemm },
@@ -40,6 +45,9 @@ public class Conv2DPlanTests
         "9x9x8→16 k5 + same pool 3" => (Geometries.ConvSame(9, 9, 8, 16, 5, 1), Geometries.PoolSame(9, 9, 16, 3, 3)),
         "9x9x8→16 k5 + overlapping pool 3 s2" => (Geometries.ConvSame(9, 9, 8, 16, 5, 1), Geometries.PoolValid(9, 9, 16, 3, 2)),
         "9x11x8→16 k5 same" => (Geometries.ConvSame(9, 11, 8, 16, 5, 1), null),
+        "14x14x16→16 k3 same" => (Geometries.ConvSame(14, 14, 16, 16, 3, 1), null),
+        "14x14x16→16 k3 same + pool 2" => (Geometries.ConvSame(14, 14, 16, 16, 3, 1), Geometries.PoolSame(14, 14, 16, 2, 2)),
+        "14x14x8→8 k3 same" => (Geometries.ConvSame(14, 14, 8, 8, 3, 1), null),
         "11x7x11→6 k3 s2 same" => (Geometries.ConvSame(11, 7, 11, 6, 3, 2), null),
         "10x9x2→17 k3 valid" => (Geometries.ConvValid(10, 9, 2, 17, 3, 1), null),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),

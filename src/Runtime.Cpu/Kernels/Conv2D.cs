@@ -77,6 +77,7 @@ public static partial class Conv2D
     internal static bool Serves(Conv2DDataPath path, in ConvGeometry g, PoolGeometry? pool) => path switch
     {
         Conv2DDataPath.None => true,
+        Conv2DDataPath.Winograd => pool is null && Winograd.ForBackwardData(g) is not null,
         Conv2DDataPath.TransposedGemm => pool is null && ImplicitGemm.ForBackwardData(g) is not null,
         Conv2DDataPath.Col2Im => pool is null,
         Conv2DDataPath.SparseGather => pool is not null,
@@ -99,6 +100,7 @@ public static partial class Conv2D
     /// <summary>Floats of scratch data-gradient path <paramref name="path"/> needs.</summary>
     internal static int DataScratch(Conv2DDataPath path, int batch, in ConvGeometry g, in PoolGeometry pool) => path switch
     {
+        Conv2DDataPath.Winograd => Winograd.ForBackwardData(g)!.Value.DataScratchSize(batch),
         Conv2DDataPath.TransposedGemm => ImplicitGemm.ForBackwardData(g)!.Value.ScratchSize(batch),
         Conv2DDataPath.Col2Im => ChunkRows(batch, g) * g.PatchSize,
         Conv2DDataPath.SparseGather => ImplicitGemm.ForForward(g).SparseScratchSize(batch),
@@ -131,6 +133,11 @@ public static partial class Conv2D
     /// <summary>Runs data-gradient path <paramref name="path"/> on a dense dz; shapes and scratch already checked.</summary>
     internal static void BackwardDataBy(Conv2DDataPath path, ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
     {
+        if (path == Conv2DDataPath.Winograd)
+        {
+            Winograd.ForBackwardData(g)!.Value.BackwardData(dz, w, dx, batch, g, scratch);
+            return;
+        }
         if (path == Conv2DDataPath.TransposedGemm)
         {
             ImplicitGemm.ForBackwardData(g)!.Value.Convolve(dz, w, transposed: true, bias: default, relu: false, dx, batch, scratch);
