@@ -124,8 +124,8 @@ public abstract partial class Network
                     if (printer is { DueForRedraw: true } || progress is not null)
                     {
                         var running = ReadFiniteMetrics(epoch, step, restore);
-                        printer?.Redraw(step, steps, clock.Elapsed, running.Loss, running.Accuracy);
-                        progress?.Report(new TrainingProgress(epoch, epochs, step, steps, running.Loss, running.Accuracy));
+                        printer?.Redraw(step, steps, clock.Elapsed, running.Loss, Info.HasAccuracy ? Accuracy(running) : running.MeanAbsoluteError);
+                        progress?.Report(new TrainingProgress(epoch, epochs, step, steps, running.Loss, Accuracy(running)));
                     }
                 }
             }
@@ -162,14 +162,15 @@ public abstract partial class Network
                 break;
             }
             clock.Stop();
-            printer?.EndEpoch(step, steps, clock.Elapsed, loss, metrics.Accuracy, validated);
-            var record = new EpochMetrics(epoch, step, loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN,
-                validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed)
+            printer?.EndEpoch(step, steps, clock.Elapsed, loss, Info.HasAccuracy ? Accuracy(metrics) : metrics.MeanAbsoluteError, validated);
+            var record = new EpochMetrics(epoch, step, loss, Accuracy(metrics), validated?.Loss, validated?.Accuracy, clock.Elapsed)
             {
                 LearningRate = _optimizer.LearningRateAt(Math.Max(0, _executor.OptimizerIterations - 1)),
+                MeanAbsoluteError = Info.HasAccuracy ? null : metrics.MeanAbsoluteError,
+                ValidationMeanAbsoluteError = Info.HasAccuracy ? null : validated?.MeanAbsoluteError,
             };
             history.Add(record);
-            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, loss, metrics.Accuracy));
+            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, loss, Accuracy(metrics)));
             if (double.IsFinite(loss))
             {
                 restore = FiniteRestorePoint($"those after epoch {epoch}")
@@ -262,7 +263,7 @@ public abstract partial class Network
         {
             throw new TrainingException($"TrainOnBatch: the loss became {m.LossSum}.");
         }
-        return new BatchResult(m.Loss, Info.HasAccuracy ? m.Accuracy : double.NaN);
+        return new BatchResult(m.Loss, Accuracy(m));
     }
 
     /// <summary>Mean loss and accuracy over a finite dataset, in inference mode (no dropout).</summary>
@@ -297,8 +298,22 @@ public abstract partial class Network
         {
             throw new InvalidOperationException($"The dataset for {what} is empty.");
         }
-        return new Evaluation(metrics.Loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN, metrics.Count);
+        return new Evaluation(metrics.Loss, Accuracy(metrics), metrics.Count)
+        {
+            MeanAbsoluteError = Info.HasAccuracy ? double.NaN : metrics.MeanAbsoluteError,
+        };
     }
+
+    /// <summary>
+    /// Keras' accuracy of the head: the share of examples classified right, or under binary crossentropy the share of
+    /// outputs (binary accuracy over every output of every example); NaN for a regression.
+    /// </summary>
+    private double Accuracy(Metrics m) => Info.Loss switch
+    {
+        Loss.MeanSquaredError => double.NaN,
+        Loss.BinaryCrossentropy => m.Accuracy / Info.OutputSize,
+        _ => m.Accuracy,
+    };
 
     private Metrics ReadFiniteMetrics(int epoch, int step, RestorePoint? restore)
     {

@@ -21,6 +21,8 @@ public sealed partial class GeneratedKernelTests
         ["ModernCnn"] = typeof(ModernCnn),
         ["LayerZoo"] = typeof(LayerZoo),
         ["FlattenHead"] = typeof(FlattenHead),
+        ["BinaryHead"] = typeof(BinaryHead),
+        ["MultiLabelLogits"] = typeof(MultiLabelLogits),
     };
 
     public static TheoryData<string, string> Cases()
@@ -78,6 +80,8 @@ public sealed partial class GeneratedKernelTests
     [InlineData("ModernCnn")]
     [InlineData("LayerZoo")]
     [InlineData("FlattenHead")]
+    [InlineData("BinaryHead")]
+    [InlineData("MultiLabelLogits")]
     public void The_declarations_here_generate_the_snapshot_kernels(string net)
     {
         var snapshot = Snapshot(net);
@@ -99,6 +103,8 @@ public sealed partial class GeneratedKernelTests
     [InlineData("ModernCnn")]
     [InlineData("LayerZoo")]
     [InlineData("FlattenHead")]
+    [InlineData("BinaryHead")]
+    [InlineData("MultiLabelLogits")]
     public void Every_generated_launch_matches_the_kernel_parameters(string net)
     {
         var names = GeneratedKernels(Networks[net]);

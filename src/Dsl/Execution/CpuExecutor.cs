@@ -106,19 +106,22 @@ public abstract class CpuExecutor : IExecutor
         }
         // Only the trainable prefix moves; BatchNormalization's statistics follow it in the buffer.
         optimizer.Step(_parameters.AsSpan(0, Info.TrainableParameterCount), _gradients.AsSpan(0, Info.TrainableParameterCount), Info);
-        _metrics = new Metrics(_metrics.LossSum + loss, _metrics.Correct + correct, _metrics.Count + batch.Count);
+        _metrics = _metrics with { LossSum = _metrics.LossSum + loss, Correct = _metrics.Correct + correct, Count = _metrics.Count + batch.Count };
     }
 
     public void EvaluateStep(Batch batch)
     {
         EnsureCapacity(batch.Count);
         var loss = EvaluateBatch(Features(batch), Labels(batch), Targets(batch), batch.Count, out var correct);
-        _metrics = new Metrics(_metrics.LossSum + loss, _metrics.Correct + correct, _metrics.Count + batch.Count);
+        _metrics = _metrics with { LossSum = _metrics.LossSum + loss, Correct = _metrics.Correct + correct, Count = _metrics.Count + batch.Count };
     }
 
     public Metrics ReadMetrics() => _metrics;
 
     public void ResetMetrics() => _metrics = default;
+
+    /// <summary>Adds a batch's summed mean absolute error (a regression head's <c>mae</c>) to the running metrics.</summary>
+    protected void AddAbsoluteError(double sum) => _metrics = _metrics with { AbsoluteErrorSum = _metrics.AbsoluteErrorSum + sum };
 
     public void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs)
     {

@@ -55,11 +55,17 @@ public sealed record OptimizerState(long Iterations, uint Step, float[][] Slots)
 /// <summary>Everything an executor is created with.</summary>
 public sealed record ExecutorContext(NetworkInfo Info, bool UseCuda, int CudaOrdinal, uint Seed);
 
-/// <summary>Running sums over the examples seen since the last reset.</summary>
-public readonly record struct Metrics(double LossSum, long Correct, long Count)
+/// <summary>
+/// Running sums over the examples seen since the last reset. <see cref="Correct"/> counts examples whose class is
+/// right, or for binary crossentropy the outputs that are right (up to Count × outputs). <see cref="AbsoluteErrorSum"/>
+/// sums each example's mean |output − target| (a regression's <c>mae</c>); NaN where the executor does not track it.
+/// </summary>
+public readonly record struct Metrics(double LossSum, long Correct, long Count, double AbsoluteErrorSum = double.NaN)
 {
     public double Loss => Count == 0 ? double.NaN : LossSum / Count;
     public double Accuracy => Count == 0 ? double.NaN : (double)Correct / Count;
+    /// <summary>Keras' <c>mae</c>: the mean over examples of their mean absolute error.</summary>
+    public double MeanAbsoluteError => Count == 0 ? double.NaN : AbsoluteErrorSum / Count;
 }
 
 /// <summary>Thrown by an executor when a step's loss is NaN or infinite.</summary>

@@ -69,7 +69,7 @@ internal static class Affine
     /// <summary>Turns the output gradient into the pre-activation gradient, in place.</summary>
     public static void CpuDeactivate(CpuBackward c, Activation activation)
     {
-        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        if (c.IsFusedHead || activation == Activation.Linear)
         {
             return;
         }
@@ -85,7 +85,7 @@ internal static class Affine
 
     public static void CudaDeactivate(CudaBackward c, Activation activation)
     {
-        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        if (c.IsFusedHead || activation == Activation.Linear)
         {
             return;
         }

@@ -109,7 +109,14 @@ public static class Losses
     /// Keras mean squared error: per-sample mean of (y − t)² over <paramref name="size"/>; returns the sum over the batch
     /// of the per-sample losses; dy = 2(y − t) / (size·batch).
     /// </summary>
-    public static double MeanSquaredError(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, Span<float> dy, int batch, int size)
+    public static double MeanSquaredError(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, Span<float> dy, int batch, int size) =>
+        MeanSquaredError(y, targets, dy, batch, size, out _);
+
+    /// <summary>
+    /// <see cref="MeanSquaredError(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int)"/>, also giving
+    /// Keras' <c>mae</c> metric summed over the batch: <paramref name="absoluteError"/> = Σ_b mean over the sample of |y − t|.
+    /// </summary>
+    public static double MeanSquaredError(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, Span<float> dy, int batch, int size, out double absoluteError)
     {
         Check.Positive(batch, nameof(batch));
         Check.Positive(size, nameof(size));
@@ -118,16 +125,19 @@ public static class Losses
         Check.Length(dy.Length, y.Length, nameof(dy));
         var scale = 2f / ((float)size * batch);
         var loss = 0.0;
+        absoluteError = 0.0;
         for (var b = 0; b < batch; b++)
         {
-            var row = 0.0;
+            var (row, absolute) = (0.0, 0.0);
             for (var i = b * size; i < (b + 1) * size; i++)
             {
                 var d = y[i] - targets[i];
                 row += (double)d * d;
+                absolute += Math.Abs(d);
                 dy[i] = d * scale;
             }
             loss += row / size;
+            absoluteError += absolute / size;
         }
         return loss;
     }
@@ -192,10 +202,8 @@ public static class Losses
             for (var i = b * size; i < (b + 1) * size; i++)
             {
                 var (z, t) = (logits[i], targets[i]);
-                // exp(−|z|) never overflows; the two branches of the sigmoid keep its small values exact.
-                var e = MathF.Exp(-MathF.Abs(z));
-                var p = z >= 0 ? 1f / (1f + e) : e / (1f + e);
-                row += Math.Max(z, 0.0) - (double)z * t + Math.Log(1 + (double)e);
+                var p = Sigmoid(z);
+                row += Math.Max(z, 0.0) - (double)z * t + Math.Log(1 + (double)MathF.Exp(-MathF.Abs(z)));
                 if (probs.Length != 0)
                 {
                     probs[i] = p;
@@ -206,6 +214,23 @@ public static class Losses
             loss += row / size;
         }
         return loss;
+    }
+
+    /// <summary>probs = sigmoid(logits) element by element, in the two-branch form <see cref="SigmoidBinaryCrossEntropy"/> uses.</summary>
+    public static void Sigmoid(ReadOnlySpan<float> logits, Span<float> probs)
+    {
+        Check.Length(probs.Length, logits.Length, nameof(probs));
+        for (var i = 0; i < logits.Length; i++)
+        {
+            probs[i] = Sigmoid(logits[i]);
+        }
+    }
+
+    // exp(−|z|) never overflows; the two branches keep the small values of the sigmoid exact.
+    private static float Sigmoid(float z)
+    {
+        var e = MathF.Exp(-MathF.Abs(z));
+        return z >= 0 ? 1f / (1f + e) : e / (1f + e);
     }
 
     private static void CheckShapes(int logitsLength, int probsLength, int dlogitsLength, int batch, int classes)
