@@ -49,6 +49,7 @@ public abstract partial class Network
         {
             throw new ArgumentException("ResumeFrom sets the initial epoch itself; leave InitialEpoch at 0.", nameof(options));
         }
+        CheckClassWeight(options.ClassWeight);
         if (options.ValidationSplit is { } split)
         {
             (train, validation) = SplitBatches(train, validation, stepsPerEpoch, split);
@@ -100,7 +101,7 @@ public abstract partial class Network
                     context.Batches += shared is null ? 0 : 1;
                     try
                     {
-                        TrainStep(batches.Current);
+                        TrainStep(batches.Current, options.ClassWeight);
                     }
                     catch (NonFiniteLossException e)
                     {
@@ -290,7 +291,7 @@ public abstract partial class Network
             cancellationToken.ThrowIfCancellationRequested();
             step++;
             BatchValidation.Check(batch, Info, Where.Batch(what, step));
-            executor.EvaluateStep(batch);
+            EvaluateStep(executor, batch);
             BatchPool.Recycle(batch);
         }
         var metrics = executor.ReadMetrics();

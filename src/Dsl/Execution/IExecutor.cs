@@ -34,6 +34,21 @@ public interface IExecutor : IDisposable
     /// <summary>Forward (inference mode) and loss on one validated batch; adds to the running metrics.</summary>
     void EvaluateStep(Batch batch);
 
+    /// <summary>
+    /// <see cref="TrainStep(Batch)"/> with each example's loss and gradient times its weight (Keras' <c>sample_weight</c>,
+    /// or <c>class_weight</c> turned into one): Σ w·loss / batch size. Executors without weighted heads (CUDA, today)
+    /// refuse it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This executor has no weighted loss.</exception>
+    void TrainStep(Batch batch, ReadOnlySpan<float> weights) => throw WeightsUnsupported();
+
+    /// <summary><see cref="EvaluateStep(Batch)"/> with per-example loss weights, as <see cref="TrainStep(Batch, ReadOnlySpan{float})"/>.</summary>
+    /// <exception cref="NotSupportedException">This executor has no weighted loss.</exception>
+    void EvaluateStep(Batch batch, ReadOnlySpan<float> weights) => throw WeightsUnsupported();
+
+    private NotSupportedException WeightsUnsupported() =>
+        new($"Sample and class weights run on the CPU only; {DeviceName} has no weighted loss. Create the network with Device.Cpu, or drop the weights.");
+
     /// <summary>The metrics accumulated since the last reset (a device executor reads them back here).</summary>
     Metrics ReadMetrics();
 

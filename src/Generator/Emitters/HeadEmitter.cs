@@ -38,22 +38,22 @@ internal static class HeadEmitter
         w.Line("    Loss(Forward(x, batch, training: false), labels, targets, batch, out correct);");
         w.Line();
 
-        w.Line($"/// <summary>{model.Loss}: the summed loss of the batch; leaves the gradient of the {(fused is null ? "output" : "logits")} in the last layer's gradient buffer.</summary>");
+        w.Line($"/// <summary>{model.Loss}: the summed loss of the batch, each example's times its weight (<c>Weights</c>, empty for all ones); leaves the gradient of the {(fused is null ? "output" : "logits")} in the last layer's gradient buffer.</summary>");
         w.Open("private double Loss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct)");
         switch (model.Loss)
         {
             case LossKind.SparseCategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, Weights, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
                 break;
             case LossKind.CategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, Weights, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
                 break;
             case LossKind.BinaryCrossentropy:
-                w.Line($"return {Cpu}.Losses.SigmoidBinaryCrossEntropy(output, targets, default, {gradient}, batch, {size}, out correct);");
+                w.Line($"return {Cpu}.Losses.SigmoidBinaryCrossEntropy(output, targets, Weights, default, {gradient}, batch, {size}, out correct);");
                 break;
             default:
                 w.Line("correct = 0;");
-                w.Line($"var loss = {Cpu}.Losses.MeanSquaredError(output, targets, {gradient}, batch, {size}, out var absoluteError);");
+                w.Line($"var loss = {Cpu}.Losses.MeanSquaredError(output, targets, Weights, {gradient}, batch, {size}, out var absoluteError);");
                 w.Line("AddAbsoluteError(absoluteError);");
                 w.Line("return loss;");
                 break;
