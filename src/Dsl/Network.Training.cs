@@ -309,12 +309,7 @@ public abstract partial class Network
     /// Keras' accuracy of the head: the share of examples classified right, or under binary crossentropy the share of
     /// outputs (binary accuracy over every output of every example); NaN for a regression.
     /// </summary>
-    private double Accuracy(Metrics m) => Info.Loss switch
-    {
-        Loss.MeanSquaredError => double.NaN,
-        Loss.BinaryCrossentropy => m.Accuracy / Info.OutputSize,
-        _ => m.Accuracy,
-    };
+    private double Accuracy(Metrics m) => !Info.HasAccuracy ? double.NaN : Info.Loss == Loss.BinaryCrossentropy ? m.Accuracy / Info.OutputSize : m.Accuracy;
 
     private Metrics ReadFiniteMetrics(int epoch, int step, RestorePoint? restore)
     {

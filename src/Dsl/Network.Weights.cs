@@ -14,7 +14,7 @@ public abstract partial class Network
         {
             return;
         }
-        if (Info.Loss == Loss.MeanSquaredError)
+        if (!Info.HasAccuracy)
         {
             throw new ArgumentException($"ClassWeight needs a classification loss, but {Info.Name} is a regression ({Info.Loss}); weigh examples with Dataset.WithSampleWeights instead.", "options");
         }

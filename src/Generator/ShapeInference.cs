@@ -154,14 +154,14 @@ internal static class ShapeInference
     /// <summary>
     /// What the loss needs of the head when <paramref name="activation"/> does not fit, else null. Crossentropies take a
     /// softmax (categorical) or sigmoid (binary) head, which the loss fuses, or logits from a linear head with
-    /// <c>FromLogits</c> (Keras' <c>from_logits=True</c>); mean squared error takes any head and has no logits.
+    /// <c>FromLogits</c> (Keras' <c>from_logits=True</c>); the regression losses take any head and have no logits.
     /// </summary>
     private static (string Needs, string Hint)? HeadMismatch(LossKind loss, bool fromLogits, Activation activation, int size)
     {
         const string Logits = "a linear output (FromLogits = true)";
-        if (loss == LossKind.MeanSquaredError)
+        if (loss is LossKind.MeanSquaredError or LossKind.MeanAbsoluteError)
         {
-            return fromLogits ? ("no FromLogits", "; mean squared error compares the outputs themselves: remove FromLogits = true") : null;
+            return fromLogits ? ("no FromLogits", "; a regression loss compares the outputs themselves: remove FromLogits = true") : null;
         }
         if (fromLogits)
         {

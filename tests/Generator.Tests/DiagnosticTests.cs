@@ -109,7 +109,7 @@ public class DiagnosticTests
     [Fact]
     public void KLN0011_mean_squared_error_has_no_logits() => AssertDiagnostic(
         "[Network(Loss = Loss.MeanSquaredError, FromLogits = true)][Input(4)][Dense(2)] public partial class Net;",
-        "KLN0011", "Dense(2)", "Loss MeanSquaredError needs no FromLogits, but the last layer 'dense' has activation Linear; mean squared error compares the outputs themselves: remove FromLogits = true");
+        "KLN0011", "Dense(2)", "Loss MeanSquaredError needs no FromLogits, but the last layer 'dense' has activation Linear; a regression loss compares the outputs themselves: remove FromLogits = true");
 
     [Fact]
     public void KLN0012_image_output() => AssertDiagnostic(

@@ -13,7 +13,7 @@ public class WeightedLossesTests
     private static readonly double[] W = TestData.ToDouble(Weights);
     private static readonly float[] Ones = [1f, 1f, 1f, 1f, 1f];
 
-    public static TheoryData<string> Heads => ["sparse", "categorical", "binary", "mse"];
+    public static TheoryData<string> Heads => ["sparse", "categorical", "binary", "mse", "mae"];
 
     [Theory]
     [MemberData(nameof(Heads))]
@@ -55,6 +55,14 @@ public class WeightedLossesTests
     }
 
     [Fact]
+    public void Mean_absolute_error_reports_itself_unweighted()
+    {
+        var (y, t) = Inputs("mae");
+        Losses.MeanAbsoluteError(y, t, Weights, new float[y.Length], Batch, Size, out var absolute);
+        Approx.Equal(LossReference.MeanAbsoluteError(TestData.ToDouble(y), TestData.ToDouble(t), Batch, Size), absolute, "Σ mae");
+    }
+
+    [Fact]
     public void Weights_of_the_wrong_length_are_refused()
     {
         var (y, t) = Inputs("binary");
@@ -69,6 +77,7 @@ public class WeightedLossesTests
             "sparse" => LossReference.OneHot([2, 0, 3, 1, 2], Size).Select(v => (float)v).ToArray(),
             "categorical" => TestData.Random(Batch * Size, seed: 82).Select(Math.Abs).ToArray(),
             "binary" => TestData.Random(Batch * Size, seed: 83).Select(v => v > 0 ? 1f : 0f).ToArray(),
+            // Regression targets; mae's kinks at y = t lie far from these (|y − t| ≫ the difference step).
             _ => TestData.Random(Batch * Size, seed: 84),
         };
         return (y, t);
@@ -79,7 +88,8 @@ public class WeightedLossesTests
         "sparse" => Losses.SoftmaxCrossEntropy(y, Labels(t), weights, default, dy, Batch, Size, out _),
         "categorical" => Losses.SoftmaxCrossEntropy(y, t, weights, default, dy, Batch, Size, out _),
         "binary" => Losses.SigmoidBinaryCrossEntropy(y, t, weights, default, dy, Batch, Size, out _),
-        _ => Losses.MeanSquaredError(y, t, weights, dy, Batch, Size, out _),
+        "mse" => Losses.MeanSquaredError(y, t, weights, dy, Batch, Size, out _),
+        _ => Losses.MeanAbsoluteError(y, t, weights, dy, Batch, Size, out _),
     };
 
     private static int[] Labels(float[] oneHot) => [.. Enumerable.Range(0, Batch).Select(b => Array.IndexOf(oneHot, 1f, b * Size) - b * Size)];
@@ -88,6 +98,7 @@ public class WeightedLossesTests
     {
         "binary" => (z, t) => LossReference.BinaryCrossEntropy(z, t, 1, Size),
         "mse" => (y, t) => LossReference.MeanSquaredError(y, t, 1, Size),
+        "mae" => (y, t) => LossReference.MeanAbsoluteError(y, t, 1, Size),
         _ => (z, t) => LossReference.CrossEntropy(z, t, 1, Size),
     };
 }

@@ -23,6 +23,7 @@ public sealed partial class GeneratedKernelTests
         ["FlattenHead"] = typeof(FlattenHead),
         ["BinaryHead"] = typeof(BinaryHead),
         ["MultiLabelLogits"] = typeof(MultiLabelLogits),
+        ["MaeRegression"] = typeof(MaeRegression),
     };
 
     public static TheoryData<string, string> Cases()
@@ -82,6 +83,7 @@ public sealed partial class GeneratedKernelTests
     [InlineData("FlattenHead")]
     [InlineData("BinaryHead")]
     [InlineData("MultiLabelLogits")]
+    [InlineData("MaeRegression")]
     public void The_declarations_here_generate_the_snapshot_kernels(string net)
     {
         var snapshot = Snapshot(net);
@@ -105,6 +107,7 @@ public sealed partial class GeneratedKernelTests
     [InlineData("FlattenHead")]
     [InlineData("BinaryHead")]
     [InlineData("MultiLabelLogits")]
+    [InlineData("MaeRegression")]
     public void Every_generated_launch_matches_the_kernel_parameters(string net)
     {
         var names = GeneratedKernels(Networks[net]);

@@ -55,4 +55,9 @@ public enum Loss
     /// binary accuracy: the share of outputs whose probability is above 0.5 exactly when the target is.
     /// </summary>
     BinaryCrossentropy,
+    /// <summary>
+    /// Keras' <c>mean_absolute_error</c>: targets are real vectors the size of the output; per example the mean of
+    /// |output − target|, with gradient sign(output − target) (0 where they are equal). Reports <c>mae</c>.
+    /// </summary>
+    MeanAbsoluteError,
 }

@@ -132,6 +132,9 @@ internal static class CudaEmitter
             case LossKind.BinaryCrossentropy:
                 w.Line($"Launch({kernels.Get($"kiln::sigmoid_bce<{size}>")}, {Geometry}.Rows(batch), _output, Targets, 0UL, {gradient}, RowLoss, RowCorrect, batch);");
                 break;
+            case LossKind.MeanAbsoluteError:
+                w.Line($"Launch({kernels.Get($"kiln::mae<{size}>")}, {Geometry}.Rows(batch), _output, Targets, {gradient}, RowLoss, batch);");
+                break;
             default:
                 w.Line($"Launch({kernels.Get($"kiln::mse<{size}>")}, {Geometry}.Rows(batch), _output, Targets, {gradient}, RowLoss, batch);");
                 break;

@@ -51,6 +51,12 @@ internal static class HeadEmitter
             case LossKind.BinaryCrossentropy:
                 w.Line($"return {Cpu}.Losses.SigmoidBinaryCrossEntropy(output, targets, Weights, default, {gradient}, batch, {size}, out correct);");
                 break;
+            case LossKind.MeanAbsoluteError:
+                w.Line("correct = 0;");
+                w.Line($"var loss = {Cpu}.Losses.MeanAbsoluteError(output, targets, Weights, {gradient}, batch, {size}, out var absoluteError);");
+                w.Line("AddAbsoluteError(absoluteError);");
+                w.Line("return loss;");
+                break;
             default:
                 w.Line("correct = 0;");
                 w.Line($"var loss = {Cpu}.Losses.MeanSquaredError(output, targets, Weights, {gradient}, batch, {size}, out var absoluteError);");

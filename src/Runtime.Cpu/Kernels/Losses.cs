@@ -1,7 +1,7 @@
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>
-/// Loss heads; mirror of Runtime.Cuda/Kernels/softmax_xent.cu, sigmoid_bce.cu and mse.cu. Softmax, cross-entropy and its gradient are
+/// Loss heads; mirror of Runtime.Cuda/Kernels/softmax_xent.cu, sigmoid_bce.cu, mse.cu and mae.cu. Softmax, cross-entropy and its gradient are
 /// fused in one pass over each row. Each returns the loss summed over the batch (in double) and writes the gradient of
 /// the batch MEAN, so the optimiser sees Keras' gradient.
 /// <para>
@@ -163,6 +163,40 @@ public static class Losses
             }
             loss += w * (row / size);
             absoluteError += absolute / size;
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// Keras mean absolute error: per-sample mean of |y − t| over <paramref name="size"/>, times the sample's weight
+    /// (empty <paramref name="weights"/>: all ones); returns the sum over the batch; dy = w·sign(y − t) / (size·batch),
+    /// 0 where y = t (TensorFlow's gradient of |x| at 0). <paramref name="absoluteError"/> is the unweighted sum, the
+    /// <c>mae</c> metric.
+    /// </summary>
+    public static double MeanAbsoluteError(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, Span<float> dy, int batch, int size, out double absoluteError)
+    {
+        Check.Positive(batch, nameof(batch));
+        Check.Positive(size, nameof(size));
+        Check.Length(y.Length, (long)batch * size, nameof(y));
+        Check.Length(targets.Length, y.Length, nameof(targets));
+        Check.Length(dy.Length, y.Length, nameof(dy));
+        CheckWeights(weights.Length, batch);
+        var scale = 1f / ((float)size * batch);
+        var loss = 0.0;
+        absoluteError = 0.0;
+        for (var b = 0; b < batch; b++)
+        {
+            var row = 0.0;
+            var w = Weight(weights, b);
+            for (var i = b * size; i < (b + 1) * size; i++)
+            {
+                var d = y[i] - targets[i];
+                row += Math.Abs(d);
+                // Not MathF.Sign, which throws on the NaN a diverging step may bring (the loss reports it instead).
+                dy[i] = (d > 0 ? scale : d < 0 ? -scale : 0f) * w;
+            }
+            loss += w * (row / size);
+            absoluteError += row / size;
         }
         return loss;
     }

@@ -34,6 +34,13 @@ public partial class MultiLabelNet;
 [Dense(2)]
 public partial class RegressionNet;
 
+/// <summary>The same regression trained on mean absolute error.</summary>
+[Network(Loss = Loss.MeanAbsoluteError)]
+[Input(3)]
+[Dense(4, Activation.Tanh)]
+[Dense(2)]
+public partial class MaeNet;
+
 /// <summary>A softmax classifier of three classes, for class weights.</summary>
 [Network]
 [Input(3)]

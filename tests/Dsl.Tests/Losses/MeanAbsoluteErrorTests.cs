@@ -39,6 +39,30 @@ public partial class MeanAbsoluteErrorTests
         Assert.DoesNotContain("accuracy", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Mean_absolute_error_as_the_loss_matches_float64_and_central_differences()
+    {
+        using var net = new MaeNet(seed: 4);
+        // Targets far from the initial outputs, so no |output − target| kink lies within a difference step.
+        var batch = LossData.Batch(3, 2, 8, seed: 19, r => r.NextSingle() < 0.5f ? -3f : 3f);
+        batch.SampleWeights = [1f, 2f, 0.5f, 1f, 0f, 1f, 3f, 1f];
+
+        var outputs = new float[16];
+        net.Predict(batch.Features, outputs);
+        var evaluation = net.Evaluate(Dataset.From([batch]));
+
+        var (weighted, plain) = (0.0, 0.0);
+        for (var b = 0; b < 8; b++)
+        {
+            var row = (Math.Abs((double)outputs[2 * b] - batch.Targets![2 * b]) + Math.Abs((double)outputs[2 * b + 1] - batch.Targets[2 * b + 1])) / 2;
+            weighted += batch.SampleWeights[b] * row;
+            plain += row;
+        }
+        Assert.Equal(weighted / 8, evaluation.Loss, 6);
+        Assert.Equal(plain / 8, evaluation.MeanAbsoluteError, 6);
+        LossData.CheckGradients(net, batch);
+    }
+
     private static string F(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
     [GeneratedRegex(@"^5/5 ━+ \d+s \d+[um]?s/step - loss: \d\.\d{4} - mae: (?<mae>\d\.\d{4}) - val_loss: \d\.\d{4} - val_mae: (?<vmae>\d\.\d{4})$")]
