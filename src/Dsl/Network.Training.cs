@@ -125,7 +125,7 @@ public abstract partial class Network
                     if (printer is { DueForRedraw: true } || progress is not null)
                     {
                         var running = ReadFiniteMetrics(epoch, step, restore);
-                        printer?.Redraw(step, steps, clock.Elapsed, running.Loss, Info.HasAccuracy ? Accuracy(running) : running.MeanAbsoluteError);
+                        printer?.Redraw(step, steps, clock.Elapsed, running.Loss, Info.HasAccuracy ? Accuracy(running) : MeanAbsoluteError(running));
                         progress?.Report(new TrainingProgress(epoch, epochs, step, steps, running.Loss, Accuracy(running)));
                     }
                 }
@@ -163,11 +163,11 @@ public abstract partial class Network
                 break;
             }
             clock.Stop();
-            printer?.EndEpoch(step, steps, clock.Elapsed, loss, Info.HasAccuracy ? Accuracy(metrics) : metrics.MeanAbsoluteError, validated);
+            printer?.EndEpoch(step, steps, clock.Elapsed, loss, Info.HasAccuracy ? Accuracy(metrics) : MeanAbsoluteError(metrics), validated);
             var record = new EpochMetrics(epoch, step, loss, Accuracy(metrics), validated?.Loss, validated?.Accuracy, clock.Elapsed)
             {
                 LearningRate = _optimizer.LearningRateAt(Math.Max(0, _executor.OptimizerIterations - 1)),
-                MeanAbsoluteError = Info.HasAccuracy ? null : metrics.MeanAbsoluteError,
+                MeanAbsoluteError = Info.HasAccuracy ? null : MeanAbsoluteError(metrics),
                 ValidationMeanAbsoluteError = Info.HasAccuracy ? null : validated?.MeanAbsoluteError,
             };
             history.Add(record);
@@ -301,7 +301,7 @@ public abstract partial class Network
         }
         return new Evaluation(metrics.Loss, Accuracy(metrics), metrics.Count)
         {
-            MeanAbsoluteError = Info.HasAccuracy ? double.NaN : metrics.MeanAbsoluteError,
+            MeanAbsoluteError = MeanAbsoluteError(metrics),
         };
     }
 
@@ -309,6 +309,10 @@ public abstract partial class Network
     /// Keras' accuracy of the head: the share of examples classified right, or under binary crossentropy the share of
     /// outputs (binary accuracy over every output of every example); NaN for a regression.
     /// </summary>
+    private double MeanAbsoluteError(Metrics m) => Info.HasAccuracy ? double.NaN
+        // An executor that does not track it (CUDA) still has it as the loss of an unweighted mean-absolute-error network.
+        : double.IsNaN(m.AbsoluteErrorSum) && Info.Loss == Loss.MeanAbsoluteError ? m.Loss : m.MeanAbsoluteError;
+
     private double Accuracy(Metrics m) => !Info.HasAccuracy ? double.NaN : Info.Loss == Loss.BinaryCrossentropy ? m.Accuracy / Info.OutputSize : m.Accuracy;
 
     private Metrics ReadFiniteMetrics(int epoch, int step, RestorePoint? restore)
