@@ -41,7 +41,7 @@ public abstract class CpuExecutor : IExecutor
     protected Span<float> Parameters => _parameters;
 
     /// <summary>The current step's per-example loss weights; empty (all ones) unless it came with weights.</summary>
-    protected internal ReadOnlySpan<float> Weights => _weights.AsSpan(0, _weightCount);
+    protected ReadOnlySpan<float> Weights => _weights.AsSpan(0, _weightCount);
     protected internal Span<float> Gradients => _gradients;
 
     /// <summary>The first <paramref name="length"/> elements of a per-batch buffer.</summary>
