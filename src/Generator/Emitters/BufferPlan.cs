@@ -87,7 +87,8 @@ internal sealed class BufferPlan
         {
             buffers.Add(new Buffer("float", ScratchField, scratch.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})")));
         }
-        if (Registry.For(model.Last).ActivationOf(model.Last) == Activation.Softmax)
+        // Softmax probabilities (a CPU step writes them, CUDA's predictions too); sigmoid ones only CUDA's predictions.
+        if (HeadFused(model) && !(pooledGradients && Registry.For(model.Last).ActivationOf(model.Last) == Activation.Sigmoid))
         {
             buffers.Add(new Buffer("float", "_probabilities", $"batch * {model.OutputSize}"));
         }
@@ -96,6 +97,24 @@ internal sealed class BufferPlan
     }
 
     public IReadOnlyList<Buffer> Buffers { get; }
+
+    /// <summary>
+    /// Whether the loss applies the last layer's activation itself, fused with its gradient: a softmax head (under any
+    /// loss, as before binary crossentropy existed), or a sigmoid head under binary crossentropy without FromLogits.
+    /// That layer then computes logits, and predictions apply the activation to them (into <c>_probabilities</c>).
+    /// </summary>
+    public static bool HeadFused(NetworkModel model) => Registry.For(model.Last).ActivationOf(model.Last) switch
+    {
+        Activation.Softmax => true,
+        Activation.Sigmoid => model.Loss == LossKind.BinaryCrossentropy && !model.FromLogits,
+        _ => false,
+    };
+
+    /// <summary>Whether <paramref name="layer"/> is the head whose activation the loss applies (see <see cref="HeadFused"/>).</summary>
+    public bool LossActivates(LayerModel layer) => layer.Index == _model.Layers.Count - 1 && HeadFused(_model);
+
+    /// <summary>The activation <paramref name="layer"/> computes itself: linear for a head the loss activates.</summary>
+    public Activation Applied(LayerModel layer, Activation activation) => LossActivates(layer) ? Activation.Linear : activation;
 
     /// <summary>Whether this plan is the CPU executor's (the CUDA executor's plan has no pool fusion or scratch).</summary>
     public bool ForCpu { get; }

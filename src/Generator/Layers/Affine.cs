@@ -71,7 +71,7 @@ internal static class Affine
     /// <summary>Turns the output gradient into the pre-activation gradient, in place.</summary>
     public static void CpuDeactivate(CpuBackward c, Activation activation)
     {
-        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        if (c.IsFusedHead || activation == Activation.Linear)
         {
             return;
         }
@@ -87,7 +87,7 @@ internal static class Affine
 
     public static void CudaDeactivate(CudaBackward c, Activation activation)
     {
-        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        if (c.IsFusedHead || activation == Activation.Linear)
         {
             return;
         }
