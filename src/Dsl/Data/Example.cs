@@ -4,4 +4,32 @@ namespace Kiln;
 /// One training example. Sparse-crossentropy networks read <see cref="Label"/>; categorical-crossentropy
 /// and mean-squared-error networks read <see cref="Target"/>, whose length is the network's output size.
 /// </summary>
-public readonly record struct Example(float[] Features, int Label = 0, float[]? Target = null);
+public readonly record struct Example(float[] Features, int Label = 0, float[]? Target = null)
+{
+    /// <summary>
+    /// Inside Kiln's pipeline only: the bytes row <see cref="Row"/> of which holds this example's features while
+    /// <see cref="Features"/> is null. Every example a user's code sees has its floats (<see cref="Expanded"/>).
+    /// </summary>
+    internal ByteFeatures? Bytes { get; init; }
+
+    internal int Row { get; init; }
+
+    /// <summary>The number of features, wherever they are kept; −1 when there are none.</summary>
+    internal int FeatureCount => Bytes?.Length ?? Features?.Length ?? -1;
+
+    /// <summary>This example with its features as floats.</summary>
+    internal Example Expanded() => Bytes is null ? this : this with { Features = Bytes.ToArray(Row), Bytes = null, Row = 0 };
+
+    /// <summary>Writes the features into <paramref name="destination"/>, which holds at least <see cref="FeatureCount"/> floats.</summary>
+    internal void CopyFeaturesTo(Span<float> destination)
+    {
+        if (Bytes is null)
+        {
+            Features.CopyTo(destination);
+        }
+        else
+        {
+            Bytes.CopyTo(Row, destination);
+        }
+    }
+}
