@@ -27,7 +27,11 @@ public static class Idx
         return ReadLabels(file, path, classes);
     }
 
-    /// <summary>Examples pairing each image (as bytes / 255, in [0, 1]) with its label; the two files must agree in count.</summary>
+    /// <summary>
+    /// Examples pairing each image (as bytes / 255, in [0, 1]) with its label; the two files must agree in count. The
+    /// dataset keeps the file's bytes, not floats: each example's floats are made as a batch is filled, or when the
+    /// example is handed to user code.
+    /// </summary>
     public static Dataset<Example> ReadExamples(string imagesPath, string labelsPath, int classes = 10)
     {
         using var images = OpenFile(imagesPath);
