@@ -118,11 +118,28 @@ public sealed class CudaModule : IDisposable
         }
     }
 
-    /// <summary>Launches <paramref name="function"/> with <paramref name="shape"/> (see <see cref="KernelGeometry"/>) and no dynamic shared memory.</summary>
-    public unsafe void Launch(CudaFunction function, LaunchShape shape, CudaStream? stream, KernelArguments args)
+    /// <summary>
+    /// Launches <paramref name="function"/> with <paramref name="shape"/> (see <see cref="KernelGeometry"/>), no
+    /// dynamic shared memory and <paramref name="arguments"/> in the kernel's parameter order. The driver copies the
+    /// values during the call (also while a graph is being captured), so the span may be a temporary.
+    /// </summary>
+    public unsafe void Launch(CudaFunction function, LaunchShape shape, CudaStream? stream, params ReadOnlySpan<KernelArgument> arguments)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        Launch(function, shape.Grid, shape.Block, 0, stream, args.Pointers);
+        // cuLaunchKernel takes at most 4 KiB of parameters; more would only overflow the stack here.
+        const int maxArguments = 4096 / sizeof(ulong);
+        if (arguments.Length > maxArguments)
+        {
+            throw new ArgumentException($"A kernel takes at most {maxArguments} 8-byte arguments; {arguments.Length} were given for '{function.Name}'.", nameof(arguments));
+        }
+        var pointers = stackalloc void*[arguments.Length];
+        fixed (KernelArgument* values = arguments)
+        {
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                pointers[i] = values + i;
+            }
+            Launch(function, shape.Grid, shape.Block, 0, stream, pointers);
+        }
     }
 
     public unsafe void Dispose() => _handle.Release(Context, DriverApi.Instance.cuModuleUnload, "cuModuleUnload");

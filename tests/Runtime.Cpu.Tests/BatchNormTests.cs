@@ -153,6 +153,65 @@ public class BatchNormTests
         TestData.BitwiseEqual(a.Db, b.Db, "dβ");
     }
 
+    // The activations whose derivative is written from the output, with a standalone layer's parameter.
+    public static TheoryData<Epilogue, float> FusedActivations() => new()
+    {
+        { Epilogue.Relu, 0f },
+        { Epilogue.LeakyRelu, 0.1f },
+        { Epilogue.Elu, 0.7f },
+        { Epilogue.Sigmoid, 0f },
+        { Epilogue.Tanh, 0f },
+        { Epilogue.Softplus, 0f },
+    };
+
+    [Theory]
+    [MemberData(nameof(FusedActivations))]
+    public void FusedActivation_EqualsTheTwoLayersApart_Bitwise(Epilogue act, float alpha)
+    {
+        // 3·17·13 rows: two chunks of rows and a ragged block; 37 channels: a scalar tail.
+        const int rows = 3 * 17 * 13, channels = 37;
+        var (x, gamma, beta) = Inputs(rows, channels, true, true);
+        var dy = TestData.Random(x.Length, seed: 10);
+
+        var (z, mean, invStd) = (new float[x.Length], new float[channels], new float[channels]);
+        BatchNorm.ForwardTraining(x, gamma, beta, z, mean, invStd, new float[channels], new float[channels], rows, channels, 0.99f, Epsilon);
+        var y = new float[x.Length];
+        Activations.Forward(z, y, act, alpha);
+        var dz = new float[x.Length];
+        Activations.Backward(z, y, dy, dz, act, alpha);
+        var (dx, dg, db) = (new float[x.Length], new float[channels], new float[channels]);
+        BatchNorm.Backward(x, dz, gamma, mean, invStd, dx, dg, db, rows, channels);
+
+        var (fy, fmean, finvStd) = (TestData.Poisoned(x.Length), new float[channels], new float[channels]);
+        BatchNorm.ForwardTraining(x, gamma, beta, fy, fmean, finvStd, new float[channels], new float[channels], rows, channels, 0.99f, Epsilon, act, alpha);
+        var fdy = (float[])dy.Clone();
+        var (fdx, fdg, fdb) = (TestData.Poisoned(x.Length), TestData.Poisoned(channels), TestData.Poisoned(channels));
+        BatchNorm.Backward(x, fy, fdy, act, alpha, gamma, fmean, finvStd, fdx, fdg, fdb, rows, channels);
+
+        TestData.BitwiseEqual(y, fy, $"{act} y");
+        TestData.BitwiseEqual(dz, fdy, $"{act} dy·f′ (in place)");
+        TestData.BitwiseEqual(dx, fdx, $"{act} dx");
+        TestData.BitwiseEqual(dg, fdg, $"{act} dγ");
+        TestData.BitwiseEqual(db, fdb, $"{act} dβ");
+
+        var iy = TestData.Poisoned(x.Length);
+        BatchNorm.ForwardInference(x, gamma, beta, mean, invStd.Select(s => 1 / (s * s) - Epsilon).ToArray(), iy, rows, channels, Epsilon, act, alpha);
+        var iz = new float[x.Length];
+        BatchNorm.ForwardInference(x, gamma, beta, mean, invStd.Select(s => 1 / (s * s) - Epsilon).ToArray(), iz, rows, channels, Epsilon);
+        Activations.Forward(iz, iz, act, alpha);
+        TestData.BitwiseEqual(iz, iy, $"{act} inference y");
+    }
+
+    [Theory]
+    [InlineData(Epilogue.Gelu)]
+    [InlineData(Epilogue.Swish)]
+    public void FusedActivation_NeedingItsInput_IsRefused(Epilogue act)
+    {
+        var x = new float[12];
+        var e = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardTraining(x, default, default, new float[12], new float[4], new float[4], new float[4], new float[4], 3, 4, 0.99f, Epsilon, act, 0f));
+        Assert.Equal("act", e.ParamName);
+    }
+
     [Fact]
     public void WrongLengths_AreRefusedByName()
     {

@@ -20,6 +20,9 @@ public class Conv2DPooledTests
         { "9x11x8→16 k5 + odd same pool 2", 3, Epilogue.Softplus },
         { "13x11x3→5 k5 + odd same pool 2", 3, Epilogue.Gelu },
         { "11x7x11→6 k3 s2 + valid pool 2", 2, Epilogue.Swish },
+        { "15x13x16→24 k3 + odd same pool 2", 3, Epilogue.Relu },
+        { "15x13x16→24 k3 + odd valid pool 2", 1, Epilogue.Relu },
+        { "16x16x32→16 k3 + pool 2", 5, Epilogue.Softplus },
     };
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
@@ -30,6 +33,10 @@ public class Conv2DPooledTests
         "9x11x8→16 k5 + odd valid pool 2" => (Geometries.ConvSame(9, 11, 8, 16, 5, 1), Geometries.PoolValid(9, 11, 16, 2, 2)),
         "13x11x3→5 k5 + odd same pool 2" => (Geometries.ConvSame(13, 11, 3, 5, 5, 1), Geometries.PoolSame(13, 11, 5, 2, 2)),
         "11x7x11→6 k3 s2 + valid pool 2" => (Geometries.ConvSame(11, 7, 11, 6, 3, 2), Geometries.PoolValid(6, 4, 6, 2, 2)),
+        // F(6×6, 3×3): nine windows to a tile, the last tiles' cut by the output and by valid pooling of an odd size.
+        "15x13x16→24 k3 + odd same pool 2" => (Geometries.ConvSame(15, 13, 16, 24, 3, 1), Geometries.PoolSame(15, 13, 24, 2, 2)),
+        "15x13x16→24 k3 + odd valid pool 2" => (Geometries.ConvSame(15, 13, 16, 24, 3, 1), Geometries.PoolValid(15, 13, 24, 2, 2)),
+        "16x16x32→16 k3 + pool 2" => (Geometries.ConvSame(16, 16, 32, 16, 3, 1), Geometries.PoolSame(16, 16, 16, 2, 2)),
         "9x9x19→21 k3 + same pool 3" => (Geometries.ConvSame(9, 9, 19, 21, 3, 1), Geometries.PoolSame(9, 9, 21, 3, 3)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };

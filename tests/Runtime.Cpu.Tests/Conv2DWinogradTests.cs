@@ -1,9 +1,10 @@
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>
-/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(4×4, 5×5) path at every batch:
-/// output sizes whose last tile has one, two or three rows and columns inside, same and valid padding, a part of one
-/// 24-tile block, several blocks and padded chunks.
+/// 5×5 stride-1 convolutions with channel counts in whole vectors take the Winograd F(4×4, 5×5) path at every batch,
+/// 3×3 ones with at least 16 channels in and out F(6×6, 3×3): output sizes whose last tile has one to five rows and
+/// columns inside, same and valid padding, a part of one 24-tile block, several blocks and padded chunks. The data
+/// gradient of the same convolutions runs as the same Winograd on dz.
 /// </summary>
 [Collection(nameof(ThreadingTests))]
 public class Conv2DWinogradTests
@@ -22,6 +23,13 @@ public class Conv2DWinogradTests
         { "9x10x24→8 same", 3, Epilogue.Gelu },
         { "5x5x8→40 same", 2, Epilogue.Swish },
         { "mnist conv2 14x14x16→32 same", 2, Epilogue.Softplus },
+        { "k3 16x16x16→32 same", 1, Epilogue.Relu },
+        { "k3 16x16x16→32 same", 3, Epilogue.Relu },
+        { "k3 16x16x16→32 same", 40, Epilogue.Relu },
+        { "k3 13x11x24→16 valid", 3, Epilogue.Linear },
+        { "k3 9x10x16→40 same", 5, Epilogue.Tanh },
+        { "k3 11x5x32→16 same", 1, Epilogue.Elu },
+        { "k3 8x12x16→16 same", 3, Epilogue.Gelu },
     };
 
     private static ConvGeometry Geometry(string name) => name switch
@@ -30,6 +38,11 @@ public class Conv2DWinogradTests
         "13x11x8→16 valid" => Geometries.ConvValid(13, 11, 8, 16, 5, 1),
         "9x10x24→8 same" => Geometries.ConvSame(9, 10, 24, 8, 5, 1),
         "5x5x8→40 same" => Geometries.ConvSame(5, 5, 8, 40, 5, 1),
+        "k3 16x16x16→32 same" => Geometries.ConvSame(16, 16, 16, 32, 3, 1),
+        "k3 13x11x24→16 valid" => Geometries.ConvValid(13, 11, 24, 16, 3, 1),
+        "k3 9x10x16→40 same" => Geometries.ConvSame(9, 10, 16, 40, 3, 1),
+        "k3 11x5x32→16 same" => Geometries.ConvSame(11, 5, 32, 16, 3, 1),
+        "k3 8x12x16→16 same" => Geometries.ConvSame(8, 12, 16, 16, 3, 1),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -38,6 +51,7 @@ public class Conv2DWinogradTests
     public void Forward_MatchesDoubleReference(string name, int batch, Epilogue act)
     {
         var g = Geometry(name);
+        Assert.True(Conv2D.RunsAsWinograd(g), $"{name} should run as Winograd");
         var x = TestData.Random(batch * g.InSize, seed: 41);
         var w = TestData.Random(g.PatchSize * g.OutC, seed: 42, scale: 0.2f);
         var bias = TestData.Random(g.OutC, seed: 43);
@@ -49,15 +63,83 @@ public class Conv2DWinogradTests
     }
 
     /// <summary>
+    /// dx of the same convolutions (Winograd on dz, the kernel flipped and transposed) against the float64 reference; dz
+    /// with rows and channels of zeros as ReLU leaves them, which the zero-window flags then skip exactly.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BackwardData_MatchesDoubleReference(string name, int batch, Epilogue act)
+    {
+        _ = act;
+        var g = Geometry(name);
+        Assert.True(Conv2D.RunsAsWinograd(g), $"{name} should run as Winograd");
+        var dz = TestData.Random(batch * g.OutSize, seed: 61);
+        for (var i = 0; i < dz.Length; i += 3)
+        {
+            dz[i] = Math.Max(dz[i], 0f);
+        }
+        var w = TestData.Random(g.PatchSize * g.OutC, seed: 62, scale: 0.2f);
+        var dx = TestData.Poisoned(batch * g.InSize);
+        Conv2D.BackwardData(dz, w, dx, batch, g, TestData.Poisoned(Conv2D.ScratchSize(batch, g)));
+        var expected = Conv2DReference.BackwardData(TestData.ToDouble(dz), TestData.ToDouble(w), batch, g);
+        // Up to K²·OutC terms, and the transforms' roundings as in the forward pass.
+        Approx.Equal(expected, dx, $"{name} dx", atol: 1e-4, rtol: 1e-4);
+
+        // Other roundings than the implicit GEMM's: the Winograd path did run.
+        var direct = TestData.Poisoned(dx.Length);
+        Conv2D.NoWinograd = true;
+        try
+        {
+            Conv2D.BackwardData(dz, w, direct, batch, g, new float[Conv2D.ScratchSize(batch, g)]);
+        }
+        finally
+        {
+            Conv2D.NoWinograd = false;
+        }
+        Approx.Equal(expected, direct, $"{name} dx, implicit GEMM");
+        Assert.False(direct.AsSpan().SequenceEqual(dx), $"{name}: dx bitwise the implicit GEMM's");
+    }
+
+    /// <summary>
+    /// 3×3 convolutions with few channels, channels off whole vectors, or small images that leave most of the 6×6 tiles
+    /// outside the output stay on the implicit GEMM (and stay right).
+    /// </summary>
+    [Theory]
+    [InlineData(13, 11, 1, 16, true, false)]
+    [InlineData(13, 11, 8, 16, true, false)]
+    [InlineData(13, 11, 16, 8, true, false)]
+    [InlineData(13, 11, 12, 16, false, false)]
+    [InlineData(13, 11, 16, 20, true, false)]
+    [InlineData(13, 11, 16, 16, true, true)]
+    [InlineData(13, 11, 16, 16, false, true)]
+    [InlineData(7, 7, 32, 32, true, false)]
+    [InlineData(8, 8, 32, 32, true, false)]
+    [InlineData(5, 5, 32, 32, true, true)]
+    public void SmallOrRaggedChannels_OrSmallImages_TakeTheImplicitGemm(int h, int w, int inC, int outC, bool same, bool winograd)
+    {
+        var g = same ? Geometries.ConvSame(h, w, inC, outC, 3, 1) : Geometries.ConvValid(h, w, inC, outC, 3, 1);
+        Assert.Equal(winograd, Conv2D.RunsAsWinograd(g));
+        const int batch = 3;
+        var x = TestData.Random(batch * g.InSize, seed: 71);
+        var kernel = TestData.Random(g.PatchSize * g.OutC, seed: 72, scale: 0.2f);
+        var bias = TestData.Random(g.OutC, seed: 73);
+        var y = TestData.Poisoned(batch * g.OutSize);
+        Conv2D.Forward(x, kernel, bias, y, batch, g, Epilogue.Relu, TestData.Poisoned(Conv2D.ScratchSize(batch, g)));
+        Approx.Equal(Conv2DReference.Forward(TestData.ToDouble(x), TestData.ToDouble(kernel), TestData.ToDouble(bias), batch, g, Epilogue.Relu), y, "y", atol: 1e-4, rtol: 1e-4);
+    }
+
+    /// <summary>
     /// Where an output's whole window is zero (blank borders, all-zero channels after ReLU), the implicit GEMM gives exactly
     /// the bias, and so must Winograd: a rounding residue there would decide ReLU's gradient at a zero bias.
     /// </summary>
     [Theory]
-    [InlineData(0f)]
-    [InlineData(0.25f)]
-    public void ZeroWindows_GiveExactlyTheBias_AsTheImplicitGemm(float biasValue)
+    [InlineData(0f, "mnist conv2 14x14x16→32 same")]
+    [InlineData(0.25f, "mnist conv2 14x14x16→32 same")]
+    [InlineData(0f, "k3 16x16x16→32 same")]
+    [InlineData(0.25f, "k3 16x16x16→32 same")]
+    public void ZeroWindows_GiveExactlyTheBias_AsTheImplicitGemm(float biasValue, string name)
     {
-        var g = Geometry("mnist conv2 14x14x16→32 same");
+        var g = Geometry(name);
         const int batch = 5;
         // A blob in the middle of each sample, zeros around it, and one sample all zero: windows of every kind.
         var x = TestData.Random(batch * g.InSize, seed: 47);
@@ -143,23 +225,27 @@ public class Conv2DWinogradTests
         TestData.BitwiseEqual(RunSwapped(null), RunSwapped(kept), "same values, other channels");
     }
 
-    [Fact]
-    public void Forward_IsDeterministicAndThreadIndependent()
+    [Theory]
+    [InlineData("mnist conv2 14x14x16→32 same", 129)]
+    [InlineData("k3 16x16x16→32 same", 67)]
+    public void ForwardAndBackwardData_AreDeterministicAndThreadIndependent(string name, int batch)
     {
-        var g = Geometry("mnist conv2 14x14x16→32 same");
-        const int batch = 129;
+        var g = Geometry(name);
         var x = TestData.Random(batch * g.InSize, seed: 44);
         var w = TestData.Random(g.PatchSize * g.OutC, seed: 45);
         var bias = TestData.Random(g.OutC, seed: 46);
+        var dz = TestData.Random(batch * g.OutSize, seed: 47);
         var scratch = new float[Conv2D.ScratchSize(batch, g)];
-        float[] Run(bool serial)
+        (float[] Y, float[] Dx) Run(bool serial)
         {
             Workers.Serial = serial;
             try
             {
                 var y = new float[batch * g.OutSize];
                 Conv2D.Forward(x, w, bias, y, batch, g, Epilogue.Relu, scratch);
-                return y;
+                var dx = new float[batch * g.InSize];
+                Conv2D.BackwardData(dz, w, dx, batch, g, scratch);
+                return (y, dx);
             }
             finally
             {
@@ -167,7 +253,11 @@ public class Conv2DWinogradTests
             }
         }
         var expected = Run(serial: true);
-        TestData.BitwiseEqual(expected, Run(serial: false), "parallel");
-        TestData.BitwiseEqual(expected, Run(serial: false), "parallel again");
+        foreach (var what in new[] { "parallel", "parallel again" })
+        {
+            var (y, dx) = Run(serial: false);
+            TestData.BitwiseEqual(expected.Y, y, $"{what} y");
+            TestData.BitwiseEqual(expected.Dx, dx, $"{what} dx");
+        }
     }
 }

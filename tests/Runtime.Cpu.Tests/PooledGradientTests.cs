@@ -26,10 +26,16 @@ public class PooledGradientTests
         { "13x11x3→5 k5 + odd same pool 2", 3, Epilogue.Softplus },
         { "6x7x32→8 k3 + pool 2", 3, Epilogue.Elu },
         { "12x11x8→16 k5 valid + odd pool 2", 3, Epilogue.LeakyRelu },
+        { "15x14x16→24 k3 valid + odd pool 2", 3, Epilogue.Relu },
+        { "15x14x16→24 k3 valid + odd pool 2", 1, Epilogue.Tanh },
+        { "15x13x16→16 k3 + odd same pool 2", 3, Epilogue.Relu },
+        { "15x13x16→16 k3 + odd same pool 2", 1, Epilogue.Elu },
+        { "11x9x16→16 k3 + odd same pool 2", 3, Epilogue.Relu },
     };
 
-    // The geometries whose data gradient runs as Winograd (5×5, stride 1, channels in whole vectors, 2×2 windows).
-    private static readonly string[] Winograd = ["mnist conv2 + pool 2", "5x5x8→8 k5 + odd same pool 2", "12x11x8→16 k5 valid + odd pool 2", "3x1x8→8 k5 + odd same pool 2"];
+    // The geometries whose data gradient runs as Winograd (5×5, or 3×3 with 16 channels or more; stride 1, channels in
+    // whole vectors, 2×2 windows).
+    private static readonly string[] Winograd = ["mnist conv2 + pool 2", "5x5x8→8 k5 + odd same pool 2", "12x11x8→16 k5 valid + odd pool 2", "3x1x8→8 k5 + odd same pool 2", "15x14x16→24 k3 valid + odd pool 2", "15x13x16→16 k3 + odd same pool 2", "11x9x16→16 k3 + odd same pool 2"];
 
     private static (ConvGeometry Conv, PoolGeometry Pool) Geometry(string name) => name switch
     {
@@ -47,6 +53,12 @@ public class PooledGradientTests
         "12x11x8→16 k5 valid + odd pool 2" => (Geometries.ConvValid(12, 11, 8, 16, 5, 1), Geometries.PoolValid(8, 7, 16, 2, 2)),
         // One column: the cell right of a window's only column is the next row's first pixel in argmax's numbering.
         "3x1x8→8 k5 + odd same pool 2" => (Geometries.ConvSame(3, 1, 8, 8, 5, 1), Geometries.PoolSame(3, 1, 8, 2, 2)),
+        // F(6×6, 3×3) on dz, transposed padding 2; the output's last row and column no window reads.
+        "15x14x16→24 k3 valid + odd pool 2" => (Geometries.ConvValid(15, 14, 16, 24, 3, 1), Geometries.PoolValid(13, 12, 24, 2, 2)),
+        // Same padding: transposed padding 1, tiles that start on odd rows and columns cut the pool windows at their edges.
+        "15x13x16→16 k3 + odd same pool 2" => (Geometries.ConvSame(15, 13, 16, 16, 3, 1), Geometries.PoolSame(15, 13, 16, 2, 2)),
+        // Odd sizes again, two tiles each way: cut windows with their right or lower pixels past the input.
+        "11x9x16→16 k3 + odd same pool 2" => (Geometries.ConvSame(11, 9, 16, 16, 3, 1), Geometries.PoolSame(11, 9, 16, 2, 2)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -251,8 +263,7 @@ public class PooledGradientTests
         Expect("y", () => Conv2D.BackwardDataThroughPool(dy, pooled.AsSpan(1), argmax, Epilogue.Relu, w, dx, batch, g, pg, scratch));
         Expect("argmax", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax.AsSpan(1), Epilogue.Relu, w, dx, batch, g, pg, scratch));
         Expect("dx", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, Epilogue.Relu, w, dx.AsSpan(1), batch, g, pg, scratch));
-        // Enough for the convolution alone, not for the Winograd data gradient.
-        Expect("scratch", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, Epilogue.Relu, w, dx, batch, g, pg, new float[Conv2D.ScratchSize(batch, g)]));
+        Expect("scratch", () => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, Epilogue.Relu, w, dx, batch, g, pg, new float[Conv2D.ScratchSize(batch, g, pg) - 1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Conv2D.BackwardDataThroughPool(dy, pooled, argmax, (Epilogue)99, w, dx, batch, g, pg, scratch));
     }
 

@@ -44,9 +44,12 @@ public sealed partial class GeneratedKernelTests
         return (string[])table.GetField("Expressions", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
     }
 
-    /// <summary>Kiln.Execution.CudaExecutor's own kernels, compiled into every network's module after the generated ones.</summary>
+    /// <summary>
+    /// What every network's module compiles after the generated kernels: the engine's own (loss accumulation,
+    /// clipping), then the optimizers' that Kiln.Execution.CudaExecutor names as the layout's update kernels.
+    /// </summary>
     internal static string[] SharedKernels =>
-        (string[])typeof(Kiln.Execution.CudaExecutor).GetField("SharedKernels", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        [.. CudaEngine.SharedKernels, .. (string[])typeof(Optimizer).GetField("CudaKernels", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!];
 
     [NvrtcTheory]
     [MemberData(nameof(Cases))]

@@ -1,3 +1,5 @@
+using Kiln.Runtime.Cuda;
+
 namespace Kiln.Execution;
 
 /// <summary>Turns a requested <see cref="Device"/> into the one the network will use.</summary>

@@ -12,7 +12,9 @@ namespace Kiln.Generator.Emitters;
 /// gradients stop below the first trainable layer, and each descriptor adds the buffers it needs.
 /// With <c>pooledGradients</c> (the CPU), a Conv2D that feeds a MaxPool2D keeps its output gradient as a sparse
 /// PooledGradient instead of a dense buffer, and when the windows do not overlap the two run forward as one kernel, so
-/// the convolution's output needs no buffer at all. This is the one place that fusion is decided.
+/// the convolution's output needs no buffer at all. Also on the CPU, a BatchNormalization followed by an activation
+/// layer whose derivative is a function of its output runs as one kernel each way, so neither the normalised output
+/// nor its gradient is stored. This is the one place that fusion is decided.
 /// </summary>
 internal sealed class BufferPlan
 {
@@ -24,6 +26,7 @@ internal sealed class BufferPlan
     private readonly string[] _ids;
     private readonly string?[] _gradientOwner;
     private readonly bool[] _feedsPool;
+    private readonly bool[] _activates;
 
     public BufferPlan(NetworkModel model, bool pooledGradients = false)
     {
@@ -34,17 +37,15 @@ internal sealed class BufferPlan
         _gradientOwner = new string?[layers.Count];
         _feedsPool = layers.Select(l => pooledGradients && l.Config is Conv2DConfig conv && Code.DerivativeFromOutput(conv.Activation)
             && l.Index + 1 < layers.Count && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
+        _activates = layers.Select(l => pooledGradients && l.Config is BatchNormalizationConfig && l.Index + 2 < layers.Count
+            && Registry.For(layers[l.Index + 1]) is ActivationLayerDescriptor next && Code.DerivativeFromOutput(next.ActivationOf(layers[l.Index + 1]))).ToArray();
         var pooled = new List<(string, LayerModel)>();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
-            if (PoolsInForward(i))
-            {
-                continue;
-            }
-            if (!Registry.For(layer).IsView)
+            if (!Registry.For(layer).IsView && !ComputedByNext(i))
             {
                 buffers.Add(new Buffer("float", $"_{_ids[i]}", $"batch * {layer.Output.Size}"));
             }
@@ -58,6 +59,10 @@ internal sealed class BufferPlan
             }
             // A view's gradient is its input's gradient, viewed in its own shape.
             if (Registry.For(layers[i]).IsView && i > 0 && GradientNeeded(i - 1))
+            {
+                continue;
+            }
+            if (_activates[i])
             {
                 continue;
             }
@@ -108,6 +113,15 @@ internal sealed class BufferPlan
     /// <summary>Whether the Conv2D at <paramref name="index"/> and its max pool run forward as one kernel (non-overlapping windows).</summary>
     public bool PoolsInForward(int index) =>
         FeedsPool(index) && _model.Layers[index + 1].Config is MaxPool2DConfig pool && pool.Stride == pool.PoolSize;
+
+    /// <summary>
+    /// Whether the BatchNormalization at <paramref name="index"/> applies the activation layer after it, forward and
+    /// backward (not for the last layer, whose output the loss reads, nor Gelu and Swish, whose derivative needs the input).
+    /// </summary>
+    public bool Activates(int index) => index >= 0 && _activates[index];
+
+    /// <summary>Whether layer <paramref name="index"/>'s output is computed by the next layer's kernel and never stored.</summary>
+    public bool ComputedByNext(int index) => PoolsInForward(index) || Activates(index);
 
     /// <summary>
     /// Whether the Conv2D at <paramref name="index"/> takes its weight gradient straight from its pool's tensors

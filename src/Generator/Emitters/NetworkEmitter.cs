@@ -168,7 +168,7 @@ internal static class NetworkEmitter
             w.Line();
             w.Line($"// {layer.Name}: {descriptor.Signature(layer)}, {layer.Input} → {layer.Output}");
             descriptor.EmitCpuForward(new CpuForward(w, model, plan, layer, input));
-            if (!plan.PoolsInForward(layer.Index))
+            if (!plan.ComputedByNext(layer.Index))
             {
                 input = plan.Output(layer);
             }

@@ -32,14 +32,27 @@ internal abstract class ActivationLayerDescriptor : LayerDescriptor<ActivationCo
 
     private static string Alpha(LayerModel layer) => Code.F(Config(layer).Alpha) + "f";
 
+    /// <summary>The function and parameter of an activation layer.</summary>
+    public static (Activation Function, double Alpha) Of(LayerModel layer) => (Config(layer).Activation, Config(layer).Alpha);
+
     public override void EmitCpuForward(CpuForward c)
     {
+        if (c.Plan.Activates(c.Layer.Index - 1))
+        {
+            BatchNormalizationDescriptor.EmitCpuForwardActivated(c, c.Model.Layers[c.Layer.Index - 1], Config(c.Layer).Activation, Config(c.Layer).Alpha);
+            return;
+        }
         c.W.Line($"var {c.Output} = {c.OutputSpan};");
         c.W.Line($"{Code.Cpu}.Activations.Forward({c.Input}, {c.Output}, {Code.Epilogue(Config(c.Layer).Activation)}, {Alpha(c.Layer)});");
     }
 
     public override void EmitCpuBackward(CpuBackward c)
     {
+        if (c.Plan.Activates(c.Layer.Index - 1))
+        {
+            c.W.Line($"// applied by {c.Model.Layers[c.Layer.Index - 1].Name}'s backward below");
+            return;
+        }
         if (!c.HasDx)
         {
             c.W.Line("// nothing below needs a gradient");

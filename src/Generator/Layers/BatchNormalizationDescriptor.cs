@@ -74,15 +74,29 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
 
     public override void EmitCpuForward(CpuForward c)
     {
-        var l = c.Layer;
+        if (c.Plan.Activates(c.Layer.Index))
+        {
+            c.W.Line("// computed with the activation below");
+            return;
+        }
+        EmitCpuForward(c, c.Layer, c.Output, "");
+    }
+
+    /// <summary>The normalisation of <paramref name="bn"/> with the activation layer after it, emitted as that layer's forward.</summary>
+    public static void EmitCpuForwardActivated(CpuForward activation, LayerModel bn, Activation function, double alpha) =>
+        EmitCpuForward(activation, bn, activation.Output, $", {Code.Epilogue(function)}, {Code.F(alpha)}f");
+
+    private static void EmitCpuForward(CpuForward c, LayerModel l, string output, string activation)
+    {
         var k = Config(l);
-        var statistics = $"{c.P("moving_mean")}, {c.P("moving_variance")}";
-        c.W.Line($"var {c.Output} = {c.OutputSpan};");
+        var p = (string tensor) => CpuForward.Slice(l, tensor, "p");
+        var statistics = $"{p("moving_mean")}, {p("moving_variance")}";
+        c.W.Line($"var {output} = {c.OutputSpan};");
         c.W.Open("if (training)");
-        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardTraining({c.Input}, {c.P("gamma")}, {c.P("beta")}, {c.Output}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {statistics}, {Rows(l)}, {k.Channels}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f);");
+        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardTraining({c.Input}, {p("gamma")}, {p("beta")}, {output}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {statistics}, {Rows(l)}, {k.Channels}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f{activation});");
         c.W.Close();
         c.W.Open("else");
-        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardInference({c.Input}, {c.P("gamma")}, {c.P("beta")}, {statistics}, {c.Output}, {Rows(l)}, {k.Channels}, {Code.F(k.Epsilon)}f);");
+        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardInference({c.Input}, {p("gamma")}, {p("beta")}, {statistics}, {output}, {Rows(l)}, {k.Channels}, {Code.F(k.Epsilon)}f{activation});");
         c.W.Close();
     }
 
@@ -90,7 +104,16 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
     {
         var l = c.Layer;
         var dx = c.HasDx ? c.Dx : "default";
-        c.W.Line($"{Code.Cpu}.BatchNorm.Backward({c.X}, {c.Dy}, {c.P("gamma")}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {dx}, {c.G("gamma")}, {c.G("beta")}, {Rows(l)}, {Config(l).Channels});");
+        var tail = $"{c.P("gamma")}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {dx}, {c.G("gamma")}, {c.G("beta")}, {Rows(l)}, {Config(l).Channels}";
+        if (c.Plan.Activates(l.Index))
+        {
+            // The activation's gradient becomes this layer's in place (BatchNorm's fused backward).
+            var next = c.Plan.Next(l);
+            var (function, alpha) = ActivationLayerDescriptor.Of(next);
+            c.W.Line($"{Code.Cpu}.BatchNorm.Backward({c.X}, {c.OutputOf(next)}, {c.GradientOf(next.Index)}, {Code.Epilogue(function)}, {Code.F(alpha)}f, {tail});");
+            return;
+        }
+        c.W.Line($"{Code.Cpu}.BatchNorm.Backward({c.X}, {c.Dy}, {tail});");
     }
 
     public override void EmitCudaForward(CudaForward c)

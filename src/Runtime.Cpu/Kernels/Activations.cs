@@ -215,7 +215,7 @@ public static class Activations
         return act == Epilogue.Linear ? 1 : Workers.PartsFor(length, act is Epilogue.Relu or Epilogue.LeakyRelu ? 1 << 15 : 1 << 11);
     }
 
-    private static void CheckAlpha(Epilogue act, float alpha)
+    internal static void CheckAlpha(Epilogue act, float alpha)
     {
         CheckDefined(act, nameof(act));
         if (act is Epilogue.LeakyRelu or Epilogue.Elu && !(alpha >= 0f && float.IsFinite(alpha)))
@@ -223,6 +223,14 @@ public static class Activations
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, $"{act} needs a finite alpha ≥ 0 (its derivative is written from the output, which needs y > 0 exactly when x > 0).");
         }
     }
+
+    /// <summary>y = f(x) over one range on the calling thread, for a kernel that fuses the activation into its own pass.</summary>
+    internal static unsafe void ForwardRange(float* x, float* y, int length, Epilogue act, float alpha) =>
+        ForwardRange(new Job(x, y, null, null, length, act, alpha), 0, length);
+
+    /// <summary>dx = dy·f′ from the output over one range on the calling thread (dx may be dy); not for Gelu or Swish.</summary>
+    internal static unsafe void BackwardRange(float* y, float* dy, float* dx, int length, Epilogue act, float alpha) =>
+        BackwardRange(new Job(null, y, dy, dx, length, act, alpha), 0, length);
 
     private static unsafe void ForwardPart(void* state, int part, int parts)
     {

@@ -20,6 +20,11 @@ namespace Kiln.Runtime.Cpu;
 /// <para>Determinism: each channel's sums are taken in double over fixed chunks of <see cref="ChunkRows"/> rows (rows
 /// ascending within a chunk), and the chunks' sums are added in order, so the bits do not depend on the number of
 /// threads (threads take whole chunks; the element-wise passes take rows).</para>
+/// <para>An activation layer that follows (Conv → BatchNorm → ReLU) may be fused: the forward applies it as each block
+/// of rows is normalised, and the backward turns the activation's gradient into the normalisation's in place, chunk by
+/// chunk, just before summing it. Each element goes through the same function as in
+/// <see cref="Activations"/>, so the bits equal the two layers run apart, while one pass over memory, the
+/// pre-activation buffer and its gradient buffer are saved.</para>
 /// </remarks>
 public static class BatchNorm
 {
@@ -32,12 +37,25 @@ public static class BatchNorm
     /// <summary>Rows per chunk of a per-channel sum: the unit of work of a thread, fixed so the bits are too.</summary>
     public const int ChunkRows = 256;
 
+    // Rows a fused forward activation takes at a time: small enough to still be in L1 after normalising.
+    private const int ActivationRows = 32;
+
     /// <summary>
     /// Training forward: normalizes with the batch statistics, writes them (batchMean, batchInvStd: [channels], for
-    /// <see cref="Backward"/>) and updates the moving statistics in place.
+    /// <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, int, int)"/>) and updates the moving statistics in place.
     /// </summary>
-    public static unsafe void ForwardTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, Span<float> batchMean, Span<float> batchInvStd, Span<float> movingMean, Span<float> movingVariance, int rows, int channels, float momentum, float epsilon)
+    public static void ForwardTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, Span<float> batchMean, Span<float> batchInvStd, Span<float> movingMean, Span<float> movingVariance, int rows, int channels, float momentum, float epsilon) =>
+        ForwardTraining(x, gamma, beta, y, batchMean, batchInvStd, movingMean, movingVariance, rows, channels, momentum, epsilon, Epilogue.Linear, 0f);
+
+    /// <summary>
+    /// <see cref="ForwardTraining(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, Span{float}, Span{float}, int, int, float, float)"/>
+    /// followed by the activation layer <paramref name="act"/> (its <paramref name="alpha"/> as in
+    /// <see cref="Activations.Forward(ReadOnlySpan{float}, Span{float}, Epilogue, float)"/>): y = f(normalised x).
+    /// Gelu and Swish are refused, since the fused backward sees only y.
+    /// </summary>
+    public static unsafe void ForwardTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, Span<float> batchMean, Span<float> batchInvStd, Span<float> movingMean, Span<float> movingVariance, int rows, int channels, float momentum, float epsilon, Epilogue act, float alpha)
     {
+        CheckActivation(act, alpha);
         CheckShapes(x.Length, y.Length, gamma.Length, beta.Length, rows, channels, epsilon);
         Check.Length(batchMean.Length, channels, nameof(batchMean));
         Check.Length(batchInvStd.Length, channels, nameof(batchInvStd));
@@ -69,7 +87,7 @@ public static class BatchNorm
                     movingVariance[c] = movingVariance[c] * momentum + variance[c] * (1f - momentum);
                 }
                 Affine(gamma, beta, batchMean, batchInvStd, affine);
-                Normalize(px, py, paffine, rows, channels);
+                Normalize(px, py, paffine, rows, channels, act, alpha);
             }
         }
         finally
@@ -80,8 +98,13 @@ public static class BatchNorm
     }
 
     /// <summary>Inference forward: y = (x − movingMean)/√(movingVariance + ε)·γ + β.</summary>
-    public static unsafe void ForwardInference(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> movingMean, ReadOnlySpan<float> movingVariance, Span<float> y, int rows, int channels, float epsilon)
+    public static void ForwardInference(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> movingMean, ReadOnlySpan<float> movingVariance, Span<float> y, int rows, int channels, float epsilon) =>
+        ForwardInference(x, gamma, beta, movingMean, movingVariance, y, rows, channels, epsilon, Epilogue.Linear, 0f);
+
+    /// <summary>Inference forward followed by the activation layer <paramref name="act"/>: y = f(normalised x).</summary>
+    public static unsafe void ForwardInference(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> movingMean, ReadOnlySpan<float> movingVariance, Span<float> y, int rows, int channels, float epsilon, Epilogue act, float alpha)
     {
+        CheckActivation(act, alpha);
         CheckShapes(x.Length, y.Length, gamma.Length, beta.Length, rows, channels, epsilon);
         Check.Length(movingMean.Length, channels, nameof(movingMean));
         Check.Length(movingVariance.Length, channels, nameof(movingVariance));
@@ -96,7 +119,7 @@ public static class BatchNorm
             Affine(gamma, beta, movingMean, invStd, affine);
             fixed (float* px = x, py = y, paffine = affine)
             {
-                Normalize(px, py, paffine, rows, channels);
+                Normalize(px, py, paffine, rows, channels, act, alpha);
             }
         }
         finally
@@ -106,15 +129,34 @@ public static class BatchNorm
     }
 
     /// <summary>
-    /// Training backward from the statistics <see cref="ForwardTraining"/> wrote. dx (empty: not computed, for a
+    /// Training backward from the statistics the training forward wrote. dx (empty: not computed, for a
     /// first layer), dγ (empty when <c>scale=False</c>) and dβ (empty when <c>center=False</c>) are overwritten.
     /// </summary>
     public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int rows, int channels)
     {
+        fixed (float* pdy = dy)
+        {
+            // The linear activation never writes through dy.
+            Backward(x, default, new Span<float>(pdy, dy.Length), Epilogue.Linear, 0f, gamma, batchMean, batchInvStd, dx, dgamma, dbeta, rows, channels);
+        }
+    }
+
+    /// <summary>
+    /// The backward pass of <see cref="ForwardTraining(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, Span{float}, Span{float}, int, int, float, float, Epilogue, float)"/>
+    /// with its activation: <paramref name="dy"/>, the gradient of the activated output <paramref name="y"/>, is first
+    /// multiplied in place by f′ (written from y), then flows back as in the unfused backward.
+    /// </summary>
+    public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy, Epilogue act, float alpha, ReadOnlySpan<float> gamma, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int rows, int channels)
+    {
+        CheckActivation(act, alpha);
         Check.Positive(rows, nameof(rows));
         Check.Positive(channels, nameof(channels));
         Check.Length(x.Length, (long)rows * channels, nameof(x));
         Check.Length(dy.Length, x.Length, nameof(dy));
+        if (act != Epilogue.Linear)
+        {
+            Check.Length(y.Length, x.Length, nameof(y));
+        }
         Optional(gamma.Length, channels, nameof(gamma));
         Check.Length(batchMean.Length, channels, nameof(batchMean));
         Check.Length(batchInvStd.Length, channels, nameof(batchInvStd));
@@ -126,10 +168,10 @@ public static class BatchNorm
         var sums = ArrayPool<float>.Shared.Rent(3 * channels);
         try
         {
-            fixed (float* px = x, pdy = dy, pm = batchMean, pi = batchInvStd, pdx = dx, psums = sums)
+            fixed (float* px = x, py = y, pdy = dy, pm = batchMean, pi = batchInvStd, pdx = dx, psums = sums)
             fixed (double* pp = partial)
             {
-                var job = new Job(px, pdy, pi, pm, pp, rows, channels);
+                var job = new Job(px, pdy, pi, pm, pp, rows, channels, output: py, act: act, alpha: alpha);
                 Workers.Run(&GradientSumPart, &job, Workers.PartsFor(chunks, 1));
                 // sums: [Σdy/rows | Σdy·x̂/rows | γ·invStd], the per-channel terms of dx.
                 var sumDy = new Span<float>(psums, channels);
@@ -188,9 +230,9 @@ public static class BatchNorm
         }
     }
 
-    private static unsafe void Normalize(float* x, float* y, float* affine, int rows, int channels)
+    private static unsafe void Normalize(float* x, float* y, float* affine, int rows, int channels, Epilogue act, float alpha)
     {
-        var job = new Job(x, null, null, null, null, rows, channels, affine, y);
+        var job = new Job(x, null, null, null, null, rows, channels, affine, y, act, alpha);
         Workers.Run(&NormalizePart, &job, Workers.PartsFor((long)rows * channels, 1 << 14));
     }
 
@@ -238,7 +280,14 @@ public static class BatchNorm
             var sumDyXhat = job.Partial + (long)(chunks + k) * job.C;
             new Span<double>(sumDy, job.C).Clear();
             new Span<double>(sumDyXhat, job.C).Clear();
-            for (var r = k * ChunkRows; r < Math.Min(job.Rows, (k + 1) * ChunkRows); r++)
+            var end = Math.Min(job.Rows, (k + 1) * ChunkRows);
+            if (job.Act != Epilogue.Linear)
+            {
+                // The fused activation's gradient, in place while the chunk is in cache (job.Out is its output).
+                var o = (long)k * ChunkRows * job.C;
+                Activations.BackwardRange(job.Out + o, job.Dy + o, job.Dy + o, (end - k * ChunkRows) * job.C, job.Act, job.Alpha);
+            }
+            for (var r = k * ChunkRows; r < end; r++)
             {
                 var o = (long)r * job.C;
                 AddRow(job.Dy + o, sumDy, job.C);
@@ -323,6 +372,13 @@ public static class BatchNorm
             {
                 y[j] = x[j] * scale[j] + shift[j];
             }
+            // The fused activation over blocks of rows still in cache.
+            var first = r - (r - lo) % ActivationRows;
+            if (job.Act != Epilogue.Linear && (r + 1 == hi || r + 1 - first == ActivationRows))
+            {
+                var block = job.Out + (long)first * c;
+                Activations.ForwardRange(block, block, (r + 1 - first) * c, job.Act, job.Alpha);
+            }
         }
     }
 
@@ -358,6 +414,13 @@ public static class BatchNorm
         }
     }
 
+    // Gelu and Swish need their input to differentiate, which the fused pass does not keep.
+    private static void CheckActivation(Epilogue act, float alpha)
+    {
+        Activations.CheckAlpha(act, alpha);
+        Activations.RefuseInputDerivative(act, nameof(act));
+    }
+
     private static void CheckShapes(int xLength, int yLength, int gammaLength, int betaLength, int rows, int channels, float epsilon)
     {
         Check.Positive(rows, nameof(rows));
@@ -381,10 +444,13 @@ public static class BatchNorm
         }
     }
 
-    private readonly unsafe struct Job(float* x, float* dy, float* invStd, float* mean, double* partial, int rows, int c, float* extra = null, float* output = null)
+    // Out is the normalised output, the data gradient, or (in the gradient sums) the fused activation's output.
+    private readonly unsafe struct Job(float* x, float* dy, float* invStd, float* mean, double* partial, int rows, int c, float* extra = null, float* output = null, Epilogue act = Epilogue.Linear, float alpha = 0f)
     {
         public readonly float* X = x, Dy = dy, InvStd = invStd, Mean = mean, Extra = extra, Out = output;
         public readonly double* Partial = partial;
         public readonly int Rows = rows, C = c;
+        public readonly Epilogue Act = act;
+        public readonly float Alpha = alpha;
     }
 }

@@ -15,6 +15,9 @@ public static partial class Conv2D
         set => t_noWinograd = value;
     }
 
+    /// <summary>Whether the forward pass of g (and its data gradient) runs as Winograd on this machine.</summary>
+    internal static bool RunsAsWinograd(in ConvGeometry g) => Winograd.For(g) is not null;
+
     /// <summary>
     /// The forward pass of a 5×5 stride-1 convolution as Winograd F(4×4, 5×5) (Lavin &amp; Gray, 2016): each 4×4 block of
     /// output is A^T[(G w G^T) ⊙ (B^T d B)]A from its 8×8 input tile d, so the multiplies are 64 per (tile, in channel,
@@ -32,26 +35,31 @@ public static partial class Conv2D
     [SkipLocalsInit]
     private readonly partial struct Winograd
     {
-        private const int Out = 4;
-        private const int Tile = Out + 4;
+        private const int Tile = 8;
         private const int Points = Tile * Tile;
         private const int Block = 24;
 
         private readonly ImplicitGemm _plan;
         private readonly int _tilesH, _tilesW;
+        // Outputs per tile side: 4 for 5×5 kernels, 6 for 3×3 (Winograd3.cs); Tile = _out + K − 1 either way.
+        private readonly int _out;
 
         private Winograd(in ConvGeometry g)
         {
-            (_tilesH, _tilesW) = ((g.OutH + Out - 1) / Out, (g.OutW + Out - 1) / Out);
+            _out = Tile + 1 - g.Kernel;
+            (_tilesH, _tilesW) = ((g.OutH + _out - 1) / _out, (g.OutW + _out - 1) / _out);
             // The tiles' grid: the input as the convolution pads it, and whole tiles past it (the last tile may reach up
-            // to three rows and columns further). Nothing is copied: reads outside the input are zeros.
+            // to _out − 1 rows and columns further). Nothing is copied: reads outside the input are zeros.
             var forward = ImplicitGemm.ForForward(g);
-            _plan = forward with { Hp = Out * _tilesH + 4, Wp = Out * _tilesW + 4 };
+            _plan = forward with { Hp = _out * _tilesH + g.Kernel - 1, Wp = _out * _tilesW + g.Kernel - 1 };
         }
 
-        /// <summary>Supported: 5×5, stride 1, channel counts in whole vectors. From one image up it beats the implicit GEMM (the weight transform takes microseconds).</summary>
+        /// <summary>
+        /// Supported: 5×5, stride 1, channel counts in whole vectors; from one image up it beats the implicit GEMM (the
+        /// weight transform takes microseconds). 3×3 where <see cref="Pays3"/>.
+        /// </summary>
         public static Winograd? For(in ConvGeometry g) =>
-            g.Kernel == 5 && g.Stride == 1 && g.InC % 8 == 0 && g.OutC % 8 == 0 && Fma.IsSupported && !t_noWinograd ? new Winograd(g) : null;
+            (g.Kernel == 5 || g.Kernel == 3 && Pays3(g)) && g.Stride == 1 && g.InC % 8 == 0 && g.OutC % 8 == 0 && Fma.IsSupported && !t_noWinograd ? new Winograd(g) : null;
 
         private int C => _plan.C;
         private int N => _plan.N;
@@ -124,7 +132,9 @@ public static partial class Conv2D
             ref readonly var job = ref *(WeightJob*)state;
             float* w = job.W, dst = job.Dst;
             var (c, n, panels) = (job.Winograd.C, job.Winograd.N, job.Winograd.Panels);
-            var t = stackalloc Vector256<double>[Tile * 5];
+            var k = job.Winograd._plan.K;
+            var taps = stackalloc Vector256<double>[k];
+            var t = stackalloc Vector256<double>[Tile * k];
             var u = stackalloc Vector256<double>[Tile];
             var (lo, hi) = Gemm.Range(c, 1, part, parts);
             for (var ic = lo; ic < hi; ic++)
@@ -144,16 +154,18 @@ public static partial class Conv2D
                     }
                     var g = w + (long)ic * n + oc;
                     var kStride = (long)c * n;
-                    // t = G·g (8×5), then U = t·G^T (8×8).
-                    for (var col = 0; col < 5; col++)
+                    // t = G·g (8×K), then U = t·G^T (8×8).
+                    for (var col = 0; col < k; col++)
                     {
-                        TransformFilter(Widen(g + col * kStride), Widen(g + (5 + col) * kStride), Widen(g + (10 + col) * kStride),
-                            Widen(g + (15 + col) * kStride), Widen(g + (20 + col) * kStride), t + col, 5);
+                        for (var row = 0; row < k; row++)
+                        {
+                            taps[row] = Widen(g + (row * k + col) * kStride);
+                        }
+                        TransformFilter(taps, k, t + col, k);
                     }
                     for (var row = 0; row < Tile; row++)
                     {
-                        var r = t + row * 5;
-                        TransformFilter(r[0], r[1], r[2], r[3], r[4], u, 1);
+                        TransformFilter(t + row * k, k, u, 1);
                         for (var col = 0; col < Tile; col++)
                         {
                             Avx.ConvertToVector128Single(u[col]).Store(at + (row * Tile + col) * pointStride);
@@ -164,6 +176,19 @@ public static partial class Conv2D
         }
 
         private static unsafe Vector256<double> Widen(float* four) => Avx.ConvertToVector256Double(Vector128.Load(four));
+
+        // G·taps for a kernel of k taps (5 or 3) to dst, dst + stride, …
+        private static unsafe void TransformFilter(Vector256<double>* taps, int k, Vector256<double>* dst, int stride)
+        {
+            if (k == 5)
+            {
+                TransformFilter(taps[0], taps[1], taps[2], taps[3], taps[4], dst, stride);
+            }
+            else
+            {
+                TransformFilter(taps[0], taps[1], taps[2], dst, stride);
+            }
+        }
 
         // G·(a..e): the eight filter values at the points 0, 1, −1, 2, −2, ½, −½, ∞.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -229,16 +254,13 @@ public static partial class Conv2D
                         }
                     }
                 }
-                for (var i = 0; i < count; i++)
+                if (wg._out == 4)
                 {
-                    if (!job.Pooled)
-                    {
-                        wg.TransformOutput(products + (long)i * n, wg.ProductStride, t0 + i, job);
-                    }
-                    else
-                    {
-                        wg.TransformPooled(products + (long)i * n, wg.ProductStride, t0 + i, job);
-                    }
+                    wg.TransformOutputs<F4x4>(products, count, t0, job);
+                }
+                else
+                {
+                    wg.TransformOutputs<F6x6>(products, count, t0, job);
                 }
             }
         }
@@ -271,29 +293,53 @@ public static partial class Conv2D
             }
         }
 
-        // Bit i·4 + j set where output (i, j) of tile t reads only zeros: its 5×5 window of the tile's 8×8 input. Each row of
-        // the window is eight flag bytes read as one word.
-        private unsafe int ZeroWindows(byte* flags, int t)
+        // The outputs of a block of tiles from their products, each tile's written or pooled. Generic in the output
+        // transform, so that its sizes are constants in the code the JIT makes for each.
+        private unsafe void TransformOutputs<T>(float* products, int count, int t0, in Job job)
+            where T : struct, IOutputTransform
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (!job.Pooled)
+                {
+                    TransformOutput<T>(products + (long)i * N, ProductStride, t0 + i, job);
+                }
+                else
+                {
+                    TransformPooled<T>(products + (long)i * N, ProductStride, t0 + i, job);
+                }
+            }
+        }
+
+        // Bit i·Out + j set where output (i, j) of tile t reads only zeros: its K×K window of the tile's 8×8 input. Each row
+        // of the window is eight flag bytes read as one word.
+        private unsafe ulong ZeroWindows<T>(byte* flags, int t)
+            where T : struct, IOutputTransform
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var rowFlags = _plan.Wp;
-            var origin = flags + (long)sample * _plan.Hp * rowFlags + (long)(Out * th) * rowFlags + Out * tw;
+            var origin = flags + (long)sample * _plan.Hp * rowFlags + (long)(T.Out * th) * rowFlags + T.Out * tw;
             var rows = stackalloc ulong[Tile];
             for (var r = 0; r < Tile; r++)
             {
                 rows[r] = Unsafe.ReadUnaligned<ulong>(origin + (long)r * rowFlags);
             }
-            var zero = 0;
-            for (var i = 0; i < Out; i++)
+            var bytes = (1UL << (8 * T.Kernel)) - 1;
+            var zero = 0UL;
+            for (var i = 0; i < T.Out; i++)
             {
-                var window = rows[i] | rows[i + 1] | rows[i + 2] | rows[i + 3] | rows[i + 4];
-                for (var j = 0; j < Out; j++)
+                var window = rows[i];
+                for (var r = 1; r < T.Kernel; r++)
                 {
-                    // Little-endian: byte j + x of the row is bits 8(j + x) .. 8(j + x) + 7; five bytes from j.
-                    if (((window >> (8 * j)) & 0xFF_FFFF_FFFF) == 0)
+                    window |= rows[i + r];
+                }
+                for (var j = 0; j < T.Out; j++)
+                {
+                    // Little-endian: byte j + x of the row is bits 8(j + x) .. 8(j + x) + 7; K bytes from j.
+                    if (((window >> (8 * j)) & bytes) == 0)
                     {
-                        zero |= 1 << (i * Out + j);
+                        zero |= 1UL << (i * T.Out + j);
                     }
                 }
             }
@@ -307,7 +353,7 @@ public static partial class Conv2D
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var g = _plan;
-            var (y0, x0) = (Out * th - g.PadTop, Out * tw - g.PadLeft);
+            var (y0, x0) = (_out * th - g.PadTop, _out * tw - g.PadLeft);
             var rowStride = g.SrcW * C;
             var origin = source + (long)sample * g.SrcSample + ((long)y0 * g.SrcW + x0) * C;
             // Which of the tile's rows and columns lie inside the input.
@@ -384,46 +430,48 @@ public static partial class Conv2D
             dst[7 * stride] = Vector256.FusedMultiplyAdd(twentyOne, d3 - d5, four * (d7 - d1));
         }
 
-        // y = act(A^T M A + bias) for the 4×4 outputs of tile t that lie inside the output.
-        private unsafe void TransformOutput(float* m, int pointStride, int t, in Job job)
+        // y = act(A^T M A + bias) for the Out×Out outputs of tile t that lie inside the output.
+        private unsafe void TransformOutput<T>(float* m, int pointStride, int t, in Job job)
+            where T : struct, IOutputTransform
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var g = job.Geometry;
-            var (rows, cols) = (Math.Min(Out, g.OutH - Out * th), Math.Min(Out, g.OutW - Out * tw));
-            var y = stackalloc Vector256<float>[Out * Out];
-            var zero = job.Flags == null ? 0 : ZeroWindows(job.Flags, t);
+            var (rows, cols) = (Math.Min(T.Out, g.OutH - T.Out * th), Math.Min(T.Out, g.OutW - T.Out * tw));
+            var y = stackalloc Vector256<float>[T.Out * T.Out];
+            var zero = job.Flags == null ? 0 : ZeroWindows<T>(job.Flags, t);
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformTile(m + ch, pointStride, job.Bias == null ? Vector256<float>.Zero : Vector256.Load(job.Bias + ch), zero, y);
+                TransformTile<T>(m + ch, pointStride, job.Bias == null ? Vector256<float>.Zero : Vector256.Load(job.Bias + ch), zero, y);
                 for (var i = 0; i < rows; i++)
                 {
-                    var at = job.Output + ((long)(sample * g.OutH + Out * th + i) * g.OutW + Out * tw) * N + ch;
+                    var at = job.Output + ((long)(sample * g.OutH + T.Out * th + i) * g.OutW + T.Out * tw) * N + ch;
                     for (var j = 0; j < cols; j++)
                     {
-                        Activate(y[i * Out + j], job.Act).Store(at + (long)j * N);
+                        Activate(y[i * T.Out + j], job.Act).Store(at + (long)j * N);
                     }
                 }
             }
         }
 
-        // y[i·4 + j] = (A^T M A)[i, j] + bias for the eight channels at m, or exactly bias where `zero` has bit i·4 + j;
+        // y[i·Out + j] = (A^T M A)[i, j] + bias for the eight channels at m, or exactly bias where `zero` has bit i·Out + j;
         // point p of M is at m + p·pointStride.
-        private static unsafe void TransformTile(float* m, int pointStride, Vector256<float> bias, int zero, Vector256<float>* y)
+        private static unsafe void TransformTile<T>(float* m, int pointStride, Vector256<float> bias, ulong zero, Vector256<float>* y)
+            where T : struct, IOutputTransform
         {
-            var cols = stackalloc Vector256<float>[Out * Tile];
+            var cols = stackalloc Vector256<float>[T.Out * Tile];
             for (var col = 0; col < Tile; col++)
             {
                 var p = m + (long)col * pointStride;
                 var stride = (long)Tile * pointStride;
-                AT(Vector256.Load(p), Vector256.Load(p + stride), Vector256.Load(p + 2 * stride), Vector256.Load(p + 3 * stride),
+                T.AT(Vector256.Load(p), Vector256.Load(p + stride), Vector256.Load(p + 2 * stride), Vector256.Load(p + 3 * stride),
                     Vector256.Load(p + 4 * stride), Vector256.Load(p + 5 * stride), Vector256.Load(p + 6 * stride), Vector256.Load(p + 7 * stride),
                     default, addBias: false, cols + col, Tile);
             }
-            for (var i = 0; i < Out; i++)
+            for (var i = 0; i < T.Out; i++)
             {
                 var r = cols + i * Tile;
-                AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, addBias: true, y + i * Out, 1);
+                T.AT(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bias, addBias: true, y + i * T.Out, 1);
             }
             for (; zero != 0; zero &= zero - 1)
             {
@@ -445,26 +493,29 @@ public static partial class Conv2D
             (dst[0], dst[stride], dst[2 * stride], dst[3 * stride]) = addBias ? (y0 + bias, y1 + bias, y2 + bias, y3 + bias) : (y0, y1, y2, y3);
         }
 
-        // The four pool windows over tile t's 4×4 outputs, each in MaxPool2D.Forward's order (row-major, strictly greater
-        // replaces, only cells inside the output); windows past the pool's output (valid pooling of an odd size) are dropped.
-        private unsafe void TransformPooled(float* m, int pointStride, int t, in Job job)
+        // The pool windows over tile t's outputs (2×2 of them for 4×4 outputs, 3×3 for 6×6), each in MaxPool2D.Forward's
+        // order (row-major, strictly greater replaces, only cells inside the output); windows past the pool's output (valid
+        // pooling of an odd size) are dropped.
+        private unsafe void TransformPooled<T>(float* m, int pointStride, int t, in Job job)
+            where T : struct, IOutputTransform
         {
             var (sample, rest) = Math.DivRem(t, _tilesH * _tilesW);
             var (th, tw) = Math.DivRem(rest, _tilesW);
             var (g, pool) = (job.Geometry, job.Pool);
-            var (windowsH, windowsW) = (Math.Min(2, pool.OutH - 2 * th), Math.Min(2, pool.OutW - 2 * tw));
+            var per = T.Out / 2;
+            var (windowsH, windowsW) = (Math.Min(per, pool.OutH - per * th), Math.Min(per, pool.OutW - per * tw));
             if (windowsH <= 0 || windowsW <= 0)
             {
                 return;
             }
-            var (rows, cols) = (Math.Min(Out, g.OutH - Out * th), Math.Min(Out, g.OutW - Out * tw));
-            var y = stackalloc Vector256<float>[Out * Out];
+            var (rows, cols) = (Math.Min(T.Out, g.OutH - T.Out * th), Math.Min(T.Out, g.OutW - T.Out * tw));
+            var y = stackalloc Vector256<float>[T.Out * T.Out];
             var lanesOut = stackalloc float[8];
-            var zero = ZeroWindows(job.Flags, t);
+            var zero = ZeroWindows<T>(job.Flags, t);
             for (var ch = 0; ch < N; ch += 8)
             {
-                TransformTile(m + ch, pointStride, Vector256.Load(job.Bias + ch), zero, y);
-                for (var k = 0; k < Out * Out; k++)
+                TransformTile<T>(m + ch, pointStride, Vector256.Load(job.Bias + ch), zero, y);
+                for (var k = 0; k < T.Out * T.Out; k++)
                 {
                     y[k] = Activate(y[k], job.Act, lanesOut);
                 }
@@ -473,25 +524,25 @@ public static partial class Conv2D
                     for (var wx = 0; wx < windowsW; wx++)
                     {
                         var (i0, j0) = (2 * wy, 2 * wx);
-                        var first = ((Out * th + i0) * g.OutW + Out * tw + j0) * N + ch;
-                        var max = y[i0 * Out + j0];
+                        var first = ((T.Out * th + i0) * g.OutW + T.Out * tw + j0) * N + ch;
+                        var max = y[i0 * T.Out + j0];
                         var lanes = Vector256.Create(first) + Vector256<int>.Indices;
                         var at = lanes;
                         var (right, down) = (j0 + 1 < cols, i0 + 1 < rows);
                         if (right)
                         {
-                            Take(y[i0 * Out + j0 + 1], lanes + Vector256.Create(N), ref max, ref at);
+                            Take(y[i0 * T.Out + j0 + 1], lanes + Vector256.Create(N), ref max, ref at);
                         }
                         if (down)
                         {
                             var below = lanes + Vector256.Create(g.OutW * N);
-                            Take(y[(i0 + 1) * Out + j0], below, ref max, ref at);
+                            Take(y[(i0 + 1) * T.Out + j0], below, ref max, ref at);
                             if (right)
                             {
-                                Take(y[(i0 + 1) * Out + j0 + 1], below + Vector256.Create(N), ref max, ref at);
+                                Take(y[(i0 + 1) * T.Out + j0 + 1], below + Vector256.Create(N), ref max, ref at);
                             }
                         }
-                        var o = ((long)(sample * pool.OutH + 2 * th + wy) * pool.OutW + 2 * tw + wx) * N + ch;
+                        var o = ((long)(sample * pool.OutH + per * th + wy) * pool.OutW + per * tw + wx) * N + ch;
                         max.Store(job.Output + o);
                         if (job.Argmax != null)
                         {
@@ -526,6 +577,29 @@ public static partial class Conv2D
             v.Store(lanes);
             Activations.Forward(new Span<float>(lanes, 8), act);
             return Vector256.Load(lanes);
+        }
+
+        // The output side of one tile size, as constants and A^T: F(4×4, 5×5) or F(6×6, 3×3) (Winograd3.cs).
+        private interface IOutputTransform
+        {
+            static abstract int Out { get; }
+
+            static abstract int Kernel { get; }
+
+            static abstract unsafe void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+                Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, bool addBias, Vector256<float>* dst, int stride);
+        }
+
+        private readonly struct F4x4 : IOutputTransform
+        {
+            public static int Out => 4;
+
+            public static int Kernel => 5;
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static unsafe void AT(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3,
+                Vector256<float> m4, Vector256<float> m5, Vector256<float> m6, Vector256<float> m7, Vector256<float> bias, bool addBias, Vector256<float>* dst, int stride) =>
+                Winograd.AT(m0, m1, m2, m3, m4, m5, m6, m7, bias, addBias, dst, stride);
         }
 
         private readonly unsafe struct WeightJob(Winograd winograd, float* w, float* dst)

@@ -36,7 +36,7 @@ public static partial class Conv2D
         var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
         var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
         var sparse = ImplicitGemm.ForForward(g).SparseScratchSize(batch);
-        var winograd = Winograd.For(g)?.ScratchSize(batch) ?? 0;
+        var winograd = Math.Max(Winograd.For(g)?.ScratchSize(batch) ?? 0, Winograd.ForBackwardData(g)?.DataScratchSize(batch) ?? 0);
         return Math.Max(Math.Max(forward, backward), Math.Max(sparse, winograd));
     }
 
@@ -63,6 +63,11 @@ public static partial class Conv2D
     public static void BackwardData(ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
     {
         CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), dz.Length, nameof(dz), scratch.Length);
+        if (Winograd.ForBackwardData(g) is { } winograd)
+        {
+            winograd.BackwardData(dz, w, dx, batch, g, scratch);
+            return;
+        }
         if (ImplicitGemm.ForBackwardData(g) is { } transposed)
         {
             transposed.Convolve(dz, w, transposed: true, bias: default, relu: false, dx, batch, scratch);

@@ -43,20 +43,21 @@ public sealed class KernelRunner : IDisposable
     public void Run(string expression, LaunchShape shape, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        using var list = new KernelArguments(args.Length);
-        foreach (var arg in args)
+        var list = new KernelArgument[args.Length];
+        for (var i = 0; i < args.Length; i++)
         {
-            switch (arg)
+            // Each arm converts on its own: a common type for the arms would be float, which ulong and int convert to.
+            list[i] = args[i] switch
             {
-                case null: list.AddNull(); break;
-                case DeviceBuffer<float> f: list.Add(f); break;
-                case DeviceBuffer<int> i: list.Add(i); break;
-                case DeviceBuffer<double> d: list.Add(d); break;
-                case int i: list.Add(i); break;
-                case uint u: list.Add(u); break;
-                case float f: list.Add(f); break;
-                default: throw new ArgumentException($"Unsupported kernel argument {arg.GetType()} for {expression}.", nameof(args));
-            }
+                null => (KernelArgument)0UL,
+                DeviceBuffer<float> f => (KernelArgument)f.Pointer,
+                DeviceBuffer<int> n => (KernelArgument)n.Pointer,
+                DeviceBuffer<double> d => (KernelArgument)d.Pointer,
+                int n => (KernelArgument)n,
+                uint u => (KernelArgument)u,
+                float f => (KernelArgument)f,
+                _ => throw new ArgumentException($"Unsupported kernel argument {args[i]!.GetType()} for {expression}.", nameof(args)),
+            };
         }
         Module.Launch(Module.GetFunctionByExpression(expression), shape, null, list);
         Context.Synchronize();

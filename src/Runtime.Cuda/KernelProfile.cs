@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Kiln.Runtime.Cuda;
 
-namespace Kiln.Execution;
+namespace Kiln.Runtime.Cuda;
 
 /// <summary>
 /// KILN_CUDA_PROFILE=1: device time of every launch, from an event pair around it, summed per kernel and written to
@@ -31,7 +30,7 @@ internal sealed class KernelProfile : IDisposable
     public static KernelProfile? FromEnvironment(CudaContext context, string[] names) =>
         Environment.GetEnvironmentVariable("KILN_CUDA_PROFILE") == "1" ? new KernelProfile(context, names) : null;
 
-    public void Before(int kernel, CudaStream stream)
+    public void Before(CudaStream stream)
     {
         _start = Take();
         _start.Record(stream);

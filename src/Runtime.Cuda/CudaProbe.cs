@@ -1,10 +1,12 @@
-using Kiln.Runtime.Cuda;
+namespace Kiln.Runtime.Cuda;
 
-namespace Kiln.Execution;
-
-/// <summary>Whether the CUDA runtime can run a network here: a GPU through libcuda and a loadable NVRTC.</summary>
-internal static class CudaProbe
+/// <summary>
+/// Whether the CUDA runtime can run a network here: a GPU through libcuda and a loadable NVRTC. Stateless; any
+/// thread may call it (the driver and NVRTC are each loaded once, thread-safely).
+/// </summary>
+public static class CudaProbe
 {
+    /// <summary>True when device <paramref name="ordinal"/> and NVRTC are usable; otherwise <paramref name="reason"/> says what is missing.</summary>
     public static bool IsUsable(int ordinal, out string reason)
     {
         if (!CudaDevice.IsAvailable(out reason) || !Nvrtc.IsAvailable(out reason))

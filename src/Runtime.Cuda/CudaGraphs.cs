@@ -1,11 +1,9 @@
-using Kiln.Runtime.Cuda;
-
-namespace Kiln.Execution;
+namespace Kiln.Runtime.Cuda;
 
 /// <summary>
 /// The training step's kernels recorded once per batch size as a CUDA graph and replayed with one launch, which
 /// removes the per-kernel launch cost that dominates small networks. Off with KILN_CUDA_GRAPHS=0; if the driver
-/// refuses a capture, the executor says so once and launches kernels one by one from then on.
+/// refuses a capture, the engine says so once and launches kernels one by one from then on.
 /// </summary>
 internal sealed class CudaGraphs : IDisposable
 {

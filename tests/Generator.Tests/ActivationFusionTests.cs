@@ -1,0 +1,76 @@
+namespace Kiln.Generator.Tests;
+
+/// <summary>
+/// On the CPU a BatchNormalization followed by an activation layer whose derivative is a function of its output runs
+/// as one kernel each way (BufferPlan.Activates); every other sequence keeps the two layers apart.
+/// </summary>
+public class ActivationFusionTests
+{
+    private const string Cpu = "global::Kiln.Runtime.Cpu";
+
+    [Fact]
+    public void A_normalisation_followed_by_a_leaky_relu_runs_as_one_kernel_each_way()
+    {
+        var code = Generate("""
+            [Conv2D(4, 3, Padding.Same, UseBias = false)]
+            [BatchNormalization]
+            [LeakyReLU(0.1)]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        Assert.Contains("// computed with the activation below", code);
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardTraining(conv2d, p.Slice(72, 4), p.Slice(76, 4), leaky_re_lu, ", code);
+        Assert.Contains($", {Cpu}.Epilogue.LeakyRelu, 0.1f);", code);
+        Assert.Contains($"{Cpu}.BatchNorm.Backward(conv2d, leaky_re_lu, d_leaky_re_lu, {Cpu}.Epilogue.LeakyRelu, 0.1f, ", code);
+        Assert.Contains("// applied by batch_normalization's backward below", code);
+        // Neither the normalised output nor its gradient is stored; the statistics are.
+        Assert.DoesNotContain("_batch_normalization = ", code);
+        Assert.DoesNotContain("_d_batch_normalization", code);
+        Assert.Contains("_batch_normalization_mean = new float[4];", code);
+        Assert.DoesNotContain($"{Cpu}.Activations.", code);
+    }
+
+    [Theory]
+    [InlineData("[BatchNormalization] [Activation(Activation.Gelu)] [Flatten] [Dense(3, Activation.Softmax)]")] // needs its input
+    [InlineData("[BatchNormalization] [Dropout(0.5)] [ReLU] [Flatten] [Dense(3, Activation.Softmax)]")] // not adjacent
+    [InlineData("[Flatten] [Dense(3)] [BatchNormalization] [Activation(Activation.Softmax)]")] // the head: the loss reads it
+    public void Other_sequences_keep_the_two_layers_apart(string layers)
+    {
+        var code = Generate("[Conv2D(4, 3, Padding.Same)]\n" + layers);
+
+        Assert.DoesNotContain("computed with the activation below", code);
+        Assert.Contains("_batch_normalization = new float[", code);
+        Assert.Matches(@"BatchNorm\.Backward\(\w+, d_batch_normalization, ", code);
+    }
+
+    [Fact]
+    public void A_convolution_without_bias_fused_with_its_pool_keeps_its_zero_bias()
+    {
+        var code = Generate("""
+            [Conv2D(4, 3, Padding.Same, Activation.Relu, UseBias = false)]
+            [MaxPool2D(2)]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        Assert.Contains("Conv2D.ForwardPooled(x, p.Slice(0, 72), _conv2d_zero_bias, ", code);
+        Assert.Contains("_conv2d_zero_bias = new float[4];", code);
+    }
+
+    // The network's CPU executor, after checking that the whole project compiles without a warning.
+    private static string Generate(string layers)
+    {
+        var result = GeneratorHarness.Run($$"""
+            using Kiln;
+
+            [Network]
+            [Input(8, 8, 2)]
+            {{layers}}
+            public partial class FusionNet;
+            """);
+        Assert.Empty(result.GeneratorDiagnostics.Select(d => d.ToString()));
+        Assert.Empty(result.CompilationProblems.Select(d => d.ToString()));
+        return result.Files["FusionNet.g.cs"];
+    }
+}
