@@ -48,6 +48,10 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
                 example.CopyFeaturesTo(batch.Features.AsSpan(row * featureSize, featureSize));
                 target?.CopyTo(batch.Targets!, row * targetSize);
                 batch.Labels[row] = example.Label;
+                if (example.Weight != 1f || batch.SampleWeights is not null)
+                {
+                    Weigh(batch, row, example.Weight);
+                }
                 batch.Count++;
                 index++;
                 if (batch.Count == size)
@@ -77,7 +81,19 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
             return null;
         }
         batch.Count = 0;
+        batch.SampleWeights = null;
         return batch;
+    }
+
+    // Weights exist only in batches with an example that does not weigh one, so unweighted batches stay as they were.
+    private static void Weigh(Batch batch, int row, float weight)
+    {
+        if (batch.SampleWeights is null)
+        {
+            batch.SampleWeights = new float[batch.Labels.Length];
+            batch.SampleWeights.AsSpan(0, row).Fill(1f);
+        }
+        batch.SampleWeights[row] = weight;
     }
 
     private static string Describe(int targetSize) => targetSize < 0 ? "no target" : $"a target of {targetSize} values";
@@ -109,6 +125,7 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
         Features = batch.Features[..(batch.Count * batch.FeatureSize)],
         Labels = batch.Labels[..batch.Count],
         Targets = batch.Targets?[..(batch.Count * batch.TargetSize)],
+        SampleWeights = batch.SampleWeights?[..batch.Count],
         Count = batch.Count,
         FeatureSize = batch.FeatureSize,
         TargetSize = batch.TargetSize,
