@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using Kiln;
+using Kiln.Images;
 using Mnist;
 
 var epochs = new Option<int>("--epochs") { Description = "Training epochs (0: only evaluate)", DefaultValueFactory = _ => 1 };
@@ -14,6 +15,7 @@ var onnx = new Option<FileInfo>("--onnx") { Description = "Export the trained ne
 var load = new Option<FileInfo>("--load") { Description = "Load weights instead of starting from random ones" };
 var plot = new Option<FileInfo>("--plot") { Description = "Write loss and accuracy curves per epoch to this PNG" };
 var grid = new Option<FileInfo>("--grid") { Description = "Write the showcase images with their predictions to this PNG", DefaultValueFactory = _ => new FileInfo(Kiln.Examples.ExampleOutput.PathOf("mnist-predictions.png")) };
+var confusion = new Option<FileInfo>("--confusion") { Description = "Write the test set's confusion matrix as a heat map to this PNG", DefaultValueFactory = _ => new FileInfo(Kiln.Examples.ExampleOutput.PathOf("mnist-confusion.png")) };
 var predict = new Option<FileInfo[]>("--predict") { Description = "Classify your own pictures of digits (PNG, JPEG, BMP, GIF, WebP) after training or --load", AllowMultipleArgumentsPerToken = true };
 var predictOutput = new Option<DirectoryInfo>("--predict-output") { Description = "Folder for the 28×28 digits the network saw", DefaultValueFactory = _ => new DirectoryInfo(OwnPictures.DefaultOutput) };
 var augment = new Option<bool>("--augment") { Description = "Train the workshop CNN twice, plain and with rotation, shift, zoom and brightness, and compare them on normal, inverted and rotated test digits" };
@@ -56,7 +58,7 @@ load.Validators.Add(r =>
 });
 data.AcceptExistingOnly();
 predict.AcceptExistingOnly();
-foreach (var output in new[] { save, onnx, plot, grid })
+foreach (var output in new[] { save, onnx, plot, grid, confusion })
 {
     // Checked before training so that a typo does not cost the trained weights.
     output.Validators.Add(r =>
@@ -70,10 +72,10 @@ foreach (var output in new[] { save, onnx, plot, grid })
 
 var root = new RootCommand("Trains the workshop's MNIST CNN and shows what it predicts for digits, inverted digits and noise.")
 {
-    epochs, batch, invert, data, seed, save, onnx, load, plot, grid, quiet, device, network, predict, predictOutput, augment,
+    epochs, batch, invert, data, seed, save, onnx, load, plot, grid, confusion, quiet, device, network, predict, predictOutput, augment,
 };
 root.SetAction(r => Run(new Settings(r.GetValue(epochs), r.GetValue(batch), r.GetValue(invert), r.GetValue(data), r.GetValue(seed),
-    r.GetValue(save), r.GetValue(onnx), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(quiet), r.GetValue(device), r.GetValue(network)!),
+    r.GetValue(save), r.GetValue(onnx), r.GetValue(load), r.GetValue(plot), r.GetValue(grid), r.GetValue(confusion), r.GetValue(quiet), r.GetValue(device), r.GetValue(network)!),
     new ImageSettings([.. (r.GetValue(predict) ?? []).Select(f => f.FullName)], r.GetValue(predictOutput)!.FullName, r.GetValue(augment))));
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction onError)
@@ -98,7 +100,7 @@ static int Run(Settings s, ImageSettings images)
             return Train(s, s.Network == "modern" ? Modern : Workshop, own, out _);
         }
         // The same data, seed and epochs for both; files the user named are written for the modern network only.
-        var workshopCode = Train(s with { Save = null, Onnx = null, Plot = null, Grid = null, Load = null }, Workshop, own, out var workshop);
+        var workshopCode = Train(s with { Save = null, Onnx = null, Plot = null, Grid = null, Confusion = null, Load = null }, Workshop, own, out var workshop);
         Console.WriteLine();
         Accuracies? modern = null;
         var modernCode = workshopCode == 0 ? Train(s, Modern, own, out modern) : workshopCode;
@@ -197,7 +199,13 @@ static int Train(Settings s, Func<int, Device, Network> create, OwnPictureReques
         result = new Accuracies(net.Info.ParameterCount, normal.Accuracy, inverted.Accuracy);
         Console.WriteLine();
         Console.WriteLine("Confusion matrix of the test set (normal digits):");
-        Console.WriteLine(net.ConfusionMatrix(mnist.Test.Batch(512)));
+        var matrix = net.ConfusionMatrix(mnist.Test.Batch(512));
+        Console.WriteLine(matrix);
+        if (s.Confusion is not null)
+        {
+            matrix.SavePng(s.Confusion.FullName);
+            Console.WriteLine($"Wrote the confusion matrix as a heat map to {s.Confusion.FullName}.");
+        }
 
         var showcase = Showcase.Build(mnist.Test, s.Seed);
         var probabilities = showcase.Select(image => net.Predict(image.Pixels)).ToList();
@@ -222,6 +230,6 @@ internal sealed record ImageSettings(string[] Predict, string PredictOutput, boo
 internal sealed record OwnPictureRequest(IReadOnlyList<ShowcaseImage> Pictures, string OutputDirectory);
 
 internal sealed record Settings(int Epochs, int Batch, bool Invert, DirectoryInfo? Data, int Seed, FileInfo? Save, FileInfo? Onnx, FileInfo? Load,
-    FileInfo? Plot, FileInfo? Grid, bool Quiet, Device Device, string Network);
+    FileInfo? Plot, FileInfo? Grid, FileInfo? Confusion, bool Quiet, Device Device, string Network);
 
 internal sealed record Accuracies(int Parameters, double Normal, double Inverted);

@@ -49,6 +49,7 @@ public abstract partial class Network
         {
             throw new ArgumentException("ResumeFrom sets the initial epoch itself; leave InitialEpoch at 0.", nameof(options));
         }
+        CheckClassWeight(options.ClassWeight);
         if (options.ValidationSplit is { } split)
         {
             (train, validation) = SplitBatches(train, validation, stepsPerEpoch, split);
@@ -100,7 +101,7 @@ public abstract partial class Network
                     context.Batches += shared is null ? 0 : 1;
                     try
                     {
-                        TrainStep(batches.Current);
+                        TrainStep(batches.Current, options.ClassWeight);
                     }
                     catch (NonFiniteLossException e)
                     {
@@ -124,8 +125,8 @@ public abstract partial class Network
                     if (printer is { DueForRedraw: true } || progress is not null)
                     {
                         var running = ReadFiniteMetrics(epoch, step, restore);
-                        printer?.Redraw(step, steps, clock.Elapsed, running.Loss, running.Accuracy);
-                        progress?.Report(new TrainingProgress(epoch, epochs, step, steps, running.Loss, running.Accuracy));
+                        printer?.Redraw(step, steps, clock.Elapsed, running.Loss, Info.HasAccuracy ? Accuracy(running) : MeanAbsoluteError(running));
+                        progress?.Report(new TrainingProgress(epoch, epochs, step, steps, running.Loss, Accuracy(running)));
                     }
                 }
             }
@@ -162,14 +163,15 @@ public abstract partial class Network
                 break;
             }
             clock.Stop();
-            printer?.EndEpoch(step, steps, clock.Elapsed, loss, metrics.Accuracy, validated);
-            var record = new EpochMetrics(epoch, step, loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN,
-                validated?.Loss, validated is null ? null : Info.HasAccuracy ? validated.Accuracy : double.NaN, clock.Elapsed)
+            printer?.EndEpoch(step, steps, clock.Elapsed, loss, Info.HasAccuracy ? Accuracy(metrics) : MeanAbsoluteError(metrics), validated);
+            var record = new EpochMetrics(epoch, step, loss, Accuracy(metrics), validated?.Loss, validated?.Accuracy, clock.Elapsed)
             {
                 LearningRate = _optimizer.LearningRateAt(Math.Max(0, _executor.OptimizerIterations - 1)),
+                MeanAbsoluteError = Info.HasAccuracy ? null : MeanAbsoluteError(metrics),
+                ValidationMeanAbsoluteError = Info.HasAccuracy ? null : validated?.MeanAbsoluteError,
             };
             history.Add(record);
-            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, loss, metrics.Accuracy));
+            progress?.Report(new TrainingProgress(epoch, epochs, step, steps, loss, Accuracy(metrics)));
             if (double.IsFinite(loss))
             {
                 restore = FiniteRestorePoint($"those after epoch {epoch}")
@@ -262,7 +264,7 @@ public abstract partial class Network
         {
             throw new TrainingException($"TrainOnBatch: the loss became {m.LossSum}.");
         }
-        return new BatchResult(m.Loss, Info.HasAccuracy ? m.Accuracy : double.NaN);
+        return new BatchResult(m.Loss, Accuracy(m));
     }
 
     /// <summary>Mean loss and accuracy over a finite dataset, in inference mode (no dropout).</summary>
@@ -289,7 +291,7 @@ public abstract partial class Network
             cancellationToken.ThrowIfCancellationRequested();
             step++;
             BatchValidation.Check(batch, Info, Where.Batch(what, step));
-            executor.EvaluateStep(batch);
+            EvaluateStep(executor, batch);
             BatchPool.Recycle(batch);
         }
         var metrics = executor.ReadMetrics();
@@ -297,8 +299,21 @@ public abstract partial class Network
         {
             throw new InvalidOperationException($"The dataset for {what} is empty.");
         }
-        return new Evaluation(metrics.Loss, Info.HasAccuracy ? metrics.Accuracy : double.NaN, metrics.Count);
+        return new Evaluation(metrics.Loss, Accuracy(metrics), metrics.Count)
+        {
+            MeanAbsoluteError = MeanAbsoluteError(metrics),
+        };
     }
+
+    /// <summary>
+    /// Keras' accuracy of the head: the share of examples classified right, or under binary crossentropy the share of
+    /// outputs (binary accuracy over every output of every example); NaN for a regression.
+    /// </summary>
+    private double MeanAbsoluteError(Metrics m) => Info.HasAccuracy ? double.NaN
+        // An executor that does not track it (CUDA) still has it as the loss of an unweighted mean-absolute-error network.
+        : double.IsNaN(m.AbsoluteErrorSum) && Info.Loss == Loss.MeanAbsoluteError ? m.Loss : m.MeanAbsoluteError;
+
+    private double Accuracy(Metrics m) => !Info.HasAccuracy ? double.NaN : Info.Loss == Loss.BinaryCrossentropy ? m.Accuracy / Info.OutputSize : m.Accuracy;
 
     private Metrics ReadFiniteMetrics(int epoch, int step, RestorePoint? restore)
     {

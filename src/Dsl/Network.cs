@@ -247,11 +247,20 @@ public abstract partial class Network : IDisposable
     }
 
     // One training step: parameter copies for inference wait until it is done, so they never see half an update.
-    private void TrainStep(Batch batch)
+    /// <summary>One training step, weighted by the batch's sample weights or <paramref name="classWeight"/> when either is given.</summary>
+    private void TrainStep(Batch batch, IReadOnlyDictionary<int, float>? classWeight = null)
     {
+        var weights = StepWeights(batch, classWeight);
         using (_executors.BeginWrite())
         {
-            _executor.TrainStep(batch);
+            if (weights.IsEmpty)
+            {
+                _executor.TrainStep(batch);
+            }
+            else
+            {
+                _executor.TrainStep(batch, weights);
+            }
         }
     }
 

@@ -23,8 +23,8 @@ public sealed class NetworkInfo(string name, int[] inputShape, int outputSize, L
     public int TrainableParameterCount { get; } = parameters.Where(p => p.Trainable).Sum(p => p.Length);
     /// <summary>Every layer after the input, in order (empty for hand-built infos).</summary>
     public IReadOnlyList<LayerInfo> Layers { get; } = layers ?? [];
-    /// <summary>Whether accuracy is a meaningful metric (classification losses).</summary>
-    public bool HasAccuracy => Loss != Loss.MeanSquaredError;
+    /// <summary>Whether accuracy is a meaningful metric (classification losses); regressions report <c>mae</c> instead.</summary>
+    public bool HasAccuracy => Loss is not (Loss.MeanSquaredError or Loss.MeanAbsoluteError);
 }
 
 /// <summary>How a tensor starts before training.</summary>

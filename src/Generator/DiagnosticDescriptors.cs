@@ -58,9 +58,9 @@ internal static class DiagnosticDescriptors
         "Softmax only on the last layer",
         "Layer '{0}' uses softmax, which Kiln supports only on the last layer (fused with the loss)");
 
-    public static readonly DiagnosticDescriptor CrossentropyNeedsSoftmax = Error("KLN0011",
-        "Crossentropy needs a softmax output",
-        "Loss {0} needs a softmax output, but the last layer '{1}' has activation {2}{3}");
+    public static readonly DiagnosticDescriptor LossNeedsOutput = Error("KLN0011",
+        "The loss does not fit the output activation",
+        "Loss {0} needs {1}, but the last layer '{2}' has activation {3}{4}");
 
     public static readonly DiagnosticDescriptor OutputNotVector = Error("KLN0012",
         "Network output must be a vector",
@@ -105,7 +105,7 @@ internal static class DiagnosticDescriptors
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
     {
         ClassNotPartial, MissingInput, DuplicateInput, InputNotFirst, NeedsVector, NeedsImage, EmptyOutput,
-        NonPositiveArgument, DropoutRate, SoftmaxNotLast, CrossentropyNeedsSoftmax, OutputNotVector, NoLayers,
+        NonPositiveArgument, DropoutRate, SoftmaxNotLast, LossNeedsOutput, OutputNotVector, NoLayers,
         SplitDeclaration, InvalidInputShape, NestedOrGeneric, DuplicateLayerName, FlattenOnVector, DropoutLast,
         TooManyParameters, ArgumentOutOfRange,
     }.ToDictionary(d => d.Id);

@@ -31,11 +31,16 @@ public sealed partial class NetworkGenerator
             }
 
             var loss = LossKind.SparseCategoricalCrossentropy;
+            var fromLogits = false;
             foreach (var named in context.Attributes[0].NamedArguments)
             {
                 if (named is { Key: "Loss", Value.Value: int value })
                 {
                     loss = (LossKind)value;
+                }
+                else if (named is { Key: "FromLogits", Value.Value: bool logits })
+                {
+                    fromLogits = logits;
                 }
             }
 
@@ -65,7 +70,7 @@ public sealed partial class NetworkGenerator
             var accessibility = symbol.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
             var metadataName = ns.Length == 0 ? symbol.MetadataName : $"{ns}.{symbol.MetadataName}";
             return new NetworkSpec(ns, symbol.Name, metadataName, accessibility, loss, Identifier(node),
-                layers.OrderBy(l => l.Position).Select(l => l.Spec).ToEquatableArray(), diagnostics.ToEquatableArray());
+                layers.OrderBy(l => l.Position).Select(l => l.Spec).ToEquatableArray(), diagnostics.ToEquatableArray(), fromLogits);
         }
 
         private static LocationInfo? Identifier(ClassDeclarationSyntax node) =>

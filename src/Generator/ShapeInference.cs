@@ -108,7 +108,7 @@ internal static class ShapeInference
             return null;
         }
         return new NetworkModel(spec.Namespace, spec.ClassName, spec.MetadataName, spec.Accessibility, spec.Loss,
-            inputShape, models.ToEquatableArray(), (int)total, (int)trainable);
+            inputShape, models.ToEquatableArray(), (int)total, (int)trainable, spec.FromLogits);
     }
 
     /// <summary>Places every tensor in the flat buffer: trainable tensors first (the optimizer's prefix), then the rest.</summary>
@@ -144,14 +144,38 @@ internal static class ShapeInference
             return;
         }
         var activation = Registry.For(last).ActivationOf(last);
-        if (spec.Loss != LossKind.MeanSquaredError && activation != Activation.Softmax)
+        if (HeadMismatch(spec.Loss, spec.FromLogits, activation, last.Output.Size) is { } problem)
         {
             var named = last.Config is DenseConfig or Conv2DConfig ? activation.ToString() : $"none ({last.TypeName})";
-            var hint = last.Output.Size == 1 && activation == Activation.Sigmoid
-                ? "; for two classes use [Dense(2, Activation.Softmax)] with labels 0 and 1"
-                : $"; end the network with [Dense({last.Output.Size}, Activation.Softmax)], or use Loss = Loss.MeanSquaredError for regression";
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CrossentropyNeedsSoftmax.Id, lastSpec.Location, spec.Loss.ToString(), last.Name, named, hint));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LossNeedsOutput.Id, lastSpec.Location, spec.Loss.ToString(), problem.Needs, last.Name, named, problem.Hint));
         }
+    }
+
+    /// <summary>
+    /// What the loss needs of the head when <paramref name="activation"/> does not fit, else null. Crossentropies take a
+    /// softmax (categorical) or sigmoid (binary) head, which the loss fuses, or logits from a linear head with
+    /// <c>FromLogits</c> (Keras' <c>from_logits=True</c>); the regression losses take any head and have no logits.
+    /// </summary>
+    private static (string Needs, string Hint)? HeadMismatch(LossKind loss, bool fromLogits, Activation activation, int size)
+    {
+        const string Logits = "a linear output (FromLogits = true)";
+        if (loss is LossKind.MeanSquaredError or LossKind.MeanAbsoluteError)
+        {
+            return fromLogits ? ("no FromLogits", "; a regression loss compares the outputs themselves: remove FromLogits = true") : null;
+        }
+        if (fromLogits)
+        {
+            return activation == Activation.Linear ? null : (Logits, $"; FromLogits = true means the loss applies the {(loss == LossKind.BinaryCrossentropy ? "sigmoid" : "softmax")} itself: make the last layer linear, or remove FromLogits");
+        }
+        if (loss == LossKind.BinaryCrossentropy)
+        {
+            return activation == Activation.Sigmoid ? null : ("a sigmoid output", activation == Activation.Linear
+                ? $"; end the network with [Dense({size}, Activation.Sigmoid)], or set FromLogits = true to train on logits"
+                : $"; end the network with [Dense({size}, Activation.Sigmoid)] for independent yes/no outputs, or use a categorical loss with a softmax");
+        }
+        return activation == Activation.Softmax ? null : ("a softmax output", activation == Activation.Sigmoid
+            ? "; for independent yes/no outputs with targets 0 and 1 use [Network(Loss = Loss.BinaryCrossentropy)]"
+            : $"; end the network with [Dense({size}, Activation.Softmax)], or use Loss = Loss.MeanSquaredError for regression");
     }
 
     /// <summary>Keras-style automatic names (<c>dense</c>, <c>dense_1</c>, …) for layers without an explicit one.</summary>

@@ -39,7 +39,7 @@ public static class KernelGeometry
     /// <summary>One thread per element: activations, dropout, max-pool, clip_value and the optimizers.</summary>
     public static LaunchShape Elementwise(long count) => new(Dim3.CeilDiv(count, Threads), Threads);
 
-    /// <summary>One warp per row: softmax_xent_sparse, softmax_xent_dense, softmax_forward, mse.</summary>
+    /// <summary>One warp per row: softmax_xent_sparse, softmax_xent_dense, softmax_forward, sigmoid_bce, mse, mae.</summary>
     public static LaunchShape Rows(int batch) => new(Dim3.CeilDiv(batch, RowsPerBlock), 32 * RowsPerBlock);
 
     /// <summary>loss_accumulate: one block of 256.</summary>

@@ -54,7 +54,7 @@ public class ActivationFusionTests
             [Dense(3, Activation.Softmax)]
             """);
 
-        Assert.Contains("Conv2D.ForwardPooled(x, p.Slice(0, 72), _conv2d_zero_bias, ", code);
+        Assert.Contains("_conv2d_plan.ForwardPooled(x, p.Slice(0, 72), _conv2d_zero_bias, ", code);
         Assert.Contains("_conv2d_zero_bias = new float[4];", code);
     }
 

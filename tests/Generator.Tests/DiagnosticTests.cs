@@ -84,7 +84,32 @@ public class DiagnosticTests
     [Fact]
     public void KLN0011_one_sigmoid_unit_is_told_what_to_use() => AssertDiagnostic(
         "[Network][Input(4)][Dense(1, Activation.Sigmoid)] public partial class Net;",
-        "KLN0011", "Dense(1, Activation.Sigmoid)", "Loss SparseCategoricalCrossentropy needs a softmax output, but the last layer 'dense' has activation Sigmoid; for two classes use [Dense(2, Activation.Softmax)] with labels 0 and 1");
+        "KLN0011", "Dense(1, Activation.Sigmoid)", "Loss SparseCategoricalCrossentropy needs a softmax output, but the last layer 'dense' has activation Sigmoid; for independent yes/no outputs with targets 0 and 1 use [Network(Loss = Loss.BinaryCrossentropy)]");
+
+    [Fact]
+    public void KLN0011_binary_crossentropy_on_a_linear_head_points_to_FromLogits() => AssertDiagnostic(
+        "[Network(Loss = Loss.BinaryCrossentropy)][Input(4)][Dense(2)] public partial class Net;",
+        "KLN0011", "Dense(2)", "Loss BinaryCrossentropy needs a sigmoid output, but the last layer 'dense' has activation Linear; end the network with [Dense(2, Activation.Sigmoid)], or set FromLogits = true to train on logits");
+
+    [Fact]
+    public void KLN0011_binary_crossentropy_on_a_softmax_head() => AssertDiagnostic(
+        "[Network(Loss = Loss.BinaryCrossentropy)][Input(4)][Dense(3, Activation.Softmax)] public partial class Net;",
+        "KLN0011", "Dense(3, Activation.Softmax)", "Loss BinaryCrossentropy needs a sigmoid output, but the last layer 'dense' has activation Softmax; end the network with [Dense(3, Activation.Sigmoid)] for independent yes/no outputs, or use a categorical loss with a softmax");
+
+    [Fact]
+    public void KLN0011_logits_with_a_sigmoid_head_would_apply_it_twice() => AssertDiagnostic(
+        "[Network(Loss = Loss.BinaryCrossentropy, FromLogits = true)][Input(4)][Dense(1, Activation.Sigmoid)] public partial class Net;",
+        "KLN0011", "Dense(1, Activation.Sigmoid)", "Loss BinaryCrossentropy needs a linear output (FromLogits = true), but the last layer 'dense' has activation Sigmoid; FromLogits = true means the loss applies the sigmoid itself: make the last layer linear, or remove FromLogits");
+
+    [Fact]
+    public void KLN0011_logits_with_a_softmax_head() => AssertDiagnostic(
+        "[Network(FromLogits = true)][Input(4)][Dense(3, Activation.Softmax)] public partial class Net;",
+        "KLN0011", "Dense(3, Activation.Softmax)", "Loss SparseCategoricalCrossentropy needs a linear output (FromLogits = true), but the last layer 'dense' has activation Softmax; FromLogits = true means the loss applies the softmax itself: make the last layer linear, or remove FromLogits");
+
+    [Fact]
+    public void KLN0011_mean_squared_error_has_no_logits() => AssertDiagnostic(
+        "[Network(Loss = Loss.MeanSquaredError, FromLogits = true)][Input(4)][Dense(2)] public partial class Net;",
+        "KLN0011", "Dense(2)", "Loss MeanSquaredError needs no FromLogits, but the last layer 'dense' has activation Linear; a regression loss compares the outputs themselves: remove FromLogits = true");
 
     [Fact]
     public void KLN0012_image_output() => AssertDiagnostic(

@@ -1,36 +1,66 @@
 namespace Kiln.Generator.Tests;
 
 /// <summary>
-/// The CPU backward of a Conv2D directly followed by a MaxPool2D goes through a sparse PooledGradient; every other
-/// sequence keeps the dense activation-backward + convolution-backward calls.
+/// On the CPU a Conv2D directly followed by a MaxPool2D backpropagates through the pool (its Conv2DPlan reads the
+/// pool's tensors; no dense gradient of the convolution); every other sequence keeps the dense activation-backward +
+/// convolution-backward calls. The generator passes the plan structure only; it emits no scratch formula.
 /// </summary>
 public class PoolFusionTests
 {
     private const string Cpu = "global::Kiln.Runtime.Cpu";
 
     [Fact]
-    public void A_convolution_feeding_a_pool_backpropagates_through_a_pooled_gradient()
+    public void A_convolution_feeding_a_pool_backpropagates_through_the_pool()
     {
         var files = GeneratorHarness.Run(SampleNetworks.MnistCnn).Files;
         var code = files["Samples.MnistCnn.g.cs"];
 
-        Assert.Contains($"_d_conv2d_1_pooled = new {Cpu}.PooledGradient(batch, in s_max_pooling2d_1);", code);
-        Assert.Contains($"{Cpu}.MaxPool2D.BackwardToConvolution(d_max_pooling2d_1, max_pooling2d_1, View(_max_pooling2d_1_argmax, batch * 1568), {Cpu}.Epilogue.Relu, _d_conv2d_1_pooled, batch, in s_max_pooling2d_1);", code);
-        Assert.Contains($"{Cpu}.Conv2D.BackwardWeights(max_pooling2d, _d_conv2d_1_pooled, ", code);
-        // Its data gradient reads the pool's own tensors (Winograd needs them dense); the lists serve the weights only.
-        Assert.Contains($"{Cpu}.Conv2D.BackwardDataThroughPool(d_max_pooling2d_1, max_pooling2d_1, View(_max_pooling2d_1_argmax, batch * 1568), {Cpu}.Epilogue.Relu, p.Slice(416, 12800), d_max_pooling2d, batch, in s_conv2d_1, in s_max_pooling2d_1, _scratch);", code);
-        Assert.DoesNotContain($"{Cpu}.Conv2D.BackwardData(_d_conv2d_1_pooled, ", code);
-        // The first convolution needs no input gradient: its weight gradient reads its pool's tensors, no lists stored.
-        Assert.Contains($"{Cpu}.Conv2D.BackwardWeightsThroughPool(x, d_max_pooling2d, max_pooling2d, View(_max_pooling2d_argmax, batch * 3136), {Cpu}.Epilogue.Relu, g.Slice(0, 400), g.Slice(400, 16), batch, in s_conv2d, in s_max_pooling2d, _scratch);", code);
-        Assert.DoesNotContain("_d_conv2d_pooled", code);
-        Assert.DoesNotContain("BackwardToConvolution(d_max_pooling2d,", code);
+        // One plan per convolution, made with the buffers; the first needs no data gradient.
+        Assert.Contains($"_conv2d_plan = new {Cpu}.Conv2DPlan(in s_conv2d, s_max_pooling2d, {Cpu}.Epilogue.Relu, batch, dataGradient: false);", code);
+        Assert.Contains($"_conv2d_1_plan = new {Cpu}.Conv2DPlan(in s_conv2d_1, s_max_pooling2d_1, {Cpu}.Epilogue.Relu, batch);", code);
+        Assert.Contains("_scratch = new float[global::System.Math.Max(_conv2d_plan.ScratchSize, _conv2d_1_plan.ScratchSize)];", code);
+        Assert.True(code.IndexOf("_conv2d_1_plan = new", StringComparison.Ordinal) < code.IndexOf("_scratch = new", StringComparison.Ordinal), "plans are made before the scratch they size");
+        Assert.Contains("_conv2d_1_plan.ForwardPooled(max_pooling2d, p.Slice(416, 12800), p.Slice(13216, 32), max_pooling2d_1, training ? View(_max_pooling2d_1_argmax, batch * 1568) : default, batch, _scratch);", code);
+        Assert.Contains("_conv2d_1_plan.BackwardThroughPool(max_pooling2d, d_max_pooling2d_1, max_pooling2d_1, View(_max_pooling2d_1_argmax, batch * 1568), p.Slice(416, 12800), g.Slice(416, 12800), g.Slice(13216, 32), d_max_pooling2d, batch, _scratch);", code);
+        Assert.Contains("_conv2d_plan.BackwardThroughPool(x, d_max_pooling2d, max_pooling2d, View(_max_pooling2d_argmax, batch * 3136), p.Slice(0, 400), g.Slice(0, 400), g.Slice(400, 16), default, batch, _scratch);", code);
+        // The generator decides no numerical path: no scratch formula, no algorithm-specific call, no lists of its own.
+        Assert.DoesNotContain("Conv2D.ScratchSize", code);
+        Assert.DoesNotContain($"{Cpu}.Conv2D.", code);
+        Assert.DoesNotContain("PooledGradient", code);
+        Assert.DoesNotContain("BackwardToConvolution", code);
         // No dense convolution gradient, no dense pool or activation backward for the convolutions.
         Assert.DoesNotContain("_d_conv2d = ", code);
         Assert.DoesNotContain("_d_conv2d_1 = ", code);
         Assert.DoesNotContain("MaxPool2D.Backward(", code);
         Assert.DoesNotContain("Activations.Backward(conv2d", code);
         // The CUDA executor keeps the dense plan.
-        Assert.DoesNotContain("PooledGradient", files["Samples.MnistCnn.Cuda.g.cs"]);
+        Assert.DoesNotContain("Conv2DPlan", files["Samples.MnistCnn.Cuda.g.cs"]);
+    }
+
+    [Fact]
+    public void A_convolution_under_an_overlapping_pool_is_not_fused_forward_but_backpropagates_through_it()
+    {
+        const string source = """
+            using Kiln;
+
+            [Network]
+            [Input(9, 9, 1)]
+            [Conv2D(4, 3, Padding.Same, Activation.Relu)]
+            [Conv2D(8, 3, Padding.Same, Activation.Relu)]
+            [MaxPool2D(3, 2)]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            public partial class OverlapNet;
+            """;
+        var result = GeneratorHarness.Run(source);
+        var code = result.Files["OverlapNet.g.cs"];
+
+        Assert.Empty(result.CompilationProblems.Select(d => d.ToString()));
+        Assert.Contains($"_conv2d_1_plan = new {Cpu}.Conv2DPlan(in s_conv2d_1, s_max_pooling2d, {Cpu}.Epilogue.Relu, batch);", code);
+        Assert.Contains("_conv2d_1_plan.Forward(conv2d, ", code);
+        Assert.Contains($"{Cpu}.MaxPool2D.Forward(conv2d_1, ", code);
+        Assert.Contains("_conv2d_1_plan.BackwardThroughPool(conv2d, d_max_pooling2d, max_pooling2d, ", code);
+        Assert.DoesNotContain("_d_conv2d_1 = ", code);
     }
 
     [Fact]
@@ -40,9 +70,9 @@ public class PoolFusionTests
 
         Assert.Contains("_d_conv2d = new float[batch * 80];", code);
         Assert.Contains($"{Cpu}.Activations.Backward(conv2d, d_conv2d, {Cpu}.Epilogue.Tanh);", code);
-        Assert.Contains($"{Cpu}.Conv2D.BackwardWeights(x, d_conv2d, ", code);
-        Assert.DoesNotContain("PooledGradient", code);
-        Assert.DoesNotContain("BackwardToConvolution", code);
+        Assert.Contains($"_conv2d_plan = new {Cpu}.Conv2DPlan(in s_conv2d, null, {Cpu}.Epilogue.Tanh, batch, dataGradient: false);", code);
+        Assert.Contains("_conv2d_plan.Backward(x, d_conv2d, ", code);
+        Assert.DoesNotContain("BackwardThroughPool", code);
     }
 
     [Fact]
@@ -66,8 +96,8 @@ public class PoolFusionTests
         Assert.Empty(result.CompilationProblems.Select(d => d.ToString()));
         Assert.Contains($"{Cpu}.MaxPool2D.Backward(d_max_pooling2d, View(_max_pooling2d_argmax, batch * 64), d_dropout, batch, in s_max_pooling2d);", code);
         Assert.Contains($"{Cpu}.Activations.Backward(conv2d, d_conv2d, {Cpu}.Epilogue.Relu);", code);
-        Assert.Contains($"{Cpu}.Conv2D.BackwardWeights(x, d_conv2d, ", code);
-        Assert.DoesNotContain("PooledGradient", code);
-        Assert.DoesNotContain("BackwardToConvolution", code);
+        Assert.Contains($"_conv2d_plan = new {Cpu}.Conv2DPlan(in s_conv2d, null, {Cpu}.Epilogue.Relu, batch, dataGradient: false);", code);
+        Assert.Contains("_conv2d_plan.Backward(x, d_conv2d, ", code);
+        Assert.DoesNotContain("BackwardThroughPool", code);
     }
 }

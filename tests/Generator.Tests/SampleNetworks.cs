@@ -6,7 +6,7 @@ namespace Kiln.Generator.Tests;
 /// </summary>
 public static class SampleNetworks
 {
-    public static readonly IReadOnlyDictionary<string, string> All = new[] { "Iris", "MnistCnn", "StridedValid", "OddPooling", "ModernCnn", "LayerZoo", "FlattenHead" }
+    public static readonly IReadOnlyDictionary<string, string> All = new[] { "Iris", "MnistCnn", "StridedValid", "OddPooling", "ModernCnn", "LayerZoo", "FlattenHead", "BinaryHead", "MultiLabelLogits", "MaeRegression" }
         .ToDictionary(name => name, name => File.ReadAllText(Path.Combine(DiagnosticTests.RepoRoot(), "tests", "Samples", name + ".cs")));
 
     public static string Iris => All[nameof(Iris)];

@@ -8,7 +8,7 @@ namespace Kiln.Interchange.Tests;
 public sealed class SampleNetworkTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Networks =>
-        ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet", "ModernCnn", "LayerZoo", "FlattenHead", "PaddedPoolNet", "Mnist.ModernCnn"];
+        ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet", "ModernCnn", "LayerZoo", "FlattenHead", "PaddedPoolNet", "Mnist.ModernCnn", "BinaryHead", "MultiLabelLogits"];
 
     /// <summary>Glorot kernels from the seed, random biases and BatchNormalization tensors (zeros and ones would not
     /// show a misplaced one).</summary>
@@ -26,6 +26,8 @@ public sealed class SampleNetworkTests(ITestOutputHelper output)
             "FlattenHead" => new global::Samples.FlattenHead(seed, Device.Cpu),
             "PaddedPoolNet" => new PaddedPoolNet(seed, Device.Cpu),
             "Mnist.ModernCnn" => new global::Mnist.ModernCnn(seed, Device.Cpu),
+            "BinaryHead" => new global::Samples.BinaryHead(seed, Device.Cpu),
+            "MultiLabelLogits" => new global::Samples.MultiLabelLogits(seed, Device.Cpu),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         var values = network.GetParameters();

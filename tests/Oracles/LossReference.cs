@@ -98,4 +98,51 @@ public static class LossReference
         }
         return loss;
     }
+
+    /// <summary>Σ_b mean_i of −t·log σ(z) − (1 − t)·log(1 − σ(z)), in the stable form (Keras' binary crossentropy on logits).</summary>
+    public static double BinaryCrossEntropy(double[] z, double[] t, int batch, int size)
+    {
+        var loss = 0.0;
+        for (var b = 0; b < batch; b++)
+        {
+            var row = 0.0;
+            for (var i = b * size; i < (b + 1) * size; i++)
+            {
+                var logSigmoid = Math.Min(z[i], 0) - Math.Log(1 + Math.Exp(-Math.Abs(z[i])));
+                row += -t[i] * logSigmoid - (1 - t[i]) * (logSigmoid - z[i]);
+            }
+            loss += row / size;
+        }
+        return loss;
+    }
+
+    /// <summary>Σ_b mean_i |y − t| (Keras' <c>mae</c>, summed over the batch).</summary>
+    public static double MeanAbsoluteError(double[] y, double[] t, int batch, int size)
+    {
+        var sum = 0.0;
+        for (var b = 0; b < batch; b++)
+        {
+            var s = 0.0;
+            for (var i = b * size; i < (b + 1) * size; i++)
+            {
+                s += Math.Abs(y[i] - t[i]);
+            }
+            sum += s / size;
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// Σ_b w_b · loss(row b): a per-batch loss (summed over its rows, like the ones above) applied row by row and
+    /// weighted, which is Keras' sample-weighted sum before its division by the batch size.
+    /// </summary>
+    public static double Weighted(Func<double[], double[], double> rowLoss, double[] y, double[] t, double[] weights, int size)
+    {
+        var loss = 0.0;
+        for (var b = 0; b < weights.Length; b++)
+        {
+            loss += weights[b] * rowLoss(y[(b * size)..((b + 1) * size)], t[(b * size)..((b + 1) * size)]);
+        }
+        return loss;
+    }
 }

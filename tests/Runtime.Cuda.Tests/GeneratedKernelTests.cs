@@ -21,6 +21,9 @@ public sealed partial class GeneratedKernelTests
         ["ModernCnn"] = typeof(ModernCnn),
         ["LayerZoo"] = typeof(LayerZoo),
         ["FlattenHead"] = typeof(FlattenHead),
+        ["BinaryHead"] = typeof(BinaryHead),
+        ["MultiLabelLogits"] = typeof(MultiLabelLogits),
+        ["MaeRegression"] = typeof(MaeRegression),
     };
 
     public static TheoryData<string, string> Cases()
@@ -81,6 +84,9 @@ public sealed partial class GeneratedKernelTests
     [InlineData("ModernCnn")]
     [InlineData("LayerZoo")]
     [InlineData("FlattenHead")]
+    [InlineData("BinaryHead")]
+    [InlineData("MultiLabelLogits")]
+    [InlineData("MaeRegression")]
     public void The_declarations_here_generate_the_snapshot_kernels(string net)
     {
         var snapshot = Snapshot(net);
@@ -102,6 +108,9 @@ public sealed partial class GeneratedKernelTests
     [InlineData("ModernCnn")]
     [InlineData("LayerZoo")]
     [InlineData("FlattenHead")]
+    [InlineData("BinaryHead")]
+    [InlineData("MultiLabelLogits")]
+    [InlineData("MaeRegression")]
     public void Every_generated_launch_matches_the_kernel_parameters(string net)
     {
         var names = GeneratedKernels(Networks[net]);

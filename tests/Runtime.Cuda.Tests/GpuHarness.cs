@@ -23,6 +23,7 @@ internal static class GpuHarness
         "kiln::dropout_backward<37>",
         "kiln::softmax_xent_sparse<37>",
         "kiln::mse<37>",
+        "kiln::mae<37>",
         "kiln::sigmoid_bce<1>",
         "kiln::sigmoid_bce<37>",
     ];

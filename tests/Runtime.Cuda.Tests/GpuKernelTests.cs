@@ -200,6 +200,25 @@ public sealed class GpuKernelTests
     }
 
     [CudaFact]
+    public void Mae_matches_the_cpu_twin()
+    {
+        const int features = 37, batch = 11;
+        var y = Random(batch * features, 42);
+        var t = Random(batch * features, 43);
+        t[5] = y[5]; // an exact tie: both give it a zero gradient
+        using var dy = Gpu.Upload(y);
+        using var dt = Gpu.Upload(t);
+        using var grad = Gpu.Poisoned<float>(y.Length);
+        using var loss = Gpu.Poisoned<float>(batch);
+        Gpu.Run($"kiln::mae<{features}>", KernelGeometry.Rows(batch), dy, dt, grad, loss, batch);
+        var gRef = new float[y.Length];
+        Losses.MeanAbsoluteError(y, t, default, gRef, batch, features, out _);
+        var lRef = Enumerable.Range(0, batch).Select(n => Enumerable.Range(0, features).Sum(j => Math.Abs((double)y[n * features + j] - t[n * features + j])) / features).ToArray();
+        Validate("mae grad", grad.ToArray(), D(gRef), 1e-9, 0);
+        Validate("mae loss", loss.ToArray(), lRef, 1e-5, 1e-5);
+    }
+
+    [CudaFact]
     public void Dropout_uses_the_shared_hash_bit_for_bit()
     {
         const int features = 37, batch = 9;

@@ -45,6 +45,19 @@ public enum Loss
     SparseCategoricalCrossentropy,
     /// <summary>Targets are probability vectors (usually one-hot); requires a softmax output.</summary>
     CategoricalCrossentropy,
-    /// <summary>Targets are real vectors the size of the output.</summary>
+    /// <summary>Targets are real vectors the size of the output; reports Keras' <c>mae</c> metric instead of accuracy.</summary>
     MeanSquaredError,
+    /// <summary>
+    /// Keras' <c>binary_crossentropy</c>: targets are 0/1 floats the size of the output, one independent yes/no per
+    /// output (one unit for two classes, several for multi-label). Requires a sigmoid output, which the loss applies
+    /// to the logits itself in the stable form <c>max(z, 0) − z·t + log(1 + e^−|z|)</c> (as Keras does with a sigmoid
+    /// output on TensorFlow), or a linear one with <see cref="NetworkAttribute.FromLogits"/>. Accuracy is Keras'
+    /// binary accuracy: the share of outputs whose probability is above 0.5 exactly when the target is.
+    /// </summary>
+    BinaryCrossentropy,
+    /// <summary>
+    /// Keras' <c>mean_absolute_error</c>: targets are real vectors the size of the output; per example the mean of
+    /// |output − target|, with gradient sign(output − target) (0 where they are equal). Reports <c>mae</c>.
+    /// </summary>
+    MeanAbsoluteError,
 }

@@ -17,4 +17,11 @@ public sealed class NetworkAttribute : Attribute
 {
     /// <summary>The training loss; sparse categorical crossentropy by default, as in the workshop.</summary>
     public Loss Loss { get; set; } = Loss.SparseCategoricalCrossentropy;
+
+    /// <summary>
+    /// Keras' <c>from_logits=True</c> for the crossentropies: the last layer is linear and its outputs are logits; the
+    /// loss applies the softmax or sigmoid itself, and predictions return the logits. False (the default) needs the
+    /// softmax or sigmoid on the last layer (KLN0011).
+    /// </summary>
+    public bool FromLogits { get; set; }
 }

@@ -12,6 +12,13 @@ public sealed class Batch
 
     public float[]? Targets { get; set; }
 
+    /// <summary>
+    /// Each example's loss weight (Keras' <c>sample_weight</c>), from <see cref="Example.Weight"/>; null when every
+    /// example weighs one, which is the unweighted loss. Fit multiplies each example's loss and gradient by it and
+    /// divides by the batch size, as Keras does. Non-negative and finite.
+    /// </summary>
+    public float[]? SampleWeights { get; set; }
+
     public int Count { get; set; }
 
     public int FeatureSize { get; set; }

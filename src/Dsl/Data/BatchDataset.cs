@@ -16,18 +16,23 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
         var pool = new BatchPool();
         try
         {
-            foreach (var example in source)
+            // Compact: examples kept as bytes are converted here, straight into the batch.
+            foreach (var example in source.Read(compact: true))
             {
-                var features = example.Features ?? throw new InvalidDataException($"Example {index} has no features.");
+                var featureCount = example.FeatureCount;
+                if (featureCount < 0)
+                {
+                    throw new InvalidDataException($"Example {index} has no features.");
+                }
                 var target = example.Target;
                 if (featureSize < 0)
                 {
-                    featureSize = features.Length;
+                    featureSize = featureCount;
                     targetSize = target?.Length ?? -1;
                 }
-                else if (features.Length != featureSize)
+                else if (featureCount != featureSize)
                 {
-                    throw new InvalidDataException($"Example {index} has {features.Length} features, but the examples before it have {featureSize}.");
+                    throw new InvalidDataException($"Example {index} has {featureCount} features, but the examples before it have {featureSize}.");
                 }
                 else if ((target?.Length ?? -1) != targetSize)
                 {
@@ -40,9 +45,13 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
                 {
                     throw new InvalidOperationException($"The dataset yielded example {index}, more than the {source.Count} it says it holds.");
                 }
-                features.CopyTo(batch.Features, row * featureSize);
+                example.CopyFeaturesTo(batch.Features.AsSpan(row * featureSize, featureSize));
                 target?.CopyTo(batch.Targets!, row * targetSize);
                 batch.Labels[row] = example.Label;
+                if (example.Weight != 1f || batch.SampleWeights is not null)
+                {
+                    Weigh(batch, row, example.Weight);
+                }
                 batch.Count++;
                 index++;
                 if (batch.Count == size)
@@ -72,7 +81,19 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
             return null;
         }
         batch.Count = 0;
+        batch.SampleWeights = null;
         return batch;
+    }
+
+    // Weights exist only in batches with an example that does not weigh one, so unweighted batches stay as they were.
+    private static void Weigh(Batch batch, int row, float weight)
+    {
+        if (batch.SampleWeights is null)
+        {
+            batch.SampleWeights = new float[batch.Labels.Length];
+            batch.SampleWeights.AsSpan(0, row).Fill(1f);
+        }
+        batch.SampleWeights[row] = weight;
     }
 
     private static string Describe(int targetSize) => targetSize < 0 ? "no target" : $"a target of {targetSize} values";
@@ -104,6 +125,7 @@ internal sealed class BatchDataset(Dataset<Example> source, int size, bool dropR
         Features = batch.Features[..(batch.Count * batch.FeatureSize)],
         Labels = batch.Labels[..batch.Count],
         Targets = batch.Targets?[..(batch.Count * batch.TargetSize)],
+        SampleWeights = batch.SampleWeights?[..batch.Count],
         Count = batch.Count,
         FeatureSize = batch.FeatureSize,
         TargetSize = batch.TargetSize,

@@ -6,13 +6,15 @@ internal sealed class ConcatenateDataset<T>(Dataset<T> first, Dataset<T> second)
 
     public override long? Count => first.Count + second.Count;
 
-    public override IEnumerator<T> GetEnumerator()
+    public override IEnumerator<T> GetEnumerator() => Enumerate(compact: false);
+
+    internal override IEnumerator<T> Enumerate(bool compact)
     {
-        foreach (var item in first)
+        foreach (var item in first.Read(compact))
         {
             yield return item;
         }
-        foreach (var item in second)
+        foreach (var item in second.Read(compact))
         {
             yield return item;
         }

@@ -19,7 +19,12 @@ public static partial class Dataset
             throw new ArgumentException("Cannot split an infinite dataset; split before Repeat().", nameof(source));
         }
 
-        var all = source.ToArray();
+        // Compact: examples kept as bytes stay bytes in both halves (the lists expand them for the user).
+        var all = new List<Example>();
+        foreach (var example in source.Read(compact: true))
+        {
+            all.Add(example);
+        }
         var classes = all.Select((e, i) => (e.Label, Index: i))
             .GroupBy(x => x.Label, x => x.Index)
             .OrderBy(g => g.Key)
@@ -28,7 +33,7 @@ public static partial class Dataset
 
         // Largest remainder: every class gets the floor of its share, the leftover places go to the largest fractions.
         // The small tolerance keeps 150 × 0.2 at 30 rather than ceiling a rounding error up to 31.
-        var testTotal = (int)Math.Ceiling(all.Length * testFraction - 1e-9);
+        var testTotal = (int)Math.Ceiling(all.Count * testFraction - 1e-9);
         var shares = classes.Select(c => c.Length * testFraction).ToArray();
         var quotas = shares.Select(s => (int)Math.Floor(s + 1e-9)).ToArray();
         foreach (var c in Enumerable.Range(0, classes.Length).OrderByDescending(c => shares[c] - quotas[c]).Take(testTotal - quotas.Sum()))
@@ -37,7 +42,7 @@ public static partial class Dataset
         }
 
         var random = new SplitMix64(SplitMix64.Mix(seed, 0));
-        var train = new List<Example>(all.Length - testTotal);
+        var train = new List<Example>(all.Count - testTotal);
         var test = new List<Example>(testTotal);
         for (var c = 0; c < classes.Length; c++)
         {

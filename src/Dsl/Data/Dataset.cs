@@ -19,6 +19,17 @@ public abstract class Dataset<T> : IEnumerable<T>
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>
+    /// One pass, as Kiln's own operators read it: with <paramref name="compact"/>, examples may keep their features as
+    /// bytes (<see cref="Example.Bytes"/>) until <see cref="Dataset.Batch"/> writes them into a batch; without, every
+    /// example has float features, as <see cref="GetEnumerator"/> gives them to the user. A dataset defined outside
+    /// Kiln only has the latter.
+    /// </summary>
+    internal virtual IEnumerator<T> Enumerate(bool compact) => GetEnumerator();
+
+    /// <summary><see cref="Enumerate"/> for a foreach.</summary>
+    internal Pass<T> Read(bool compact) => new(this, compact);
+
+    /// <summary>
     /// Shuffles through a buffer of <paramref name="bufferSize"/> elements (a buffer at least as large as the
     /// dataset gives a uniform permutation; 1 keeps the order). Each enumeration reshuffles with
     /// <paramref name="seed"/> mixed with the enumeration's number, so epochs differ and runs repeat.

@@ -52,6 +52,11 @@ public static class Datasets
     /// <summary>The workshop's colour inversion: every feature p becomes 1 − p (black digits on white).</summary>
     public static Example Invert(Example example)
     {
+        if (example.Bytes is { } bytes)
+        {
+            // Inside the pipeline (Map(Invert) before Batch): the same bytes through the inverted table, same bits.
+            return example with { Bytes = bytes.Inverted };
+        }
         ArgumentNullException.ThrowIfNull(example.Features);
         var inverted = new float[example.Features.Length];
         for (var i = 0; i < inverted.Length; i++)

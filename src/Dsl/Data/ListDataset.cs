@@ -7,11 +7,13 @@ internal sealed class ListDataset<T>(IReadOnlyList<T> items) : Dataset<T>
 
     public override long? Count => items.Count;
 
-    public override IEnumerator<T> GetEnumerator()
+    public override IEnumerator<T> GetEnumerator() => Enumerate(compact: false);
+
+    internal override IEnumerator<T> Enumerate(bool compact)
     {
         for (var i = 0; i < items.Count; i++)
         {
-            yield return items[i];
+            yield return compact ? items[i] : Pass<T>.Expand(items[i]);
         }
     }
 }

@@ -9,9 +9,11 @@ internal sealed class PrefetchDataset<T>(Dataset<T> source, int bufferSize) : Da
 
     public override long? Count => source.Count;
 
-    public override IEnumerator<T> GetEnumerator() => new Enumerator(source, bufferSize);
+    public override IEnumerator<T> GetEnumerator() => Enumerate(compact: false);
 
-    private sealed class Enumerator(Dataset<T> source, int bufferSize) : IEnumerator<T>
+    internal override IEnumerator<T> Enumerate(bool compact) => new Enumerator(source, bufferSize, compact);
+
+    private sealed class Enumerator(Dataset<T> source, int bufferSize, bool compact) : IEnumerator<T>
     {
         private readonly BlockingCollection<T> _queue = new(bufferSize);
         private readonly CancellationTokenSource _stop = new();
@@ -61,7 +63,7 @@ internal sealed class PrefetchDataset<T>(Dataset<T> source, int bufferSize) : Da
         {
             try
             {
-                foreach (var item in source)
+                foreach (var item in source.Read(compact))
                 {
                     _queue.Add(item, _stop.Token);
                 }

@@ -12,12 +12,14 @@ internal sealed class RepeatDataset<T>(Dataset<T> source, int? times) : Dataset<
         _ => source.Count * times,
     };
 
-    public override IEnumerator<T> GetEnumerator()
+    public override IEnumerator<T> GetEnumerator() => Enumerate(compact: false);
+
+    internal override IEnumerator<T> Enumerate(bool compact)
     {
         for (var pass = 0; times is null || pass < times; pass++)
         {
             var any = false;
-            foreach (var item in source)
+            foreach (var item in source.Read(compact))
             {
                 any = true;
                 yield return item;

@@ -12,14 +12,17 @@ internal sealed class ShuffleDataset<T>(Dataset<T> source, int bufferSize, int s
 
     public override long? Count => source.Count;
 
-    public override IEnumerator<T> GetEnumerator() => Shuffle(Interlocked.Increment(ref _passes) - 1);
+    public override IEnumerator<T> GetEnumerator() => Enumerate(compact: false);
 
-    private IEnumerator<T> Shuffle(long pass)
+    internal override IEnumerator<T> Enumerate(bool compact) => Shuffle(Interlocked.Increment(ref _passes) - 1, compact);
+
+    private IEnumerator<T> Shuffle(long pass, bool compact)
     {
         var random = new SplitMix64(SplitMix64.Mix(seed, pass));
-        // Grows as elements arrive, so a generous bufferSize over a small dataset costs nothing.
+        // Grows as elements arrive, so a generous bufferSize over a small dataset costs nothing. It holds the elements
+        // compact (examples as bytes) and expands each on its way out, if the consumer needs floats.
         var buffer = new List<T>(Math.Min(bufferSize, 1024));
-        foreach (var item in source)
+        foreach (var item in source.Read(compact: true))
         {
             if (buffer.Count < bufferSize)
             {
@@ -27,13 +30,13 @@ internal sealed class ShuffleDataset<T>(Dataset<T> source, int bufferSize, int s
                 continue;
             }
             var j = random.NextInt(buffer.Count);
-            yield return buffer[j];
+            yield return compact ? buffer[j] : Pass<T>.Expand(buffer[j]);
             buffer[j] = item;
         }
         while (buffer.Count > 0)
         {
             var j = random.NextInt(buffer.Count);
-            yield return buffer[j];
+            yield return compact ? buffer[j] : Pass<T>.Expand(buffer[j]);
             buffer[j] = buffer[^1];
             buffer.RemoveAt(buffer.Count - 1);
         }

@@ -46,6 +46,23 @@ internal static class BatchValidation
             throw new InvalidDataException($"{where}: loss {info.Loss} needs targets of {info.OutputSize} values per example, but the batch has {(batch.Targets is null ? "none" : batch.TargetSize.ToString(System.Globalization.CultureInfo.InvariantCulture))}.");
         }
         CheckFinite(batch.Features.AsSpan(0, batch.Count * batch.FeatureSize), batch.FeatureSize, where);
+        if (batch.SampleWeights is { } weights)
+        {
+            CheckLength(weights, batch.Count, "SampleWeights", batch.Count, where);
+            CheckWeights(weights.AsSpan(0, batch.Count), "sample weight", where);
+        }
+    }
+
+    /// <summary>Loss weights must be finite and non-negative (a negative one would climb the loss).</summary>
+    public static void CheckWeights(ReadOnlySpan<float> weights, string what, Where where)
+    {
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (!(weights[i] >= 0 && float.IsFinite(weights[i])))
+            {
+                throw new InvalidDataException($"{where}: example {i} has {what} {weights[i]}; weights must be finite and non-negative.");
+            }
+        }
     }
 
     /// <summary>The most examples whose largest per-batch buffer (input, any layer's output, or output) fits one array.</summary>

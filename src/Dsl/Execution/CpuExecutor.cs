@@ -17,6 +17,8 @@ public abstract class CpuExecutor : IExecutor
 
     private readonly float[] _parameters;
     private float[] _gradients = [];
+    private float[] _weights = [];
+    private int _weightCount;
     private CpuOptimizerState? _optimizer;
     private int _capacity;
     private Metrics _metrics;
@@ -37,6 +39,9 @@ public abstract class CpuExecutor : IExecutor
     protected uint Step { get; private set; }
 
     protected Span<float> Parameters => _parameters;
+
+    /// <summary>The current step's per-example loss weights; empty (all ones) unless it came with weights.</summary>
+    protected ReadOnlySpan<float> Weights => _weights.AsSpan(0, _weightCount);
     protected internal Span<float> Gradients => _gradients;
 
     /// <summary>The first <paramref name="length"/> elements of a per-batch buffer.</summary>
@@ -106,19 +111,63 @@ public abstract class CpuExecutor : IExecutor
         }
         // Only the trainable prefix moves; BatchNormalization's statistics follow it in the buffer.
         optimizer.Step(_parameters.AsSpan(0, Info.TrainableParameterCount), _gradients.AsSpan(0, Info.TrainableParameterCount), Info);
-        _metrics = new Metrics(_metrics.LossSum + loss, _metrics.Correct + correct, _metrics.Count + batch.Count);
+        _metrics = _metrics with { LossSum = _metrics.LossSum + loss, Correct = _metrics.Correct + correct, Count = _metrics.Count + batch.Count };
+    }
+
+    public void TrainStep(Batch batch, ReadOnlySpan<float> weights)
+    {
+        SetWeights(weights, batch.Count);
+        try
+        {
+            TrainStep(batch);
+        }
+        finally
+        {
+            _weightCount = 0;
+        }
+    }
+
+    public void EvaluateStep(Batch batch, ReadOnlySpan<float> weights)
+    {
+        SetWeights(weights, batch.Count);
+        try
+        {
+            EvaluateStep(batch);
+        }
+        finally
+        {
+            _weightCount = 0;
+        }
+    }
+
+    // Copied, since a span cannot be a field; the buffer grows like the batch buffers and is reused.
+    private void SetWeights(ReadOnlySpan<float> weights, int count)
+    {
+        if (weights.Length != count)
+        {
+            throw new ArgumentException($"{weights.Length} weights for a batch of {count} examples; give one per example.", nameof(weights));
+        }
+        if (_weights.Length < count)
+        {
+            _weights = new float[count];
+        }
+        weights.CopyTo(_weights);
+        _weightCount = count;
     }
 
     public void EvaluateStep(Batch batch)
     {
         EnsureCapacity(batch.Count);
         var loss = EvaluateBatch(Features(batch), Labels(batch), Targets(batch), batch.Count, out var correct);
-        _metrics = new Metrics(_metrics.LossSum + loss, _metrics.Correct + correct, _metrics.Count + batch.Count);
+        _metrics = _metrics with { LossSum = _metrics.LossSum + loss, Correct = _metrics.Correct + correct, Count = _metrics.Count + batch.Count };
     }
 
     public Metrics ReadMetrics() => _metrics;
 
     public void ResetMetrics() => _metrics = default;
+
+    /// <summary>Adds a batch's summed mean absolute error (a regression head's <c>mae</c>) to the running metrics.</summary>
+    protected void AddAbsoluteError(double sum) => _metrics = _metrics with { AbsoluteErrorSum = _metrics.AbsoluteErrorSum + sum };
 
     public void Predict(ReadOnlySpan<float> features, int count, Span<float> outputs)
     {

@@ -34,6 +34,21 @@ public interface IExecutor : IDisposable
     /// <summary>Forward (inference mode) and loss on one validated batch; adds to the running metrics.</summary>
     void EvaluateStep(Batch batch);
 
+    /// <summary>
+    /// <see cref="TrainStep(Batch)"/> with each example's loss and gradient times its weight (Keras' <c>sample_weight</c>,
+    /// or <c>class_weight</c> turned into one): Σ w·loss / batch size. Executors without weighted heads (CUDA, today)
+    /// refuse it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This executor has no weighted loss.</exception>
+    void TrainStep(Batch batch, ReadOnlySpan<float> weights) => throw WeightsUnsupported();
+
+    /// <summary><see cref="EvaluateStep(Batch)"/> with per-example loss weights, as <see cref="TrainStep(Batch, ReadOnlySpan{float})"/>.</summary>
+    /// <exception cref="NotSupportedException">This executor has no weighted loss.</exception>
+    void EvaluateStep(Batch batch, ReadOnlySpan<float> weights) => throw WeightsUnsupported();
+
+    private NotSupportedException WeightsUnsupported() =>
+        new($"Sample and class weights run on the CPU only; {DeviceName} has no weighted loss. Create the network with Device.Cpu, or drop the weights.");
+
     /// <summary>The metrics accumulated since the last reset (a device executor reads them back here).</summary>
     Metrics ReadMetrics();
 
@@ -55,11 +70,17 @@ public sealed record OptimizerState(long Iterations, uint Step, float[][] Slots)
 /// <summary>Everything an executor is created with.</summary>
 public sealed record ExecutorContext(NetworkInfo Info, bool UseCuda, int CudaOrdinal, uint Seed);
 
-/// <summary>Running sums over the examples seen since the last reset.</summary>
-public readonly record struct Metrics(double LossSum, long Correct, long Count)
+/// <summary>
+/// Running sums over the examples seen since the last reset. <see cref="Correct"/> counts examples whose class is
+/// right, or for binary crossentropy the outputs that are right (up to Count × outputs). <see cref="AbsoluteErrorSum"/>
+/// sums each example's mean |output − target| (a regression's <c>mae</c>); NaN where the executor does not track it.
+/// </summary>
+public readonly record struct Metrics(double LossSum, long Correct, long Count, double AbsoluteErrorSum = double.NaN)
 {
     public double Loss => Count == 0 ? double.NaN : LossSum / Count;
     public double Accuracy => Count == 0 ? double.NaN : (double)Correct / Count;
+    /// <summary>Keras' <c>mae</c>: the mean over examples of their mean absolute error.</summary>
+    public double MeanAbsoluteError => Count == 0 ? double.NaN : AbsoluteErrorSum / Count;
 }
 
 /// <summary>Thrown by an executor when a step's loss is NaN or infinite.</summary>

@@ -27,7 +27,11 @@ public static class Idx
         return ReadLabels(file, path, classes);
     }
 
-    /// <summary>Examples pairing each image (as bytes / 255, in [0, 1]) with its label; the two files must agree in count.</summary>
+    /// <summary>
+    /// Examples pairing each image (as bytes / 255, in [0, 1]) with its label; the two files must agree in count. The
+    /// dataset keeps the file's bytes, not floats: each example's floats are made as a batch is filled, or when the
+    /// example is handed to user code.
+    /// </summary>
     public static Dataset<Example> ReadExamples(string imagesPath, string labelsPath, int classes = 10)
     {
         using var images = OpenFile(imagesPath);
@@ -45,23 +49,12 @@ public static class Idx
             throw new InvalidDataException($"'{imagesName}' holds {pictures.Count} images but '{labelsName}' holds {classOf.Length} labels; they must pair up.");
         }
 
-        // byte / 255f by table: exact, and cheaper than a division per pixel.
-        var scale = new float[256];
-        for (var i = 0; i < scale.Length; i++)
-        {
-            scale[i] = i / 255f;
-        }
-        var size = pictures.Rows * pictures.Columns;
+        // Kept as the file's bytes, each read as byte / 255f when a batch is filled (or an example handed out).
+        var rows = ByteFeatures.Scaled(pictures.Pixels, pictures.Rows * pictures.Columns);
         var examples = new Example[pictures.Count];
         for (var i = 0; i < examples.Length; i++)
         {
-            var features = new float[size];
-            var pixels = pictures.Pixels.AsSpan(i * size, size);
-            for (var j = 0; j < size; j++)
-            {
-                features[j] = scale[pixels[j]];
-            }
-            examples[i] = new Example(features, classOf[i]);
+            examples[i] = new Example(null!, classOf[i]) { Bytes = rows, Row = i };
         }
         return Dataset.From(examples);
     }

@@ -40,4 +40,16 @@ public sealed class FitOptions
     /// same bits as a run that never stopped.
     /// </summary>
     public string? ResumeFrom { get; init; }
+
+    /// <summary>
+    /// Keras' <c>class_weight</c>: each training example's loss and gradient are multiplied by the weight of its class
+    /// (classes missing from the map weigh one), and the batch's sum is divided by the batch size, as Keras does. The
+    /// class is the label (sparse crossentropy), the first maximum of the target row (categorical, or binary with
+    /// several outputs), or the target rounded half to even (binary with one output, so {0: 1, 1: 3} weighs the
+    /// positives three times). Training only: validation and Evaluate stay unweighted, as in Keras. Like Keras, Fit
+    /// refuses it together with per-example weights (<see cref="Dataset.WithSampleWeights"/>), and refuses it for a
+    /// regression. Where Kiln differs: the reported accuracy is not weighted (Keras weights its metrics too), and
+    /// weights run on the CPU only. Weights must be finite and non-negative.
+    /// </summary>
+    public IReadOnlyDictionary<int, float>? ClassWeight { get; init; }
 }

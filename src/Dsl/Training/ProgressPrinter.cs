@@ -6,7 +6,8 @@ namespace Kiln.Training;
 
 /// <summary>
 /// Keras' progress line: <c>150/150 ━━━━━━━━━━━━━━━━━━━━ 0s 40us/step - accuracy: 0.9667 - loss: 0.1234</c>.
-/// Redrawn in place on a terminal (at most every 50 ms); one line per epoch when output is redirected.
+/// Redrawn in place on a terminal (at most every 50 ms); one line per epoch when output is redirected. The metric is
+/// <c>accuracy</c> or a regression's <c>mae</c>, placed in Keras' alphabetical order (accuracy, loss, mae).
 /// </summary>
 internal sealed class ProgressPrinter(TextWriter output, bool live, bool hasAccuracy)
 {
@@ -18,22 +19,22 @@ internal sealed class ProgressPrinter(TextWriter output, bool live, bool hasAccu
 
     public bool DueForRedraw => live && Stopwatch.GetTimestamp() - _lastDraw >= RedrawTicks;
 
-    public void Redraw(int step, int? steps, TimeSpan elapsed, double loss, double accuracy)
+    public void Redraw(int step, int? steps, TimeSpan elapsed, double loss, double metric)
     {
         _lastDraw = Stopwatch.GetTimestamp();
         var eta = steps is { } total && step > 0 ? TimeSpan.FromTicks(elapsed.Ticks / step * (total - step)) : TimeSpan.Zero;
-        output.Write("\r" + Line(step, steps, eta, elapsed, loss, accuracy, null) + "\u001b[K");
+        output.Write("\r" + Line(step, steps, eta, elapsed, loss, metric, null) + "\u001b[K");
         output.Flush();
     }
 
-    public void EndEpoch(int step, int? steps, TimeSpan elapsed, double loss, double accuracy, Evaluation? validation)
+    public void EndEpoch(int step, int? steps, TimeSpan elapsed, double loss, double metric, Evaluation? validation)
     {
-        var line = Line(step, steps ?? step, elapsed, elapsed, loss, accuracy, validation);
+        var line = Line(step, steps ?? step, elapsed, elapsed, loss, metric, validation);
         output.WriteLine(live ? "\r" + line + "\u001b[K" : line);
         output.Flush();
     }
 
-    private string Line(int step, int? steps, TimeSpan time, TimeSpan elapsed, double loss, double accuracy, Evaluation? validation)
+    private string Line(int step, int? steps, TimeSpan time, TimeSpan elapsed, double loss, double metric, Evaluation? validation)
     {
         var text = new StringBuilder();
         var total = steps?.ToString(CultureInfo.InvariantCulture) ?? "Unknown";
@@ -43,9 +44,13 @@ internal sealed class ProgressPrinter(TextWriter output, bool live, bool hasAccu
         text.Append(Seconds(time)).Append(' ').Append(PerStep(elapsed, step));
         if (hasAccuracy)
         {
-            text.Append(" - accuracy: ").Append(Metric(accuracy));
+            text.Append(" - accuracy: ").Append(Metric(metric));
         }
         text.Append(" - loss: ").Append(Metric(loss));
+        if (!hasAccuracy)
+        {
+            text.Append(" - mae: ").Append(Metric(metric));
+        }
         if (validation is not null)
         {
             if (hasAccuracy)
@@ -53,6 +58,10 @@ internal sealed class ProgressPrinter(TextWriter output, bool live, bool hasAccu
                 text.Append(" - val_accuracy: ").Append(Metric(validation.Accuracy));
             }
             text.Append(" - val_loss: ").Append(Metric(validation.Loss));
+            if (!hasAccuracy)
+            {
+                text.Append(" - val_mae: ").Append(Metric(validation.MeanAbsoluteError));
+            }
         }
         return text.ToString();
     }

@@ -10,11 +10,12 @@ namespace Kiln.Generator.Emitters;
 /// <summary>
 /// Decides which layer outputs and gradients need storage and how they are named: views (Flatten) store nothing,
 /// gradients stop below the first trainable layer, and each descriptor adds the buffers it needs.
-/// With <c>pooledGradients</c> (the CPU), a Conv2D that feeds a MaxPool2D keeps its output gradient as a sparse
-/// PooledGradient instead of a dense buffer, and when the windows do not overlap the two run forward as one kernel, so
-/// the convolution's output needs no buffer at all. Also on the CPU, a BatchNormalization followed by an activation
-/// layer whose derivative is a function of its output runs as one kernel each way, so neither the normalised output
-/// nor its gradient is stored. This is the one place that fusion is decided.
+/// With <c>pooledGradients</c> (the CPU), a Conv2D that feeds a MaxPool2D backpropagates through the pool (its plan,
+/// Runtime.Cpu's Conv2DPlan, reads the pool's tensors, so the convolution's output gradient has no buffer), and when
+/// the windows do not overlap the two run forward as one kernel, so the convolution's output needs no buffer at all.
+/// Also on the CPU, a BatchNormalization followed by an activation layer whose derivative is a function of its output
+/// runs as one kernel each way, so neither the normalised output nor its gradient is stored. This is the one place
+/// that fusion (structure) is decided; which algorithm runs each pass of a convolution is its plan's choice at run time.
 /// </summary>
 internal sealed class BufferPlan
 {
@@ -39,7 +40,6 @@ internal sealed class BufferPlan
             && l.Index + 1 < layers.Count && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
         _activates = layers.Select(l => pooledGradients && l.Config is BatchNormalizationConfig && l.Index + 2 < layers.Count
             && Registry.For(layers[l.Index + 1]) is ActivationLayerDescriptor next && Code.DerivativeFromOutput(next.ActivationOf(layers[l.Index + 1]))).ToArray();
-        var pooled = new List<(string, LayerModel)>();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
@@ -68,10 +68,6 @@ internal sealed class BufferPlan
             }
             if (_feedsPool[i])
             {
-                if (!ReadsPoolDirectly(i))
-                {
-                    pooled.Add((PooledGradient(i), layers[i + 1]));
-                }
                 continue;
             }
             _gradientOwner[i] = _ids[i];
@@ -91,23 +87,42 @@ internal sealed class BufferPlan
         {
             buffers.Add(new Buffer("float", ScratchField, scratch.Aggregate((a, b) => $"global::System.Math.Max({a}, {b})")));
         }
-        if (Registry.For(model.Last).ActivationOf(model.Last) == Activation.Softmax)
+        // Softmax probabilities (a CPU step writes them, CUDA's predictions too); sigmoid ones only CUDA's predictions.
+        if (HeadFused(model) && !(pooledGradients && Registry.For(model.Last).ActivationOf(model.Last) == Activation.Sigmoid))
         {
             buffers.Add(new Buffer("float", "_probabilities", $"batch * {model.OutputSize}"));
         }
         Buffers = buffers;
-        PooledGradients = pooled;
+        Objects = pooledGradients ? layers.SelectMany(l => Registry.For(l).CpuObjects(l, this)).ToList() : [];
     }
 
     public IReadOnlyList<Buffer> Buffers { get; }
 
+    /// <summary>
+    /// Whether the loss applies the last layer's activation itself, fused with its gradient: a softmax head (under any
+    /// loss, as before binary crossentropy existed), or a sigmoid head under binary crossentropy without FromLogits.
+    /// That layer then computes logits, and predictions apply the activation to them (into <c>_probabilities</c>).
+    /// </summary>
+    public static bool HeadFused(NetworkModel model) => Registry.For(model.Last).ActivationOf(model.Last) switch
+    {
+        Activation.Softmax => true,
+        Activation.Sigmoid => model.Loss == LossKind.BinaryCrossentropy && !model.FromLogits,
+        _ => false,
+    };
+
+    /// <summary>Whether <paramref name="layer"/> is the head whose activation the loss applies (see <see cref="HeadFused"/>).</summary>
+    public bool LossActivates(LayerModel layer) => layer.Index == _model.Layers.Count - 1 && HeadFused(_model);
+
+    /// <summary>The activation <paramref name="layer"/> computes itself: linear for a head the loss activates.</summary>
+    public Activation Applied(LayerModel layer, Activation activation) => LossActivates(layer) ? Activation.Linear : activation;
+
     /// <summary>Whether this plan is the CPU executor's (the CUDA executor's plan has no pool fusion or scratch).</summary>
     public bool ForCpu { get; }
 
-    /// <summary>The sparse gradient fields and the pool each one is filled by.</summary>
-    public IReadOnlyList<(string Field, LayerModel Pool)> PooledGradients { get; }
+    /// <summary>Objects made for each batch size before the buffers (the CPU's convolution plans, which size the scratch).</summary>
+    public IReadOnlyList<CpuObject> Objects { get; }
 
-    /// <summary>Whether layer <paramref name="index"/> is a Conv2D whose output gradient is a PooledGradient (the next layer is its max pool).</summary>
+    /// <summary>Whether layer <paramref name="index"/> is a Conv2D that backpropagates through the max pool after it (its activation's derivative is a function of its output).</summary>
     public bool FeedsPool(int index) => index >= 0 && _feedsPool[index];
 
     /// <summary>Whether the Conv2D at <paramref name="index"/> and its max pool run forward as one kernel (non-overlapping windows).</summary>
@@ -122,16 +137,6 @@ internal sealed class BufferPlan
 
     /// <summary>Whether layer <paramref name="index"/>'s output is computed by the next layer's kernel and never stored.</summary>
     public bool ComputedByNext(int index) => PoolsInForward(index) || Activates(index);
-
-    /// <summary>
-    /// Whether the Conv2D at <paramref name="index"/> takes its weight gradient straight from its pool's tensors
-    /// (Conv2D.BackwardWeightsThroughPool): it feeds a pool with non-overlapping windows and needs no data gradient, so
-    /// its sparse gradient has one reader and is never stored.
-    /// </summary>
-    public bool ReadsPoolDirectly(int index) => PoolsInForward(index) && !NeedsInputGradient(index);
-
-    /// <summary>The field holding the sparse output gradient of the convolution at <paramref name="index"/>.</summary>
-    public string PooledGradient(int index) => $"_d_{_ids[index]}_pooled";
 
     /// <summary>A per-layer field or buffer named after the layer: <c>_conv2d_transformed</c>, <c>_max_pooling2d_argmax</c>.</summary>
     public string Field(LayerModel layer, string suffix) => $"_{_ids[layer.Index]}_{suffix}";
@@ -185,4 +190,7 @@ internal sealed class BufferPlan
     /// <summary>A buffer: element type, field, size in elements as a C# expression of <c>batch</c>, and whether it
     /// must read as zeros (the CPU's new arrays are; the CUDA executor clears it).</summary>
     internal sealed record Buffer(string Type, string Field, string SizeExpression, bool Zeroed = false);
+
+    /// <summary>A per-batch object of the CPU executor: its type, field and construction (a C# expression of <c>batch</c>).</summary>
+    internal sealed record CpuObject(string Type, string Field, string Construction);
 }

@@ -55,8 +55,8 @@ internal sealed class CpuBackward(IndentedWriter w, NetworkModel model, BufferPl
     /// <summary>The gradient of the layer's input; only valid when <see cref="HasDx"/>.</summary>
     public string Dx => locals.Use(Plan.Gradient(Layer.Index - 1)!);
 
-    /// <summary>Whether this is the last layer with a softmax, whose derivative the loss already applied.</summary>
-    public bool IsSoftmaxHead => Layer.Index == Model.Layers.Count - 1 && Registry.For(Layer).ActivationOf(Layer) == Activation.Softmax;
+    /// <summary>Whether this is the head whose activation (softmax, or sigmoid under binary crossentropy) the loss applied.</summary>
+    public bool IsFusedHead => Plan.LossActivates(Layer);
 
     public string OutputOf(LayerModel layer) => locals.Use(Plan.Output(layer));
 

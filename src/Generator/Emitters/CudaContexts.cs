@@ -38,7 +38,7 @@ internal sealed class CudaBackward(IndentedWriter w, NetworkModel model, BufferP
     public string Dy => locals.Use(Plan.Gradient(Layer.Index)!);
     public bool HasDx => Plan.NeedsInputGradient(Layer.Index);
     public string Dx => locals.Use(Plan.Gradient(Layer.Index - 1)!);
-    public bool IsSoftmaxHead => Layer.Index == Model.Layers.Count - 1 && Registry.For(Layer).ActivationOf(Layer) == Activation.Softmax;
+    public bool IsFusedHead => Plan.LossActivates(Layer);
 
     public string P(string tensor) => CudaForward.Address(Layer, tensor, "Parameters");
     public string G(string tensor) => CudaForward.Address(Layer, tensor, "Gradients");

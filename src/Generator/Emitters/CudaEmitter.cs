@@ -118,7 +118,7 @@ internal static class CudaEmitter
     private static void EmitLoss(IndentedWriter w, NetworkModel model, BufferPlan plan, KernelTable kernels)
     {
         var size = model.OutputSize;
-        var softmax = Registry.For(model.Last).ActivationOf(model.Last) == Activation.Softmax;
+        var fused = BufferPlan.HeadFused(model) ? Registry.For(model.Last).ActivationOf(model.Last) : (Activation?)null;
         var gradient = $"_{plan.Gradient(model.Last.Index)}.Pointer";
         w.Open("protected override void Loss(int batch)");
         switch (model.Loss)
@@ -129,6 +129,12 @@ internal static class CudaEmitter
             case LossKind.CategoricalCrossentropy:
                 w.Line($"Launch({kernels.Get($"kiln::softmax_xent_dense<{size}>")}, {Geometry}.Rows(batch), _output, Targets, _probabilities.Pointer, {gradient}, RowLoss, RowCorrect, batch);");
                 break;
+            case LossKind.BinaryCrossentropy:
+                w.Line($"Launch({kernels.Get($"kiln::sigmoid_bce<{size}>")}, {Geometry}.Rows(batch), _output, Targets, 0UL, {gradient}, RowLoss, RowCorrect, batch);");
+                break;
+            case LossKind.MeanAbsoluteError:
+                w.Line($"Launch({kernels.Get($"kiln::mae<{size}>")}, {Geometry}.Rows(batch), _output, Targets, {gradient}, RowLoss, batch);");
+                break;
             default:
                 w.Line($"Launch({kernels.Get($"kiln::mse<{size}>")}, {Geometry}.Rows(batch), _output, Targets, {gradient}, RowLoss, batch);");
                 break;
@@ -136,9 +142,14 @@ internal static class CudaEmitter
         w.Close();
         w.Line();
         w.Open("protected override global::Kiln.Runtime.Cuda.DeviceBuffer<float> Outputs(int batch)");
-        if (softmax)
+        if (fused == Activation.Softmax)
         {
             w.Line($"Launch({kernels.Get($"kiln::softmax_forward<{size}>")}, {Geometry}.Rows(batch), _output, _probabilities.Pointer, batch);");
+            w.Line("return _probabilities;");
+        }
+        else if (fused == Activation.Sigmoid)
+        {
+            w.Line($"Launch({kernels.Get($"kiln::activation_layer_forward<{size}, {Code.ActCode(Activation.Sigmoid)}>")}, {Geometry}.Elementwise(batch * {size}L), _output, _probabilities.Pointer, batch, 0f);");
             w.Line("return _probabilities;");
         }
         else

@@ -11,13 +11,19 @@ internal static class HeadEmitter
     public static void EmitCpu(IndentedWriter w, NetworkModel model, BufferPlan plan)
     {
         var size = model.OutputSize;
-        var softmax = Registry.For(model.Last).ActivationOf(model.Last) == Activation.Softmax;
+        // The activation the loss applies to the head's logits (predictions apply it too), or null.
+        var fused = BufferPlan.HeadFused(model) ? Registry.For(model.Last).ActivationOf(model.Last) : (Activation?)null;
         // A view head (Flatten) shares its input's gradient buffer.
         var gradient = $"View(_{plan.Gradient(model.Last.Index)}, batch * {size})";
 
         w.Open("protected override void Infer(global::System.ReadOnlySpan<float> x, int batch, global::System.Span<float> y)");
         w.Line("var output = Forward(x, batch, training: false);");
-        w.Line(softmax ? $"{Cpu}.Losses.Softmax(output, y, batch, {size});" : "output.CopyTo(y);");
+        w.Line(fused switch
+        {
+            Activation.Softmax => $"{Cpu}.Losses.Softmax(output, y, batch, {size});",
+            Activation.Sigmoid => $"{Cpu}.Losses.Sigmoid(output, y);",
+            _ => "output.CopyTo(y);",
+        });
         w.Close();
         w.Line();
 
@@ -32,19 +38,30 @@ internal static class HeadEmitter
         w.Line("    Loss(Forward(x, batch, training: false), labels, targets, batch, out correct);");
         w.Line();
 
-        w.Line($"/// <summary>{model.Loss}: the summed loss of the batch; leaves the gradient of the {(softmax ? "logits" : "output")} in the last layer's gradient buffer.</summary>");
+        w.Line($"/// <summary>{model.Loss}: the summed loss of the batch, each example's times its weight (<c>Weights</c>, empty for all ones); leaves the gradient of the {(fused is null ? "output" : "logits")} in the last layer's gradient buffer.</summary>");
         w.Open("private double Loss(global::System.ReadOnlySpan<float> output, global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> targets, int batch, out int correct)");
         switch (model.Loss)
         {
             case LossKind.SparseCategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, labels, Weights, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
                 break;
             case LossKind.CategoricalCrossentropy:
-                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
+                w.Line($"return {Cpu}.Losses.SoftmaxCrossEntropy(output, targets, Weights, View(_probabilities, batch * {size}), {gradient}, batch, {size}, out correct);");
+                break;
+            case LossKind.BinaryCrossentropy:
+                w.Line($"return {Cpu}.Losses.SigmoidBinaryCrossEntropy(output, targets, Weights, default, {gradient}, batch, {size}, out correct);");
+                break;
+            case LossKind.MeanAbsoluteError:
+                w.Line("correct = 0;");
+                w.Line($"var loss = {Cpu}.Losses.MeanAbsoluteError(output, targets, Weights, {gradient}, batch, {size}, out var absoluteError);");
+                w.Line("AddAbsoluteError(absoluteError);");
+                w.Line("return loss;");
                 break;
             default:
                 w.Line("correct = 0;");
-                w.Line($"return {Cpu}.Losses.MeanSquaredError(output, targets, {gradient}, batch, {size});");
+                w.Line($"var loss = {Cpu}.Losses.MeanSquaredError(output, targets, Weights, {gradient}, batch, {size}, out var absoluteError);");
+                w.Line("AddAbsoluteError(absoluteError);");
+                w.Line("return loss;");
                 break;
         }
         w.Close();

@@ -113,16 +113,15 @@ internal static class NetworkEmitter
         {
             Registry.For(layer).EmitCpuFields(w, layer, plan);
         }
-        var state = new IndentedWriter();
-        foreach (var layer in model.Layers)
-        {
-            Registry.For(layer).EmitCpuState(state, layer, plan);
-        }
-        if (state.ToString().Length > 0)
+        if (plan.Objects.Count > 0)
         {
             w.Line();
-            w.Line("// Each convolution's kernel as Winograd transforms it, reused while the kernel is unchanged (predictions, evaluation).");
-            w.Lines(state.ToString());
+            w.Line("// Each convolution's plan for the largest batch seen so far: the algorithm of each pass, the kernel as Winograd");
+            w.Line("// transforms it (reused while the kernel is unchanged: predictions, evaluation) and, where stored, the gradient lists.");
+            foreach (var o in plan.Objects)
+            {
+                w.Line($"private {o.Type} {o.Field} = null!;");
+            }
         }
         w.Line();
         w.Line("// Layer outputs and their gradients, sized for the largest batch seen so far.");
@@ -130,20 +129,16 @@ internal static class NetworkEmitter
         {
             w.Line($"private {buffer.Type}[] {buffer.Field} = [];");
         }
-        foreach (var (field, _) in plan.PooledGradients)
-        {
-            w.Line($"private {Cpu}.PooledGradient {field} = null!;");
-        }
         w.Line();
 
         w.Open("protected override void Allocate(int batch)");
+        foreach (var o in plan.Objects)
+        {
+            w.Line($"{o.Field} = {o.Construction};");
+        }
         foreach (var buffer in plan.Buffers)
         {
             w.Line($"{buffer.Field} = new {buffer.Type}[{buffer.SizeExpression}];");
-        }
-        foreach (var (field, pool) in plan.PooledGradients)
-        {
-            w.Line($"{field} = new {Cpu}.PooledGradient(batch, in {plan.Geometry(pool)});");
         }
         w.Close();
         w.Line();

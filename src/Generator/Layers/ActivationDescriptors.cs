@@ -32,6 +32,10 @@ internal abstract class ActivationLayerDescriptor : LayerDescriptor<ActivationCo
 
     private static string Alpha(LayerModel layer) => Code.F(Config(layer).Alpha) + "f";
 
+    // The function this layer computes: linear when it is the head and the loss applies its softmax or sigmoid.
+    // (A head is never fused into a BatchNormalization before it: BufferPlan fuses only layers with one after them.)
+    private static Activation Applied(BufferPlan plan, LayerModel layer) => plan.Applied(layer, Config(layer).Activation);
+
     /// <summary>The function and parameter of an activation layer.</summary>
     public static (Activation Function, double Alpha) Of(LayerModel layer) => (Config(layer).Activation, Config(layer).Alpha);
 
@@ -43,7 +47,7 @@ internal abstract class ActivationLayerDescriptor : LayerDescriptor<ActivationCo
             return;
         }
         c.W.Line($"var {c.Output} = {c.OutputSpan};");
-        c.W.Line($"{Code.Cpu}.Activations.Forward({c.Input}, {c.Output}, {Code.Epilogue(Config(c.Layer).Activation)}, {Alpha(c.Layer)});");
+        c.W.Line($"{Code.Cpu}.Activations.Forward({c.Input}, {c.Output}, {Code.Epilogue(Applied(c.Plan, c.Layer))}, {Alpha(c.Layer)});");
     }
 
     public override void EmitCpuBackward(CpuBackward c)
@@ -58,15 +62,15 @@ internal abstract class ActivationLayerDescriptor : LayerDescriptor<ActivationCo
             c.W.Line("// nothing below needs a gradient");
             return;
         }
-        // A softmax head's derivative was applied by the loss: the gradient passes through (Epilogue.Linear).
-        c.W.Line($"{Code.Cpu}.Activations.Backward({c.X}, {c.Y}, {c.Dy}, {c.Dx}, {Code.Epilogue(Config(c.Layer).Activation)}, {Alpha(c.Layer)});");
+        // A fused head's derivative was applied by the loss: the gradient passes through (Epilogue.Linear).
+        c.W.Line($"{Code.Cpu}.Activations.Backward({c.X}, {c.Y}, {c.Dy}, {c.Dx}, {Code.Epilogue(Applied(c.Plan, c.Layer))}, {Alpha(c.Layer)});");
     }
 
     public override void EmitCudaForward(CudaForward c)
     {
         var l = c.Layer;
         c.W.Line($"var {c.Output} = _{c.Output}.Pointer;");
-        c.Launch($"kiln::activation_layer_forward<{l.Output.Size}, {Code.ActCode(Config(l).Activation)}>", $"Elementwise(batch * {l.Output.Size}L)",
+        c.Launch($"kiln::activation_layer_forward<{l.Output.Size}, {Code.ActCode(Applied(c.Plan, l))}>", $"Elementwise(batch * {l.Output.Size}L)",
             $"{c.Input}, {c.Output}, batch, {Alpha(l)}");
     }
 
@@ -75,7 +79,7 @@ internal abstract class ActivationLayerDescriptor : LayerDescriptor<ActivationCo
         var l = c.Layer;
         if (c.HasDx)
         {
-            c.Launch($"kiln::activation_layer_backward<{l.Output.Size}, {Code.ActCode(Config(l).Activation)}>", $"Elementwise(batch * {l.Output.Size}L)",
+            c.Launch($"kiln::activation_layer_backward<{l.Output.Size}, {Code.ActCode(Applied(c.Plan, l))}>", $"Elementwise(batch * {l.Output.Size}L)",
                 $"{c.X}, {c.Y}, {c.Dy}, {c.Dx}, batch, {Alpha(l)}");
         }
     }

@@ -53,9 +53,11 @@ internal static class Affine
         layer.Parameter("bias") is null ? $"{plan.Field(layer, UnusedBiasGradient)}.Pointer" : CudaForward.Address(layer, "bias", "Gradients");
 
     /// <summary>The buffer the affine part writes (the output, or the pre-activation) and the epilogue it fuses.</summary>
-    public static (string Target, string Epilogue) CpuTarget(CpuForward c, Activation activation) => Separate(activation)
-        ? (c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}"), Code.Epilogue(Activation.Linear))
-        : (c.Output, Code.Epilogue(activation));
+    public static (string Target, string Epilogue) CpuTarget(CpuForward c, Activation activation) =>
+        (Separate(activation) ? c.Plan.FieldSpan(c.Layer, PreActivation, $"batch * {c.Layer.Output.Size}") : c.Output, CpuEpilogue(activation));
+
+    /// <summary>The epilogue the affine kernel fuses: the activation, or Linear when it runs as a separate step.</summary>
+    public static string CpuEpilogue(Activation activation) => Code.Epilogue(Separate(activation) ? Activation.Linear : activation);
 
     /// <summary>After the affine part: the separate activation step, when there is one.</summary>
     public static void CpuActivate(CpuForward c, Activation activation)
@@ -69,7 +71,7 @@ internal static class Affine
     /// <summary>Turns the output gradient into the pre-activation gradient, in place.</summary>
     public static void CpuDeactivate(CpuBackward c, Activation activation)
     {
-        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        if (c.IsFusedHead || activation == Activation.Linear)
         {
             return;
         }
@@ -85,7 +87,7 @@ internal static class Affine
 
     public static void CudaDeactivate(CudaBackward c, Activation activation)
     {
-        if (c.IsSoftmaxHead || activation == Activation.Linear)
+        if (c.IsFusedHead || activation == Activation.Linear)
         {
             return;
         }

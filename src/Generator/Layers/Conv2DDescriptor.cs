@@ -9,7 +9,9 @@ internal sealed record Conv2DConfig(int Filters, int KernelSize, int Stride, Pad
 /// <summary>
 /// <c>[Conv2D(filters, kernelSize, padding, activation, Stride = 1, UseBias = true)]</c>: kernel (k, k, in, filters),
 /// Keras' <c>same</c>/<c>valid</c> arithmetic. On the CPU a convolution directly under a max pool runs fused with it
-/// (see <see cref="BufferPlan"/>); the runtime's <c>Conv2D</c> picks the algorithm for each call.
+/// (see <see cref="BufferPlan"/>); the runtime's <c>Conv2DPlan</c>, one per layer and batch size, picks the algorithm
+/// of each pass. The generator passes it only structure: the geometry, the pool after it, the fused epilogue and
+/// whether a data gradient is needed.
 /// </summary>
 internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
 {
@@ -74,12 +76,18 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         w.Line($"private static readonly {Code.Cpu}.ConvGeometry {plan.Geometry(l)} = new({l.Input.Height}, {l.Input.Width}, {l.Input.Channels}, {l.Output.Height}, {l.Output.Width}, {l.Output.Channels}, {c.KernelSize}, {c.Stride}, {c.PadTop}, {c.PadLeft});");
     }
 
-    public override void EmitCpuState(IndentedWriter w, LayerModel l, BufferPlan plan) =>
-        w.Line($"private readonly {Code.Cpu}.TransformedKernel {plan.Field(l, "transformed")} = new();");
+    /// <summary>The layer's Conv2DPlan: made for each batch size from the geometry, the pool it feeds (if the plan backpropagates through it), the fused epilogue and whether a data gradient is needed.</summary>
+    public override IEnumerable<BufferPlan.CpuObject> CpuObjects(LayerModel l, BufferPlan plan)
+    {
+        var pool = plan.FeedsPool(l.Index) ? plan.Geometry(plan.Next(l)) : "null";
+        var epilogue = Affine.CpuEpilogue(Config(l).Activation);
+        var data = plan.NeedsInputGradient(l.Index) ? "" : ", dataGradient: false";
+        yield return new BufferPlan.CpuObject($"{Code.Cpu}.Conv2DPlan", Plan(l, plan), $"new {Code.Cpu}.Conv2DPlan(in {plan.Geometry(l)}, {pool}, {epilogue}, batch{data})");
+    }
 
-    public override string? CpuScratch(LayerModel l, BufferPlan plan) => plan.PoolsInForward(l.Index)
-        ? $"{Code.Cpu}.Conv2D.ScratchSize(batch, in {plan.Geometry(l)}, in {plan.Geometry(plan.Next(l))})"
-        : $"{Code.Cpu}.Conv2D.ScratchSize(batch, in {plan.Geometry(l)})";
+    public override string? CpuScratch(LayerModel l, BufferPlan plan) => $"{Plan(l, plan)}.ScratchSize";
+
+    private static string Plan(LayerModel l, BufferPlan plan) => plan.Field(l, "plan");
 
     public override void EmitCpuForward(CpuForward c)
     {
@@ -87,12 +95,12 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         if (c.Plan.PoolsInForward(l.Index))
         {
             // The pool below convolves and pools in one pass; this layer's output is never stored.
-            c.W.Line("// computed with the pooling below (Conv2D.ForwardPooled)");
+            c.W.Line("// computed with the pooling below (Conv2DPlan.ForwardPooled)");
             return;
         }
-        var (target, epilogue) = Affine.CpuTarget(c, Config(l).Activation);
+        var target = Affine.CpuTarget(c, Config(l).Activation).Target;
         c.W.Line($"var {c.Output} = {c.OutputSpan};");
-        c.W.Line($"{Code.Cpu}.Conv2D.Forward({c.Input}, {c.P("kernel")}, {Affine.CpuBias(l, c.Plan)}, {target}, batch, in {c.Geometry}, {epilogue}, {BufferPlan.ScratchField}, {c.Plan.Field(l, "transformed")});");
+        c.W.Line($"{Plan(l, c.Plan)}.Forward({c.Input}, {c.P("kernel")}, {Affine.CpuBias(l, c.Plan)}, {target}, batch, {BufferPlan.ScratchField});");
         Affine.CpuActivate(c, Config(l).Activation);
     }
 
@@ -101,7 +109,7 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
     {
         var p = CpuForward.Slice(conv, "kernel", "p");
         var b = Affine.CpuBias(conv, pool.Plan);
-        pool.W.Line($"{Code.Cpu}.Conv2D.ForwardPooled({pool.Input}, {p}, {b}, {pool.Output}, {argmax}, batch, in {pool.Plan.Geometry(conv)}, {Code.Epilogue(Config(conv).Activation)}, in {pool.Geometry}, {BufferPlan.ScratchField}, {pool.Plan.Field(conv, "transformed")});");
+        pool.W.Line($"{Plan(conv, pool.Plan)}.ForwardPooled({pool.Input}, {p}, {b}, {pool.Output}, {argmax}, batch, {BufferPlan.ScratchField});");
     }
 
     public override void EmitCpuBackward(CpuBackward c)
@@ -109,35 +117,16 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         var l = c.Layer;
         var plan = c.Plan;
         var i = l.Index;
-        var act = Code.Epilogue(Config(l).Activation);
-        if (plan.ReadsPoolDirectly(i))
-        {
-            var below = plan.Next(l);
-            c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeightsThroughPool({c.X}, {c.GradientOf(i + 1)}, {c.OutputOf(below)}, {MaxPool2DDescriptor.Argmax(plan, below)}, {act}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, c.Plan)}, batch, in {c.Geometry}, in {plan.Geometry(below)}, {BufferPlan.ScratchField});");
-            return;
-        }
-        string dy;
+        var dx = c.HasDx ? c.Dx : "default";
         if (plan.FeedsPool(i))
         {
-            // The pool below already applied the activation's derivative (MaxPool2D.BackwardToConvolution).
-            dy = plan.PooledGradient(i);
-        }
-        else
-        {
-            Affine.CpuDeactivate(c, Config(l).Activation);
-            dy = c.Dy;
-        }
-        c.W.Line($"{Code.Cpu}.Conv2D.BackwardWeights({c.X}, {dy}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, c.Plan)}, batch, in {c.Geometry}, {BufferPlan.ScratchField});");
-        if (c.HasDx && plan.PoolsInForward(i))
-        {
-            // From the pool's own arrays: a 5×5 convolution's runs as Winograd there, which the lists cannot feed.
+            // From the pool's gradient, output and argmax; the plan applies the activation's derivative.
             var below = plan.Next(l);
-            c.W.Line($"{Code.Cpu}.Conv2D.BackwardDataThroughPool({c.GradientOf(i + 1)}, {c.OutputOf(below)}, {MaxPool2DDescriptor.Argmax(plan, below)}, {act}, {c.P("kernel")}, {c.Dx}, batch, in {c.Geometry}, in {plan.Geometry(below)}, {BufferPlan.ScratchField});");
+            c.W.Line($"{Plan(l, plan)}.BackwardThroughPool({c.X}, {c.GradientOf(i + 1)}, {c.OutputOf(below)}, {MaxPool2DDescriptor.Argmax(plan, below)}, {c.P("kernel")}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, plan)}, {dx}, batch, {BufferPlan.ScratchField});");
+            return;
         }
-        else if (c.HasDx)
-        {
-            c.W.Line($"{Code.Cpu}.Conv2D.BackwardData({dy}, {c.P("kernel")}, {c.Dx}, batch, in {c.Geometry}, {BufferPlan.ScratchField});");
-        }
+        Affine.CpuDeactivate(c, Config(l).Activation);
+        c.W.Line($"{Plan(l, plan)}.Backward({c.X}, {c.Dy}, {c.P("kernel")}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, plan)}, {dx}, batch, {BufferPlan.ScratchField});");
     }
 
     public override string? CudaWorkspace(LayerModel l) =>

@@ -52,10 +52,12 @@ internal sealed class DenseDescriptor : LayerDescriptor<DenseConfig>
     public override void EmitCpuForward(CpuForward c)
     {
         var l = c.Layer;
-        var (target, epilogue) = Affine.CpuTarget(c, Config(l).Activation);
+        // A head whose activation the loss applies computes logits.
+        var act = c.Plan.Applied(l, Config(l).Activation);
+        var (target, epilogue) = Affine.CpuTarget(c, act);
         c.W.Line($"var {c.Output} = {c.OutputSpan};");
         c.W.Line($"{Code.Cpu}.Dense.Forward({c.Input}, {c.P("kernel")}, {Affine.CpuBias(l, c.Plan)}, {target}, batch, {l.Input.Size}, {Config(l).Units}, {epilogue});");
-        Affine.CpuActivate(c, Config(l).Activation);
+        Affine.CpuActivate(c, act);
     }
 
     public override void EmitCpuBackward(CpuBackward c)
@@ -72,7 +74,7 @@ internal sealed class DenseDescriptor : LayerDescriptor<DenseConfig>
     public override void EmitCudaForward(CudaForward c)
     {
         var l = c.Layer;
-        var act = Config(l).Activation;
+        var act = c.Plan.Applied(l, Config(l).Activation);
         var fused = Affine.Separate(act) ? 0 : Code.ActCode(act);
         var target = Affine.Separate(act) ? $"{c.Plan.Field(l, Affine.PreActivation)}.Pointer" : c.Output;
         c.W.Line($"var {c.Output} = _{c.Output}.Pointer;");

@@ -47,12 +47,10 @@ internal abstract class LayerDescriptor
     {
     }
 
-    /// <summary>Per-instance fields of the CPU executor (caches), and why they exist.</summary>
-    public virtual void EmitCpuState(IndentedWriter w, LayerModel layer, BufferPlan plan)
-    {
-    }
+    /// <summary>Objects the CPU executor makes for each batch size, before its buffers (a convolution's plan).</summary>
+    public virtual IEnumerable<BufferPlan.CpuObject> CpuObjects(LayerModel layer, BufferPlan plan) => [];
 
-    /// <summary>The CPU executor's scratch size in floats for this layer, as a C# expression of <c>batch</c>, or null.</summary>
+    /// <summary>The CPU executor's scratch size in floats for this layer, as a C# expression of <c>batch</c> and its objects, or null.</summary>
     public virtual string? CpuScratch(LayerModel layer, BufferPlan plan) => null;
 
     public abstract void EmitCpuForward(CpuForward c);

@@ -54,17 +54,9 @@ internal sealed class MaxPool2DDescriptor : LayerDescriptor<MaxPool2DConfig>
 
     public override void EmitCpuBackward(CpuBackward c)
     {
-        var i = c.Layer.Index;
-        if (c.Plan.ReadsPoolDirectly(i - 1))
+        if (c.Plan.FeedsPool(c.Layer.Index - 1))
         {
-            c.W.Line("// read by the convolution's weight gradient below (Conv2D.BackwardWeightsThroughPool)");
-            return;
-        }
-        if (c.Plan.FeedsPool(i - 1))
-        {
-            // Straight to the convolution's sparse gradient: only the selected pixels, times the activation's derivative there.
-            var conv = c.Model.Layers[i - 1];
-            c.W.Line($"{Code.Cpu}.MaxPool2D.BackwardToConvolution({c.Dy}, {c.Y}, {Argmax(c.Plan, c.Layer)}, {Code.Epilogue(Registry.For(conv).ActivationOf(conv))}, {c.Plan.PooledGradient(i - 1)}, batch, in {c.Geometry});");
+            c.W.Line("// read by the convolution's backward below (Conv2DPlan.BackwardThroughPool)");
             return;
         }
         c.W.Line(c.HasDx ? $"{Code.Cpu}.MaxPool2D.Backward({c.Dy}, {Argmax(c.Plan, c.Layer)}, {c.Dx}, batch, in {c.Geometry});" : "// nothing below needs a gradient");

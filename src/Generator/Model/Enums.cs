@@ -6,4 +6,4 @@ internal enum Activation { Linear, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Elu,
 
 internal enum Padding { Valid, Same }
 
-internal enum LossKind { SparseCategoricalCrossentropy, CategoricalCrossentropy, MeanSquaredError }
+internal enum LossKind { SparseCategoricalCrossentropy, CategoricalCrossentropy, MeanSquaredError, BinaryCrossentropy, MeanAbsoluteError }

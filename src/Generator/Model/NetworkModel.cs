@@ -43,7 +43,8 @@ internal sealed record NetworkModel(
     Shape InputShape,
     EquatableArray<LayerModel> Layers,
     int ParameterCount,
-    int TrainableParameterCount)
+    int TrainableParameterCount,
+    bool FromLogits = false)
 {
     public LayerModel Last => Layers[Layers.Count - 1];
     public int OutputSize => Last.Output.Size;

@@ -42,4 +42,5 @@ internal sealed record NetworkSpec(
     LossKind Loss,
     LocationInfo? Location,
     EquatableArray<LayerSpec> Layers,
-    EquatableArray<DiagnosticInfo> Diagnostics);
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    bool FromLogits = false);

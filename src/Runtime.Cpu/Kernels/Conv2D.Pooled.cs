@@ -23,24 +23,29 @@ public static partial class Conv2D
         MaxPool2D.CheckArgmax(argmax.Length, y.Length);
         Check.AtLeast(scratch.Length, ScratchSize(batch, g, pool), "scratch");
         Activations.CheckDefined(act, nameof(act));
-        if (Winograd.For(g) is { } winograd && Winograd.Pools(pool))
-        {
-            winograd.ConvolvePooled(x, w, bias, act, y, argmax, batch, g, pool, scratch, transformed);
-            return;
-        }
-        ImplicitGemm.ForForward(g).ConvolvePooled(x, w, bias, act, y, argmax, batch, pool, scratch);
+        ForwardPooledBy(Conv2DPlan.Choose(g, pool, dataGradient: false, batch).Forward, x, w, bias, y, argmax, batch, g, act, pool, scratch, transformed);
     }
 
     /// <summary>Floats of scratch that every kernel of a convolution followed by <paramref name="pool"/> needs, <see cref="ForwardPooled"/> included.</summary>
     public static int ScratchSize(int batch, in ConvGeometry g, in PoolGeometry pool)
     {
         CheckPool(g, pool);
-        var plan = ImplicitGemm.ForForward(g);
-        var data = Winograd.ForBackwardData(g, pool)?.DataScratchSize(batch) ?? 0;
-        return Math.Max(Math.Max(ScratchSize(batch, g), data), plan.ScratchSize(batch) + ImplicitGemm.Alignment + Workers.Count * plan.BandFloats(pool));
+        var data = Serves(Conv2DDataPath.WinogradThroughPool, g, pool) ? DataScratch(Conv2DDataPath.WinogradThroughPool, batch, g, pool) : 0;
+        return Math.Max(Math.Max(ScratchSize(batch, g), data), ForwardScratch(Conv2DForwardPath.ImplicitGemm, batch, g, pool));
     }
 
-    private static void CheckPool(in ConvGeometry g, in PoolGeometry pool)
+    /// <summary>Runs forward path <paramref name="path"/> fused with <paramref name="pool"/>; shapes and scratch already checked.</summary>
+    internal static void ForwardPooledBy(Conv2DForwardPath path, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<int> argmax, int batch, in ConvGeometry g, Epilogue act, in PoolGeometry pool, Span<float> scratch, TransformedKernel? transformed)
+    {
+        if (path == Conv2DForwardPath.Winograd)
+        {
+            Winograd.For(g)!.Value.ConvolvePooled(x, w, bias, act, y, argmax, batch, g, pool, scratch, transformed);
+            return;
+        }
+        ImplicitGemm.ForForward(g).ConvolvePooled(x, w, bias, act, y, argmax, batch, pool, scratch);
+    }
+
+    internal static void CheckPool(in ConvGeometry g, in PoolGeometry pool)
     {
         g.Validate();
         pool.Validate();

@@ -10,13 +10,13 @@ public static partial class Conv2D
     /// entries (a quarter of the pixels or fewer under 2×2 pooling), not to the pixels.
     /// </summary>
     /// <remarks>Each weight gradient is one chain of fused multiply-adds over samples ascending, then entries in list order.</remarks>
-    public static unsafe void BackwardWeights(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
+    public static void BackwardWeights(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
     {
         ArgumentNullException.ThrowIfNull(dz);
         CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), batch * g.OutSize, nameof(dz), scratch.Length);
         Check.Length(db.Length, g.OutC, nameof(db));
         dz.CheckFor(batch, g.OutH, g.OutW, g.OutC, nameof(dz));
-        ImplicitGemm.ForForward(g).SparseWeightGradient(x, dz.Pixels, dz.Values, dz.Windows, null, dw, db, batch, scratch);
+        WeightsFromLists(x, dz, dw, db, batch, g, scratch);
     }
 
     /// <summary>
@@ -25,7 +25,7 @@ public static partial class Conv2D
     /// give them, without writing the pooled gradient to memory: each thread fills one sample's lists for its channels
     /// in cache and reads them at once. For a convolution that needs no data gradient (the first trainable layer).
     /// </summary>
-    public static unsafe void BackwardWeightsThroughPool(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
+    public static void BackwardWeightsThroughPool(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
     {
         CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), batch * g.OutSize, "the convolution's output", scratch.Length);
         Check.Length(db.Length, g.OutC, nameof(db));
@@ -34,12 +34,7 @@ public static partial class Conv2D
         Check.Length(y.Length, dy.Length, nameof(y));
         Check.Length(argmax.Length, dy.Length, nameof(argmax));
         Activations.RefuseInputDerivative(act, nameof(act));
-        fixed (float* pdy = dy, py = y)
-        fixed (int* pargmax = argmax)
-        {
-            var lists = new MaxPool2D.Lists(pdy, py, pargmax, act, pool);
-            ImplicitGemm.ForForward(g).SparseWeightGradient(x, default, default, pool.OutH * pool.OutW, &lists, dw, db, batch, scratch);
-        }
+        WeightsThroughPool(x, dy, y, argmax, act, dw, db, batch, g, pool, scratch);
     }
 
     /// <summary>
@@ -48,7 +43,7 @@ public static partial class Conv2D
     /// the work is proportional to the entries. Any stride.
     /// </summary>
     /// <remarks>Each dx element sums its terms in a fixed order: kernel rows, then dz pixels left to right, then channels ascending.</remarks>
-    public static unsafe void BackwardData(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
+    public static void BackwardData(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
     {
         ArgumentNullException.ThrowIfNull(dz);
         CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), batch * g.OutSize, nameof(dz), scratch.Length);
@@ -58,18 +53,19 @@ public static partial class Conv2D
         {
             throw new ArgumentException($"dz's pool has {dz.Windows} windows per channel, more than the {g.OutH * g.OutW} pixels they read; the sparse data gradient needs at most one window per pixel.", nameof(dz));
         }
-        ImplicitGemm.ForForward(g).SparseDataGradient(dz.Pixels, dz.Values, dz.Windows, null, w, dx, batch, scratch);
+        DataFromLists(dz, w, dx, batch, g, scratch);
     }
 
     /// <summary>
     /// dx from the max pool that reads this convolution's output (its dy, output and argmax), as
     /// <see cref="MaxPool2D.BackwardToConvolution"/> then <see cref="BackwardData(PooledGradient, ReadOnlySpan{float}, Span{float}, int, in ConvGeometry, Span{float})"/>
-    /// give it, without writing the pooled gradient to memory. A 5×5 stride-1 convolution with whole vectors of channels
-    /// under 2×2 windows runs as Winograd F(4×4, 5×5) on the pool's gradient, within about 1e-5 of the largest output
-    /// (the 75 % of zeros cost it multiplies, but as small GEMMs they take less time than the sparse gather); any
-    /// other runs the sparse gather bit for bit, each thread filling one sample's lists in cache.
+    /// give it, without writing the pooled gradient to memory. A convolution whose forward pass runs as Winograd (5×5, and
+    /// 3×3 with 16 channels or more: docs/KERNELS.md) under 2×2 windows runs as that Winograd on the pool's gradient,
+    /// within about 1e-5 of the largest output (the 75 % of zeros cost it multiplies, but as small GEMMs they take less
+    /// time than the sparse gather); any other runs the sparse gather bit for bit, each thread filling one sample's lists
+    /// in cache.
     /// </summary>
-    public static unsafe void BackwardDataThroughPool(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
+    public static void BackwardDataThroughPool(ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
     {
         CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), batch * g.OutSize, "the convolution's output", scratch.Length);
         CheckPool(g, pool);
@@ -78,9 +74,15 @@ public static partial class Conv2D
         Check.Length(y.Length, dy.Length, nameof(y));
         Check.Length(argmax.Length, dy.Length, nameof(argmax));
         Activations.RefuseInputDerivative(act, nameof(act));
-        if (Winograd.ForBackwardData(g, pool) is { } winograd)
+        BackwardDataThroughPoolBy(Conv2DPlan.Choose(g, pool, dataGradient: true, batch).Data, dy, y, argmax, act, w, dx, batch, g, pool, scratch);
+    }
+
+    /// <summary>Runs data-gradient path <paramref name="path"/> (Winograd or the sparse gather) from the pool's tensors; shapes and scratch already checked.</summary>
+    internal static unsafe void BackwardDataThroughPoolBy(Conv2DDataPath path, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
+    {
+        if (path == Conv2DDataPath.WinogradThroughPool)
         {
-            winograd.BackwardData(dy, y, argmax, act, w, dx, batch, g, pool, scratch);
+            Winograd.ForBackwardData(g, pool)!.Value.BackwardData(dy, y, argmax, act, w, dx, batch, g, pool, scratch);
             return;
         }
         fixed (float* pdy = dy, py = y)
@@ -90,6 +92,25 @@ public static partial class Conv2D
             ImplicitGemm.ForForward(g).SparseDataGradient(default, default, pool.OutH * pool.OutW, &lists, w, dx, batch, scratch);
         }
     }
+
+    /// <summary>The sparse weight gradient from stored lists; shapes and scratch already checked.</summary>
+    internal static unsafe void WeightsFromLists(ReadOnlySpan<float> x, PooledGradient dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch) =>
+        ImplicitGemm.ForForward(g).SparseWeightGradient(x, dz.Pixels, dz.Values, dz.Windows, null, dw, db, batch, scratch);
+
+    /// <summary>The sparse weight gradient filling the lists from the pool's tensors in cache; shapes and scratch already checked.</summary>
+    internal static unsafe void WeightsThroughPool(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<int> argmax, Epilogue act, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, in PoolGeometry pool, Span<float> scratch)
+    {
+        fixed (float* pdy = dy, py = y)
+        fixed (int* pargmax = argmax)
+        {
+            var lists = new MaxPool2D.Lists(pdy, py, pargmax, act, pool);
+            ImplicitGemm.ForForward(g).SparseWeightGradient(x, default, default, pool.OutH * pool.OutW, &lists, dw, db, batch, scratch);
+        }
+    }
+
+    /// <summary>The sparse data gradient from stored lists; shapes and scratch already checked.</summary>
+    internal static unsafe void DataFromLists(PooledGradient dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch) =>
+        ImplicitGemm.ForForward(g).SparseDataGradient(dz.Pixels, dz.Values, dz.Windows, null, w, dx, batch, scratch);
 
     private readonly partial record struct ImplicitGemm
     {

@@ -15,11 +15,12 @@ public static partial class Conv2D
         set => t_noWinograd = value;
     }
 
-    /// <summary>Whether the forward pass of g (and its data gradient) runs as Winograd on this machine.</summary>
+    /// <summary>Whether the forward pass of g (and its data and weight gradients) runs as Winograd on this machine.</summary>
     internal static bool RunsAsWinograd(in ConvGeometry g) => Winograd.For(g) is not null;
 
     /// <summary>
-    /// The forward pass of a 5×5 stride-1 convolution as Winograd F(4×4, 5×5) (Lavin &amp; Gray, 2016): each 4×4 block of
+    /// The forward pass of a 5×5 stride-1 convolution as Winograd F(4×4, 5×5) (Lavin &amp; Gray, 2016; 3×3 as F(6×6, 3×3)
+    /// on the same tiles: Conv2D.Winograd3.cs, data and weight gradients: .Data.cs, .Weights.cs): each 4×4 block of
     /// output is A^T[(G w G^T) ⊙ (B^T d B)]A from its 8×8 input tile d, so the multiplies are 64 per (tile, in channel,
     /// out channel) instead of 400, done as 64 small GEMMs. The interpolation points 0, ±1, ±2, ±½, ∞ keep B^T small
     /// integers, A^T powers of two and G one fraction per row; float32 outputs stay within about 1e-5 of the float64

@@ -16,9 +16,13 @@ namespace Kiln.Runtime.Cpu;
 /// pool follows, the weight gradient reads the pooled gradient as sparse lists (<see cref="PooledGradient"/>), and the
 /// data gradient reads the pool's tensors (<see cref="BackwardDataThroughPool"/>: Winograd again for those same
 /// convolutions under 2×2 windows).</para>
+/// <para>Which of these runs is decided in one place, <see cref="Conv2DPlan.Choose"/>: a network holds a
+/// <see cref="Conv2DPlan"/> per convolution; the static entry points here (for callers without a plan: tests, image
+/// filters) ask the same method on every call, and the <c>*By</c> runners execute a given path.</para>
 /// <para>Determinism: every output element is computed by a fixed sequence of operations (for the implicit GEMM one
 /// chain of fused multiply-adds in (kh, kw, ic) order; weight gradients are summed over the output pixels in ascending
 /// order in <see cref="Gemm.KC"/>-row slices), whatever the number of threads.</para>
+/// <para>Every member is static and stateless: calls on distinct buffers may run concurrently.</para>
 /// </remarks>
 public static partial class Conv2D
 {
@@ -33,11 +37,9 @@ public static partial class Conv2D
     {
         Check.Positive(batch, nameof(batch));
         g.Validate();
-        var forward = ImplicitGemm.ForForward(g).ScratchSize(batch);
-        var backward = ImplicitGemm.ForBackwardData(g) is { } transposed ? transposed.ScratchSize(batch) : ChunkRows(batch, g) * g.PatchSize;
-        var sparse = ImplicitGemm.ForForward(g).SparseScratchSize(batch);
-        var winograd = Math.Max(Winograd.For(g)?.ScratchSize(batch) ?? 0, Winograd.ForBackwardData(g)?.DataScratchSize(batch) ?? 0);
-        return Math.Max(Math.Max(forward, backward), Math.Max(sparse, winograd));
+        var paths = Conv2DPlan.Choose(g, null, dataGradient: true, batch);
+        return Math.Max(Math.Max(ForwardScratch(paths.Forward, batch, g), DataScratch(paths.Data, batch, g, default)),
+            Math.Max(Math.Max(WeightScratch(paths.Weights, batch, g), WeightScratch(Conv2DWeightPath.ImplicitGemm, batch, g)), WeightScratch(Conv2DWeightPath.SparseLists, batch, g)));
     }
 
     /// <summary>y = act(conv(x, w) + bias). <paramref name="transformed"/>, where given, keeps the Winograd transform of w between calls.</summary>
@@ -45,9 +47,81 @@ public static partial class Conv2D
     {
         CheckShapes(batch, g, x.Length, nameof(x), w.Length, nameof(w), y.Length, nameof(y), scratch.Length);
         Check.Length(bias.Length, g.OutC, nameof(bias));
-        if (Winograd.For(g) is { } winograd)
+        ForwardBy(Conv2DPlan.Choose(g, null, dataGradient: false, batch).Forward, x, w, bias, y, batch, g, act, scratch, transformed);
+    }
+
+    /// <summary>dx = the transpose convolution of dz with w. dx overwritten.</summary>
+    public static void BackwardData(ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
+    {
+        CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), dz.Length, nameof(dz), scratch.Length);
+        BackwardDataBy(Conv2DPlan.Choose(g, null, dataGradient: true, batch).Data, dz, w, dx, batch, g, scratch);
+    }
+
+    /// <summary>dw = im2col(x)ᵀ·dz, summed over output pixels in ascending order; db[o] = Σ over all output pixels of dz. Both overwritten.</summary>
+    public static void BackwardWeights(ReadOnlySpan<float> x, ReadOnlySpan<float> dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
+    {
+        CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), dz.Length, nameof(dz), scratch.Length);
+        Check.Length(db.Length, g.OutC, nameof(db));
+        WeightsDense(Conv2DPlan.Choose(g, null, dataGradient: false, batch).Weights, x, dz, dw, db, batch, g, scratch);
+    }
+
+    /// <summary>Whether <paramref name="path"/> can run convolution <paramref name="g"/> (under <paramref name="pool"/>, where given, for the fused and through-pool paths).</summary>
+    internal static bool Serves(Conv2DForwardPath path, in ConvGeometry g, PoolGeometry? pool) => path switch
+    {
+        Conv2DForwardPath.ImplicitGemm => true,
+        Conv2DForwardPath.Winograd => Winograd.For(g) is not null && (pool is not { } p || Winograd.Pools(p)),
+        _ => false,
+    };
+
+    /// <inheritdoc cref="Serves(Conv2DForwardPath, in ConvGeometry, PoolGeometry?)"/>
+    internal static bool Serves(Conv2DDataPath path, in ConvGeometry g, PoolGeometry? pool) => path switch
+    {
+        Conv2DDataPath.None => true,
+        Conv2DDataPath.Winograd => pool is null && Winograd.ForBackwardData(g) is not null,
+        Conv2DDataPath.TransposedGemm => pool is null && ImplicitGemm.ForBackwardData(g) is not null,
+        Conv2DDataPath.Col2Im => pool is null,
+        Conv2DDataPath.SparseGather => pool is not null,
+        Conv2DDataPath.WinogradThroughPool => pool is { } p && p.Stride == p.Pool && Winograd.ForBackwardData(g, p) is not null,
+        _ => false,
+    };
+
+    /// <summary>Floats of scratch forward path <paramref name="path"/> needs (fused with <paramref name="pool"/> where given).</summary>
+    internal static int ForwardScratch(Conv2DForwardPath path, int batch, in ConvGeometry g, PoolGeometry? pool = null)
+    {
+        var gemm = ImplicitGemm.ForForward(g);
+        return (path, pool) switch
         {
-            winograd.Convolve(x, w, bias, act, y, batch, g, scratch, transformed);
+            (Conv2DForwardPath.Winograd, _) => Winograd.For(g)!.Value.ScratchSize(batch),
+            (_, { } p) => gemm.ScratchSize(batch) + ImplicitGemm.Alignment + Workers.Count * gemm.BandFloats(p),
+            _ => gemm.ScratchSize(batch),
+        };
+    }
+
+    /// <summary>Floats of scratch data-gradient path <paramref name="path"/> needs.</summary>
+    internal static int DataScratch(Conv2DDataPath path, int batch, in ConvGeometry g, in PoolGeometry pool) => path switch
+    {
+        Conv2DDataPath.Winograd => Winograd.ForBackwardData(g)!.Value.DataScratchSize(batch),
+        Conv2DDataPath.TransposedGemm => ImplicitGemm.ForBackwardData(g)!.Value.ScratchSize(batch),
+        Conv2DDataPath.Col2Im => ChunkRows(batch, g) * g.PatchSize,
+        Conv2DDataPath.SparseGather => ImplicitGemm.ForForward(g).SparseScratchSize(batch),
+        Conv2DDataPath.WinogradThroughPool => Winograd.ForBackwardData(g, pool)!.Value.DataScratchSize(batch),
+        _ => 0,
+    };
+
+    /// <summary>Floats of scratch weight-gradient path <paramref name="path"/> needs.</summary>
+    internal static int WeightScratch(Conv2DWeightPath path, int batch, in ConvGeometry g) => path switch
+    {
+        Conv2DWeightPath.Winograd => Winograd.For(g)!.Value.WeightScratchSize,
+        Conv2DWeightPath.ImplicitGemm => ImplicitGemm.ForForward(g).ScratchSize(batch),
+        _ => ImplicitGemm.ForForward(g).SparseScratchSize(batch),
+    };
+
+    /// <summary>Runs forward path <paramref name="path"/>; shapes and scratch already checked.</summary>
+    internal static void ForwardBy(Conv2DForwardPath path, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int batch, in ConvGeometry g, Epilogue act, Span<float> scratch, TransformedKernel? transformed)
+    {
+        if (path == Conv2DForwardPath.Winograd)
+        {
+            Winograd.For(g)!.Value.Convolve(x, w, bias, act, y, batch, g, scratch, transformed);
         }
         else
         {
@@ -59,18 +133,17 @@ public static partial class Conv2D
         }
     }
 
-    /// <summary>dx = the transpose convolution of dz with w. dx overwritten.</summary>
-    public static void BackwardData(ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
+    /// <summary>Runs data-gradient path <paramref name="path"/> on a dense dz; shapes and scratch already checked.</summary>
+    internal static void BackwardDataBy(Conv2DDataPath path, ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dx, int batch, in ConvGeometry g, Span<float> scratch)
     {
-        CheckShapes(batch, g, dx.Length, nameof(dx), w.Length, nameof(w), dz.Length, nameof(dz), scratch.Length);
-        if (Winograd.ForBackwardData(g) is { } winograd)
+        if (path == Conv2DDataPath.Winograd)
         {
-            winograd.BackwardData(dz, w, dx, batch, g, scratch);
+            Winograd.ForBackwardData(g)!.Value.BackwardData(dz, w, dx, batch, g, scratch);
             return;
         }
-        if (ImplicitGemm.ForBackwardData(g) is { } transposed)
+        if (path == Conv2DDataPath.TransposedGemm)
         {
-            transposed.Convolve(dz, w, transposed: true, bias: default, relu: false, dx, batch, scratch);
+            ImplicitGemm.ForBackwardData(g)!.Value.Convolve(dz, w, transposed: true, bias: default, relu: false, dx, batch, scratch);
             return;
         }
         // Strided: dcols = dz·wᵀ, then col2im sums each patch back.
@@ -87,12 +160,17 @@ public static partial class Conv2D
         }
     }
 
-    /// <summary>dw = im2col(x)ᵀ·dz, summed over output pixels in ascending order; db[o] = Σ over all output pixels of dz. Both overwritten.</summary>
-    public static void BackwardWeights(ReadOnlySpan<float> x, ReadOnlySpan<float> dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
+    /// <summary>The weight gradient from a dense dz by <paramref name="path"/> (Winograd or the implicit GEMM); shapes and scratch already checked.</summary>
+    internal static void WeightsDense(Conv2DWeightPath path, ReadOnlySpan<float> x, ReadOnlySpan<float> dz, Span<float> dw, Span<float> db, int batch, in ConvGeometry g, Span<float> scratch)
     {
-        CheckShapes(batch, g, x.Length, nameof(x), dw.Length, nameof(dw), dz.Length, nameof(dz), scratch.Length);
-        Check.Length(db.Length, g.OutC, nameof(db));
-        ImplicitGemm.ForForward(g).WeightGradient(x, dz, dw, batch, scratch);
+        if (path == Conv2DWeightPath.Winograd)
+        {
+            Winograd.For(g)!.Value.WeightGradient(x, dz, dw, batch, scratch);
+        }
+        else
+        {
+            ImplicitGemm.ForForward(g).WeightGradient(x, dz, dw, batch, scratch);
+        }
         Activations.BiasBackward(dz, db);
     }
 
@@ -131,13 +209,16 @@ public static partial class Conv2D
         }
     }
 
-    private static void CheckShapes(int batch, in ConvGeometry g, int inLength, string inName, int wLength, string wName, int outLength, string outName, int scratchLength)
+    private static void CheckShapes(int batch, in ConvGeometry g, int inLength, string inName, int wLength, string wName, int outLength, string outName, int scratchLength) =>
+        CheckShapes(batch, g, inLength, inName, wLength, wName, outLength, outName, scratchLength, ScratchSize(batch, g));
+
+    internal static void CheckShapes(int batch, in ConvGeometry g, int inLength, string inName, int wLength, string wName, int outLength, string outName, int scratchLength, int scratchNeeded)
     {
         Check.Positive(batch, nameof(batch));
         g.Validate();
         Check.Length(inLength, (long)batch * g.InSize, inName);
         Check.Length(wLength, (long)g.PatchSize * g.OutC, wName);
         Check.Length(outLength, (long)batch * g.OutSize, outName);
-        Check.AtLeast(scratchLength, ScratchSize(batch, g), "scratch");
+        Check.AtLeast(scratchLength, scratchNeeded, "scratch");
     }
 }

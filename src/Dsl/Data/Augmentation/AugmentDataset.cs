@@ -25,7 +25,8 @@ internal sealed class AugmentDataset(Dataset<Example> source, ImageShape shape, 
         var block = new Example[BlockSize];
         var index = 0L;
         var filled = 0;
-        foreach (var example in source)
+        // Compact: an example kept as bytes is expanded once, into the image the augmentations then work on.
+        foreach (var example in source.Read(compact: true))
         {
             block[filled++] = example;
             if (filled == BlockSize)
@@ -55,15 +56,15 @@ internal sealed class AugmentDataset(Dataset<Example> source, ImageShape shape, 
         // Checked here rather than in the loop, whose exceptions would arrive wrapped in an AggregateException.
         for (var i = 0; i < count; i++)
         {
-            if (block[i].Features is not { } features || features.Length != shape.Size)
+            if (block[i].FeatureCount != shape.Size)
             {
-                throw new InvalidDataException($"Example {first + i} has {block[i].Features?.Length ?? 0} features, but a {shape} image has {shape.Size}.");
+                throw new InvalidDataException($"Example {first + i} has {Math.Max(block[i].FeatureCount, 0)} features, but a {shape} image has {shape.Size}.");
             }
         }
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, () => new float[shape.Size], (i, _, scratch) =>
         {
             // A copy: the source may be a cache, and its images must stay as they were for the next epoch.
-            var image = (float[])block[i].Features.Clone();
+            var image = block[i].Bytes is { } bytes ? bytes.ToArray(block[i].Row) : (float[])block[i].Features.Clone();
             var random = new SplitMix64(SplitMix64.ForExample(seed, pass, first + i));
             for (var s = 0; s < steps.Length; s++)
             {
@@ -84,7 +85,7 @@ internal sealed class AugmentDataset(Dataset<Example> source, ImageShape shape, 
                     steps[s].Apply(image, scratch, shape, ref random);
                 }
             }
-            block[i] = block[i] with { Features = image };
+            block[i] = block[i] with { Features = image, Bytes = null, Row = 0 };
             return scratch;
         }, _ => { });
     }
