@@ -96,14 +96,8 @@ internal static class NetsCommand
         var train = Idx.ReadExamples(Find(data, MnistData.TrainImagesFile), Find(data, MnistData.TrainLabelsFile));
         if (spec.PixelScale != 1)
         {
-            // In place: the dataset holds its examples' arrays, and this process runs this one network.
-            foreach (var features in train.Select(e => e.Features))
-            {
-                for (var i = 0; i < features.Length; i++)
-                {
-                    features[i] *= spec.PixelScale;
-                }
-            }
+            // The loader keeps the bytes and reads them as byte / 255: raw pixels need a float copy of their own.
+            train = Dataset.From(train.Select(e => e with { Features = e.Features.Select(v => v * spec.PixelScale).ToArray() }).ToList());
         }
         GC.Collect();
         var dataMb = Measure.StatusMb("VmRSS");
