@@ -110,6 +110,30 @@ public class ActivationsTests
         }
     }
 
+    [Theory]
+    [InlineData(Epilogue.Tanh)]
+    [InlineData(Epilogue.Sigmoid)]
+    public void VectorisedFunctions_AreAccurate_AndAgreeWithTheScalarPath(Epilogue act)
+    {
+        // 400 001 points over [−20, 20] (both branches of tanh, its switch at 0.4, sigmoid's saturation), a length that
+        // leaves a tail of one lane, plus the points where the branches meet and the special values.
+        var x = Enumerable.Range(0, 400_001).Select(i => -20f + i * 1e-4f).Concat([0.4f, -0.4f, 0.39999998f, 0f, -0f, 1e-30f, -1e-30f, float.MaxValue, float.MinValue]).ToArray();
+        var y = new float[x.Length];
+        Activations.Forward(x, y, act, 0f);
+        var worst = 0.0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var expected = ActivationReference.Apply(x[i], act);
+            worst = Math.Max(worst, Math.Abs(y[i] - expected) / Math.Max(Math.Abs(expected), 1e-30));
+            Assert.Equal(BitConverter.SingleToInt32Bits(Activations.Apply(x[i], act, 0f)), BitConverter.SingleToInt32Bits(y[i]));
+        }
+        Assert.True(worst <= 4e-7, $"{act}: worst relative error {worst:E2}");
+        var special = new float[3];
+        Activations.Forward([float.NaN, float.PositiveInfinity, float.NegativeInfinity], special, act, 0f);
+        Assert.True(float.IsNaN(special[0]));
+        Assert.Equal(act == Epilogue.Tanh ? [1f, -1f] : [1f, 0f], special[1..]);
+    }
+
     [Fact]
     public void Erf_IsWithinOneUlp()
     {
