@@ -107,7 +107,12 @@ public abstract partial class Network : IDisposable
         return [.. outputs];
     }
 
-    /// <summary>The index of each row's largest output (the predicted class; ties go to the first), as Keras users write <c>argmax(axis=-1)</c>.</summary>
+    /// <summary>
+    /// Each row's predicted class: the index of its largest output (ties go to the first), as Keras users write
+    /// <c>argmax(axis=-1)</c>; for a binary network (BinaryCrossentropy, one output) 1 where the output is above 0.5
+    /// (a probability) or above 0 (a logit, <c>FromLogits</c>), as Keras' binary accuracy thresholds it, else 0.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A multi-label network (BinaryCrossentropy over several outputs): each output is its own yes or no.</exception>
     public int[] PredictedClasses(ReadOnlySpan<float> outputs)
     {
         if (outputs.Length % Info.OutputSize != 0)
@@ -115,6 +120,20 @@ public abstract partial class Network : IDisposable
             throw new ArgumentException($"{outputs.Length} outputs are not whole rows of {Info.OutputSize}.", nameof(outputs));
         }
         var classes = new int[outputs.Length / Info.OutputSize];
+        if (Info.Loss == Loss.BinaryCrossentropy)
+        {
+            if (Info.OutputSize != 1)
+            {
+                throw new InvalidOperationException($"{Info.Name} has {Info.OutputSize} independent labels (BinaryCrossentropy), not classes: threshold each output instead.");
+            }
+            // A sigmoid head predicts probabilities; a linear one (FromLogits) predicts logits, whose 0 is the probabilities' 0.5.
+            var threshold = Info.Layers.Count > 0 && Info.Layers[^1].Get("activation", "linear") == "sigmoid" ? 0.5f : 0f;
+            for (var i = 0; i < classes.Length; i++)
+            {
+                classes[i] = outputs[i] > threshold ? 1 : 0;
+            }
+            return classes;
+        }
         for (var i = 0; i < classes.Length; i++)
         {
             var row = outputs.Slice(i * Info.OutputSize, Info.OutputSize);
@@ -137,12 +156,22 @@ public abstract partial class Network : IDisposable
     {
         ArgumentNullException.ThrowIfNull(data);
         var labels = new List<int>();
+        var binary = Info.Loss == Loss.BinaryCrossentropy;
         var outputs = Predict(data.Map(b =>
         {
-            labels.AddRange(b.Labels.AsSpan(0, b.Count));
+            if (binary && b.Targets is { } targets)
+            {
+                // A binary example's class is its 0/1 target.
+                labels.AddRange(targets.Take(b.Count).Select(t => t > 0.5f ? 1 : 0));
+            }
+            else
+            {
+                labels.AddRange(b.Labels.AsSpan(0, b.Count));
+            }
             return b;
         }), cancellationToken);
-        return new ConfusionMatrix(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels), PredictedClasses(outputs), Info.OutputSize, classNames);
+        var predicted = PredictedClasses(outputs);
+        return new ConfusionMatrix(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels), predicted, binary ? 2 : Info.OutputSize, classNames);
     }
 
     /// <summary>Keras' top-k categorical accuracy: the share of rows whose label is among their <paramref name="k"/> largest outputs.</summary>
@@ -168,13 +197,14 @@ public abstract partial class Network : IDisposable
         return labels.Length == 0 ? 0 : (double)hits / labels.Length;
     }
 
-    /// <summary>The name of each row's predicted class, from <paramref name="classNames"/> (one per output).</summary>
+    /// <summary>The name of each row's predicted class, from <paramref name="classNames"/> (one per output; two, for 0 and 1, for a binary network).</summary>
     public string[] PredictedClassNames(ReadOnlySpan<float> outputs, IReadOnlyList<string> classNames)
     {
         ArgumentNullException.ThrowIfNull(classNames);
-        if (classNames.Count != Info.OutputSize)
+        var classes = Info.Loss == Loss.BinaryCrossentropy && Info.OutputSize == 1 ? 2 : Info.OutputSize;
+        if (classNames.Count != classes)
         {
-            throw new ArgumentException($"{Info.Name} has {Info.OutputSize} outputs, but {classNames.Count} class names were given.", nameof(classNames));
+            throw new ArgumentException($"{Info.Name} predicts {classes} classes, but {classNames.Count} class names were given.", nameof(classNames));
         }
         return [.. PredictedClasses(outputs).Select(c => classNames[c])];
     }

@@ -13,6 +13,12 @@ public partial class BinaryNet;
 [Dense(1, Activation.Sigmoid)]
 public partial class LogisticNet;
 
+/// <summary>One label trained on its logit: a binary classifier whose predictions are logits.</summary>
+[Network(Loss = Loss.BinaryCrossentropy, FromLogits = true)]
+[Input(3)]
+[Dense(1)]
+public partial class BinaryLogitNet;
+
 /// <summary>Two independent labels trained on logits (Keras' <c>from_logits=True</c>): predictions are logits.</summary>
 [Network(Loss = Loss.BinaryCrossentropy, FromLogits = true)]
 [Input(3)]
