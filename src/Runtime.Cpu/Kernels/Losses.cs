@@ -141,12 +141,7 @@ public static class Losses
     /// <summary>Mean squared error with per-example <paramref name="weights"/> (empty: all ones; see the class remarks).</summary>
     public static double MeanSquaredError(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, Span<float> dy, int batch, int size, out double absoluteError)
     {
-        Check.Positive(batch, nameof(batch));
-        Check.Positive(size, nameof(size));
-        Check.Length(y.Length, (long)batch * size, nameof(y));
-        Check.Length(targets.Length, y.Length, nameof(targets));
-        Check.Length(dy.Length, y.Length, nameof(dy));
-        CheckWeights(weights.Length, batch);
+        CheckRegression(y.Length, targets.Length, weights.Length, dy.Length, batch, size);
         var scale = 2f / ((float)size * batch);
         var loss = 0.0;
         absoluteError = 0.0;
@@ -175,12 +170,7 @@ public static class Losses
     /// </summary>
     public static double MeanAbsoluteError(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, ReadOnlySpan<float> weights, Span<float> dy, int batch, int size, out double absoluteError)
     {
-        Check.Positive(batch, nameof(batch));
-        Check.Positive(size, nameof(size));
-        Check.Length(y.Length, (long)batch * size, nameof(y));
-        Check.Length(targets.Length, y.Length, nameof(targets));
-        Check.Length(dy.Length, y.Length, nameof(dy));
-        CheckWeights(weights.Length, batch);
+        CheckRegression(y.Length, targets.Length, weights.Length, dy.Length, batch, size);
         var scale = 1f / ((float)size * batch);
         var loss = 0.0;
         absoluteError = 0.0;
@@ -299,6 +289,17 @@ public static class Losses
     }
 
     private static float Weight(ReadOnlySpan<float> weights, int b) => weights.IsEmpty ? 1f : weights[b];
+
+    // The regression losses' arguments: y, targets and dy of batch × size, optional weights of batch.
+    private static void CheckRegression(int yLength, int targetsLength, int weightsLength, int dyLength, int batch, int size)
+    {
+        Check.Positive(batch, nameof(batch));
+        Check.Positive(size, nameof(size));
+        Check.Length(yLength, (long)batch * size, "y");
+        Check.Length(targetsLength, yLength, "targets");
+        Check.Length(dyLength, yLength, "dy");
+        CheckWeights(weightsLength, batch);
+    }
 
     private static void CheckWeights(int length, int batch)
     {
