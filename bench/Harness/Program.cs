@@ -40,7 +40,10 @@ nets.SetAction(r => Nets.NetsCommand.Run(r.GetValue(netImages), r.GetValue(netwo
 var netsOne = new Command("nets-one", "One network of `nets` in this process (what `nets` starts per network)") { netImages, network, fashion, inferSeconds };
 netsOne.Hidden = true;
 netsOne.SetAction(r => Nets.NetsCommand.RunOne(r.GetValue(network) ?? "", r.GetValue(netImages), r.GetValue(fashion)!, r.GetValue(inferSeconds)));
-return new RootCommand("Kiln benchmark harness") { mnist, iris, predict, modern, irisFit, nets, netsOne }.Parse(args).Invoke();
+var layerSeconds = new Option<double>("--seconds") { Description = "Seconds each pass repeats (the best time counts)", DefaultValueFactory = _ => 1 };
+var layers = new Command("layers", "Each convolution of the `nets` networks: its plan's paths, forward and backward ms and GFLOP/s against the calibration") { network, layerSeconds };
+layers.SetAction(r => Nets.LayersCommand.Run(r.GetValue(network), r.GetValue(layerSeconds)));
+return new RootCommand("Kiln benchmark harness") { mnist, iris, predict, modern, irisFit, nets, netsOne, layers }.Parse(args).Invoke();
 
 // Milliseconds per training step of both MNIST networks, Kiln then PyTorch in turn, `repeat` rounds; medians.
 static int Modern(int steps, int batchSize, bool runPeer, int repeat)
