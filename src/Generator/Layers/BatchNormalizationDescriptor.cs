@@ -110,7 +110,10 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
             // The activation's gradient becomes this layer's in place (BatchNorm's fused backward).
             var next = c.Plan.Next(l);
             var (function, alpha) = ActivationLayerDescriptor.Of(next);
-            c.W.Line($"{Code.Cpu}.BatchNorm.Backward({c.X}, {c.OutputOf(next)}, {c.GradientOf(next.Index)}, {Code.Epilogue(function)}, {Code.F(alpha)}f, {tail});");
+            // ReLU's and LeakyReLU's derivative comes from the sign of the recomputed normalised value: no output read.
+            var output = function is Activation.Relu or Activation.LeakyRelu ? "default" : c.OutputOf(next);
+            var fused = $"{c.P("gamma")}, {c.P("beta")}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {dx}, {c.G("gamma")}, {c.G("beta")}, {Rows(l)}, {Config(l).Channels}";
+            c.W.Line($"{Code.Cpu}.BatchNorm.Backward({c.X}, {output}, {c.GradientOf(next.Index)}, {Code.Epilogue(function)}, {Code.F(alpha)}f, {fused});");
             return;
         }
         c.W.Line($"{Code.Cpu}.BatchNorm.Backward({c.X}, {c.Dy}, {tail});");

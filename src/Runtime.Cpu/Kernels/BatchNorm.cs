@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -37,6 +38,9 @@ public static class BatchNorm
     /// <summary>Rows per chunk of a per-channel sum: the unit of work of a thread, fixed so the bits are too.</summary>
     public const int ChunkRows = 256;
 
+    // Rows a chunk's sums take at a time, eight channels after eight with the sums in registers: the block stays in L1.
+    private const int BlockRows = 16;
+
     // Rows a fused forward activation takes at a time: small enough to still be in L1 after normalising.
     private const int ActivationRows = 32;
 
@@ -66,25 +70,30 @@ public static class BatchNorm
             throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must lie in [0, 1].");
         }
         var chunks = Chunks(rows);
-        var partial = ArrayPool<double>.Shared.Rent(chunks * channels);
+        var partial = ArrayPool<double>.Shared.Rent(2 * chunks * channels);
         var affine = ArrayPool<float>.Shared.Rent(2 * channels);
         try
         {
-            fixed (float* px = x, py = y, pm = batchMean, paffine = affine)
+            fixed (float* px = x, py = y, paffine = affine)
             fixed (double* pp = partial)
             {
-                var job = new Job(px, null, null, pm, pp, rows, channels);
-                Workers.Run(&SumPart, &job, Workers.PartsFor(chunks, 1));
-                Combine(pp, chunks, channels, rows, batchMean, default);
-                Workers.Run(&SquarePart, &job, Workers.PartsFor(chunks, 1));
-                var variance = new Span<float>(paffine, channels);
-                Combine(pp, chunks, channels, rows, variance, default);
+                var job = new Job(px, null, null, null, null, null, pp, rows, channels);
+                Workers.Run(&MomentPart, &job, Workers.PartsFor(chunks, 1));
                 for (var c = 0; c < channels; c++)
                 {
-                    var invStd = (float)(1 / Math.Sqrt((double)variance[c] + epsilon));
-                    batchInvStd[c] = invStd;
+                    var (sum, squares) = (0.0, 0.0);
+                    for (var k = 0; k < chunks; k++)
+                    {
+                        sum += pp[(long)k * channels + c];
+                        squares += pp[(long)(chunks + k) * channels + c];
+                    }
+                    // About the pivot K = x[0, c]: mean = K + d, var = Σ(x − K)²/rows − d² with d = Σ(x − K)/rows.
+                    var d = sum / rows;
+                    var variance = Math.Max(squares / rows - d * d, 0.0);
+                    batchMean[c] = (float)(px[c] + d);
+                    batchInvStd[c] = (float)(1 / Math.Sqrt(variance + epsilon));
                     movingMean[c] = movingMean[c] * momentum + batchMean[c] * (1f - momentum);
-                    movingVariance[c] = movingVariance[c] * momentum + variance[c] * (1f - momentum);
+                    movingVariance[c] = movingVariance[c] * momentum + (float)variance * (1f - momentum);
                 }
                 Affine(gamma, beta, batchMean, batchInvStd, affine);
                 Normalize(px, py, paffine, rows, channels, act, alpha);
@@ -132,32 +141,29 @@ public static class BatchNorm
     /// Training backward from the statistics the training forward wrote. dx (empty: not computed, for a
     /// first layer), dγ (empty when <c>scale=False</c>) and dβ (empty when <c>center=False</c>) are overwritten.
     /// </summary>
-    public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int rows, int channels)
-    {
-        fixed (float* pdy = dy)
-        {
-            // The linear activation never writes through dy.
-            Backward(x, default, new Span<float>(pdy, dy.Length), Epilogue.Linear, 0f, gamma, batchMean, batchInvStd, dx, dgamma, dbeta, rows, channels);
-        }
-    }
+    public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int rows, int channels) =>
+        Backward(x, default, dy, Epilogue.Linear, 0f, gamma, default, batchMean, batchInvStd, dx, dgamma, dbeta, rows, channels);
 
     /// <summary>
     /// The backward pass of <see cref="ForwardTraining(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, Span{float}, Span{float}, int, int, float, float, Epilogue, float)"/>
-    /// with its activation: <paramref name="dy"/>, the gradient of the activated output <paramref name="y"/>, is first
-    /// multiplied in place by f′ (written from y), then flows back as in the unfused backward.
+    /// with its activation: <paramref name="dy"/> is the gradient of the activated output, multiplied by f′ element by
+    /// element as it is read (dy itself is not written). ReLU's and LeakyReLU's f′ depend only on the sign of the
+    /// normalised value z, which is recomputed from x exactly as the forward computed it (so γ and β must be the
+    /// forward's), and <paramref name="y"/> is not read (it may be empty); the other activations write f′ from y.
     /// </summary>
-    public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> dy, Epilogue act, float alpha, ReadOnlySpan<float> gamma, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int rows, int channels)
+    public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Epilogue act, float alpha, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int rows, int channels)
     {
         CheckActivation(act, alpha);
         Check.Positive(rows, nameof(rows));
         Check.Positive(channels, nameof(channels));
         Check.Length(x.Length, (long)rows * channels, nameof(x));
         Check.Length(dy.Length, x.Length, nameof(dy));
-        if (act != Epilogue.Linear)
+        if (!DerivativeFromSign(act))
         {
             Check.Length(y.Length, x.Length, nameof(y));
         }
         Optional(gamma.Length, channels, nameof(gamma));
+        Optional(beta.Length, channels, nameof(beta));
         Check.Length(batchMean.Length, channels, nameof(batchMean));
         Check.Length(batchInvStd.Length, channels, nameof(batchInvStd));
         Optional(dx.Length, x.Length, nameof(dx));
@@ -165,17 +171,24 @@ public static class BatchNorm
         Optional(dbeta.Length, channels, nameof(dbeta));
         var chunks = Chunks(rows);
         var partial = ArrayPool<double>.Shared.Rent(2 * chunks * channels);
-        var sums = ArrayPool<float>.Shared.Rent(3 * channels);
+        // [s | t | Σdy/rows | Σdy·x̂/rows | γ·invStd]: the forward's affine form, then the per-channel terms of dx.
+        var terms = ArrayPool<float>.Shared.Rent(5 * channels);
         try
         {
-            fixed (float* px = x, py = y, pdy = dy, pm = batchMean, pi = batchInvStd, pdx = dx, psums = sums)
+            Affine(gamma, beta, batchMean, batchInvStd, terms);
+            fixed (float* px = x, py = y, pdy = dy, pm = batchMean, pi = batchInvStd, pdx = dx, pterms = terms)
             fixed (double* pp = partial)
             {
-                var job = new Job(px, pdy, pi, pm, pp, rows, channels, output: py, act: act, alpha: alpha);
-                Workers.Run(&GradientSumPart, &job, Workers.PartsFor(chunks, 1));
-                // sums: [Σdy/rows | Σdy·x̂/rows | γ·invStd], the per-channel terms of dx.
-                var sumDy = new Span<float>(psums, channels);
-                var sumDyXhat = new Span<float>(psums + channels, channels);
+                var job = new Job(px, py, pdy, pm, pi, pterms, pp, rows, channels, act, alpha);
+                Workers.Run(act switch
+                {
+                    Epilogue.Linear => &GradientSumPart<Unchanged>,
+                    Epilogue.Relu => &GradientSumPart<ReluOfSign>,
+                    Epilogue.LeakyRelu => &GradientSumPart<LeakyReluOfSign>,
+                    _ => &GradientSumPart<FromOutput>,
+                }, &job, Workers.PartsFor(chunks, 1));
+                var sumDy = new Span<float>(pterms + 2 * channels, channels);
+                var sumDyXhat = new Span<float>(pterms + 3 * channels, channels);
                 Combine(pp, chunks, channels, rows, sumDy, dbeta);
                 Combine(pp + (long)chunks * channels, chunks, channels, rows, sumDyXhat, dgamma);
                 if (dx.IsEmpty)
@@ -184,20 +197,30 @@ public static class BatchNorm
                 }
                 for (var c = 0; c < channels; c++)
                 {
-                    psums[2 * channels + c] = (gamma.IsEmpty ? 1f : gamma[c]) * batchInvStd[c];
+                    pterms[4 * channels + c] = (gamma.IsEmpty ? 1f : gamma[c]) * batchInvStd[c];
                 }
-                var dataJob = new Job(px, pdy, pi, pm, null, rows, channels, psums, pdx);
-                Workers.Run(&DataPart, &dataJob, Workers.PartsFor((long)rows * channels, 1 << 14));
+                var dataJob = new Job(px, py, pdy, pm, pi, pterms, null, rows, channels, act, alpha, pdx);
+                Workers.Run(act switch
+                {
+                    Epilogue.Linear => &DataPart<Unchanged>,
+                    Epilogue.Relu => &DataPart<ReluOfSign>,
+                    Epilogue.LeakyRelu => &DataPart<LeakyReluOfSign>,
+                    _ => &DataPart<FromOutput>,
+                }, &dataJob, Workers.PartsFor((long)rows * channels, 1 << 14));
             }
         }
         finally
         {
             ArrayPool<double>.Shared.Return(partial);
-            ArrayPool<float>.Shared.Return(sums);
+            ArrayPool<float>.Shared.Return(terms);
         }
     }
 
     private static int Chunks(int rows) => (rows + ChunkRows - 1) / ChunkRows;
+
+    // f′ of the fused backward's activations: ReLU's and LeakyReLU's (α ≥ 0) follow the sign of z, the others are
+    // written from y.
+    private static bool DerivativeFromSign(Epilogue act) => act is Epilogue.Linear or Epilogue.Relu or Epilogue.LeakyRelu;
 
     // out[c] = (float)(Σ over chunks in order of partial[chunk·C + c] / divisor); copy, where given, receives the
     // undivided sum (dγ, dβ).
@@ -232,133 +255,140 @@ public static class BatchNorm
 
     private static unsafe void Normalize(float* x, float* y, float* affine, int rows, int channels, Epilogue act, float alpha)
     {
-        var job = new Job(x, null, null, null, null, rows, channels, affine, y, act, alpha);
+        var job = new Job(x, null, null, null, null, affine, null, rows, channels, act, alpha, y);
         Workers.Run(&NormalizePart, &job, Workers.PartsFor((long)rows * channels, 1 << 14));
     }
 
-    // Chunks [lo, hi): partial[chunk·C + c] = Σ x over the chunk's rows.
-    private static unsafe void SumPart(void* state, int part, int parts)
-    {
-        ref readonly var job = ref *(Job*)state;
-        var (lo, hi) = Gemm.Range(Chunks(job.Rows), 1, part, parts);
-        for (var k = lo; k < hi; k++)
-        {
-            var acc = job.Partial + (long)k * job.C;
-            new Span<double>(acc, job.C).Clear();
-            for (var r = k * ChunkRows; r < Math.Min(job.Rows, (k + 1) * ChunkRows); r++)
-            {
-                AddRow(job.X + (long)r * job.C, acc, job.C);
-            }
-        }
-    }
-
-    // Chunks [lo, hi): partial[chunk·C + c] = Σ (x − mean)² over the chunk's rows, in double.
-    private static unsafe void SquarePart(void* state, int part, int parts)
-    {
-        ref readonly var job = ref *(Job*)state;
-        var (lo, hi) = Gemm.Range(Chunks(job.Rows), 1, part, parts);
-        for (var k = lo; k < hi; k++)
-        {
-            var acc = job.Partial + (long)k * job.C;
-            new Span<double>(acc, job.C).Clear();
-            for (var r = k * ChunkRows; r < Math.Min(job.Rows, (k + 1) * ChunkRows); r++)
-            {
-                AddSquaredDeviations(job.X + (long)r * job.C, job.Mean, acc, job.C);
-            }
-        }
-    }
-
-    // Chunks [lo, hi): Σ dy into the first chunks·C partials, Σ dy·x̂ into the next (x̂ rounded to float as in dx).
-    private static unsafe void GradientSumPart(void* state, int part, int parts)
+    // Chunks [lo, hi): partial[chunk·C + c] = Σ (x − K) and partial[(chunks + chunk)·C + c] = Σ (x − K)² over the
+    // chunk's rows in double, with the batch's first row K = x[0, c] as the pivot.
+    private static unsafe void MomentPart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
         var chunks = Chunks(job.Rows);
         var (lo, hi) = Gemm.Range(chunks, 1, part, parts);
+        var c = job.C;
+        var pivot = job.X;
         for (var k = lo; k < hi; k++)
         {
-            var sumDy = job.Partial + (long)k * job.C;
-            var sumDyXhat = job.Partial + (long)(chunks + k) * job.C;
-            new Span<double>(sumDy, job.C).Clear();
-            new Span<double>(sumDyXhat, job.C).Clear();
+            var sum = job.Partial + (long)k * c;
+            var squares = job.Partial + (long)(chunks + k) * c;
+            new Span<double>(sum, c).Clear();
+            new Span<double>(squares, c).Clear();
             var end = Math.Min(job.Rows, (k + 1) * ChunkRows);
-            if (job.Act != Epilogue.Linear)
+            for (var first = k * ChunkRows; first < end; first += BlockRows)
             {
-                // The fused activation's gradient, in place while the chunk is in cache (job.Out is its output).
-                var o = (long)k * ChunkRows * job.C;
-                Activations.BackwardRange(job.Out + o, job.Dy + o, job.Dy + o, (end - k * ChunkRows) * job.C, job.Act, job.Alpha);
-            }
-            for (var r = k * ChunkRows; r < end; r++)
-            {
-                var o = (long)r * job.C;
-                AddRow(job.Dy + o, sumDy, job.C);
-                AddGradientProducts(job.X + o, job.Dy + o, job.Mean, job.InvStd, sumDyXhat, job.C);
+                var last = Math.Min(end, first + BlockRows);
+                var j = 0;
+                if (Avx.IsSupported)
+                {
+                    for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
+                    {
+                        var (k0, k1) = Widen(Vector256.Load(pivot + j));
+                        var (s0, s1) = (Avx.LoadVector256(sum + j), Avx.LoadVector256(sum + j + 4));
+                        var (q0, q1) = (Avx.LoadVector256(squares + j), Avx.LoadVector256(squares + j + 4));
+                        for (var r = first; r < last; r++)
+                        {
+                            var (v0, v1) = Widen(Vector256.Load(job.X + (long)r * c + j));
+                            var (d0, d1) = (v0 - k0, v1 - k1);
+                            s0 += d0;
+                            s1 += d1;
+                            q0 += d0 * d0;
+                            q1 += d1 * d1;
+                        }
+                        s0.Store(sum + j);
+                        s1.Store(sum + j + 4);
+                        q0.Store(squares + j);
+                        q1.Store(squares + j + 4);
+                    }
+                }
+                for (; j < c; j++)
+                {
+                    for (var r = first; r < last; r++)
+                    {
+                        var d = (double)job.X[(long)r * c + j] - pivot[j];
+                        sum[j] += d;
+                        squares[j] += d * d;
+                    }
+                }
             }
         }
     }
 
-    // acc[c] += row[c] in double, four channels per vector.
-    private static unsafe void AddRow(float* row, double* acc, int channels)
+    // Chunks [lo, hi): Σ g into the first chunks·C partials, Σ g·x̂ into the next (x̂ rounded to float as in dx), with
+    // g = dy·f′ (TGradient).
+    private static unsafe void GradientSumPart<TGradient>(void* state, int part, int parts) where TGradient : struct, IGradient
     {
-        var c = 0;
-        if (Avx.IsSupported)
+        ref readonly var job = ref *(Job*)state;
+        var chunks = Chunks(job.Rows);
+        var (lo, hi) = Gemm.Range(chunks, 1, part, parts);
+        var c = job.C;
+        var scale = job.Terms;
+        var shift = job.Terms + c;
+        var mean = job.Mean;
+        var invStd = job.InvStd;
+        for (var k = lo; k < hi; k++)
         {
-            for (; c <= channels - 4; c += 4)
+            var sumDy = job.Partial + (long)k * c;
+            var sumDyXhat = job.Partial + (long)(chunks + k) * c;
+            new Span<double>(sumDy, c).Clear();
+            new Span<double>(sumDyXhat, c).Clear();
+            var end = Math.Min(job.Rows, (k + 1) * ChunkRows);
+            for (var first = k * ChunkRows; first < end; first += BlockRows)
             {
-                Avx.Store(acc + c, Avx.Add(Avx.LoadVector256(acc + c), Avx.ConvertToVector256Double(Sse.LoadVector128(row + c))));
+                var last = Math.Min(end, first + BlockRows);
+                var j = 0;
+                if (Avx.IsSupported)
+                {
+                    for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
+                    {
+                        var (s, t, m, i) = (Vector256.Load(scale + j), Vector256.Load(shift + j), Vector256.Load(mean + j), Vector256.Load(invStd + j));
+                        var (g0, g1) = (Avx.LoadVector256(sumDy + j), Avx.LoadVector256(sumDy + j + 4));
+                        var (p0, p1) = (Avx.LoadVector256(sumDyXhat + j), Avx.LoadVector256(sumDyXhat + j + 4));
+                        for (var r = first; r < last; r++)
+                        {
+                            var o = (long)r * c + j;
+                            var x = Vector256.Load(job.X + o);
+                            var (d0, d1) = Widen(TGradient.Of(x, Vector256.Load(job.Dy + o), s, t, job.Y + o, job.Act, job.Alpha));
+                            var (h0, h1) = Widen((x - m) * i);
+                            g0 += d0;
+                            g1 += d1;
+                            p0 += d0 * h0;
+                            p1 += d1 * h1;
+                        }
+                        g0.Store(sumDy + j);
+                        g1.Store(sumDy + j + 4);
+                        p0.Store(sumDyXhat + j);
+                        p1.Store(sumDyXhat + j + 4);
+                    }
+                }
+                for (; j < c; j++)
+                {
+                    for (var r = first; r < last; r++)
+                    {
+                        var o = (long)r * c + j;
+                        var x = job.X[o];
+                        var d = TGradient.Of(x, job.Dy[o], scale[j], shift[j], job.Y + o, job.Act, job.Alpha);
+                        sumDy[j] += d;
+                        sumDyXhat[j] += (double)d * ((x - mean[j]) * invStd[j]);
+                    }
+                }
             }
-        }
-        for (; c < channels; c++)
-        {
-            acc[c] += row[c];
         }
     }
 
-    // acc[c] += ((double)row[c] − mean[c])², four channels per vector.
-    private static unsafe void AddSquaredDeviations(float* row, float* mean, double* acc, int channels)
-    {
-        var c = 0;
-        if (Avx.IsSupported)
-        {
-            for (; c <= channels - 4; c += 4)
-            {
-                var d = Avx.Subtract(Avx.ConvertToVector256Double(Sse.LoadVector128(row + c)), Avx.ConvertToVector256Double(Sse.LoadVector128(mean + c)));
-                Avx.Store(acc + c, Avx.Add(Avx.LoadVector256(acc + c), Avx.Multiply(d, d)));
-            }
-        }
-        for (; c < channels; c++)
-        {
-            var d = (double)row[c] - mean[c];
-            acc[c] += d * d;
-        }
-    }
+    // The float lanes as two vectors of four doubles (exact).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<double> Lower, Vector256<double> Upper) Widen(Vector256<float> v) =>
+        (Avx.ConvertToVector256Double(v.GetLower()), Avx.ConvertToVector256Double(v.GetUpper()));
 
-    // acc[c] += dy·x̂ in double with x̂ = (x − mean)·invStd in float, four channels per vector.
-    private static unsafe void AddGradientProducts(float* x, float* dy, float* mean, float* invStd, double* acc, int channels)
-    {
-        var c = 0;
-        if (Avx.IsSupported)
-        {
-            for (; c <= channels - 4; c += 4)
-            {
-                var xhat = Sse.Multiply(Sse.Subtract(Sse.LoadVector128(x + c), Sse.LoadVector128(mean + c)), Sse.LoadVector128(invStd + c));
-                var product = Avx.Multiply(Avx.ConvertToVector256Double(Sse.LoadVector128(dy + c)), Avx.ConvertToVector256Double(xhat));
-                Avx.Store(acc + c, Avx.Add(Avx.LoadVector256(acc + c), product));
-            }
-        }
-        for (; c < channels; c++)
-        {
-            acc[c] += (double)dy[c] * ((x[c] - mean[c]) * invStd[c]);
-        }
-    }
-
-    // Rows [lo, hi): y = x·s + t with job.Extra = affine (a multiply, then an add: the scalar and vector bits agree).
+    // Rows [lo, hi): y = x·s + t with job.Terms = affine (a multiply, then an add: the scalar and vector bits agree).
     private static unsafe void NormalizePart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
         var (lo, hi) = Gemm.Range(job.Rows, 1, part, parts);
         var c = job.C;
-        var scale = job.Extra;
-        var shift = job.Extra + c;
+        var scale = job.Terms;
+        var shift = job.Terms + c;
         for (var r = lo; r < hi; r++)
         {
             var x = job.X + (long)r * c;
@@ -382,36 +412,94 @@ public static class BatchNorm
         }
     }
 
-    // Rows [lo, hi): dx = γ·invStd·(dy − Σdy/rows − x̂·Σdy·x̂/rows), job.Extra = [Σdy/rows | Σdy·x̂/rows | γ·invStd].
-    private static unsafe void DataPart(void* state, int part, int parts)
+    // Rows [lo, hi): dx = γ·invStd·(g − Σg/rows − x̂·Σg·x̂/rows) with g = dy·f′ (TGradient) and
+    // job.Terms = [s | t | Σg/rows | Σg·x̂/rows | γ·invStd].
+    private static unsafe void DataPart<TGradient>(void* state, int part, int parts) where TGradient : struct, IGradient
     {
         ref readonly var job = ref *(Job*)state;
         var (lo, hi) = Gemm.Range(job.Rows, 1, part, parts);
         var c = job.C;
-        var meanDy = job.Extra;
-        var meanDyXhat = job.Extra + c;
-        var coefficient = job.Extra + 2 * c;
+        var scale = job.Terms;
+        var shift = job.Terms + c;
+        var meanDy = job.Terms + 2 * c;
+        var meanDyXhat = job.Terms + 3 * c;
+        var coefficient = job.Terms + 4 * c;
         var mean = job.Mean;
         var invStd = job.InvStd;
         for (var r = lo; r < hi; r++)
         {
-            var x = job.X + (long)r * c;
-            var dy = job.Dy + (long)r * c;
-            var dx = job.Out + (long)r * c;
+            var o = (long)r * c;
+            var x = job.X + o;
+            var dy = job.Dy + o;
+            var y = job.Y + o;
+            var dx = job.Out + o;
             var j = 0;
             // Explicit multiplies and adds (never contracted into FMA), so the vector and scalar bits agree.
             for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
             {
-                var xhat = (Vector256.Load(x + j) - Vector256.Load(mean + j)) * Vector256.Load(invStd + j);
-                var g = Vector256.Load(dy + j) - Vector256.Load(meanDy + j) - xhat * Vector256.Load(meanDyXhat + j);
+                var xv = Vector256.Load(x + j);
+                var dz = TGradient.Of(xv, Vector256.Load(dy + j), Vector256.Load(scale + j), Vector256.Load(shift + j), y + j, job.Act, job.Alpha);
+                var xhat = (xv - Vector256.Load(mean + j)) * Vector256.Load(invStd + j);
+                var g = dz - Vector256.Load(meanDy + j) - xhat * Vector256.Load(meanDyXhat + j);
                 (Vector256.Load(coefficient + j) * g).Store(dx + j);
             }
             for (; j < c; j++)
             {
+                var dz = TGradient.Of(x[j], dy[j], scale[j], shift[j], y + j, job.Act, job.Alpha);
                 var xhat = (x[j] - mean[j]) * invStd[j];
-                dx[j] = coefficient[j] * (dy[j] - meanDy[j] - xhat * meanDyXhat[j]);
+                dx[j] = coefficient[j] * (dz - meanDy[j] - xhat * meanDyXhat[j]);
             }
         }
+    }
+
+    // dy·f′ of the fused backward's activation at z = x·s + t, a vector of channels or one: the bits of Activations'
+    // backward given y = f(z) (ReLU: dy or +0; LeakyReLU: dy or dy·α), y read only by FromOutput.
+    private unsafe interface IGradient
+    {
+        static abstract Vector256<float> Of(Vector256<float> x, Vector256<float> dy, Vector256<float> s, Vector256<float> t, float* y, Epilogue act, float alpha);
+
+        static abstract float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha);
+    }
+
+    private readonly unsafe struct Unchanged : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> x, Vector256<float> dy, Vector256<float> s, Vector256<float> t, float* y, Epilogue act, float alpha) => dy;
+
+        public static float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha) => dy;
+    }
+
+    // y = f(z) > 0 exactly when z > 0 (NaN included), so the sign of z gives the mask Activations takes from y.
+    private readonly unsafe struct ReluOfSign : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> x, Vector256<float> dy, Vector256<float> s, Vector256<float> t, float* y, Epilogue act, float alpha) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x * s + t, Vector256<float>.Zero), dy, Vector256<float>.Zero);
+
+        public static float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha) => x * s + t > 0f ? dy : 0f;
+    }
+
+    // As ReluOfSign: α ≥ 0 (CheckAlpha), so α·z ≤ 0 for z ≤ 0.
+    private readonly unsafe struct LeakyReluOfSign : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> x, Vector256<float> dy, Vector256<float> s, Vector256<float> t, float* y, Epilogue act, float alpha) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x * s + t, Vector256<float>.Zero), dy, dy * Vector256.Create(alpha));
+
+        public static float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha) => x * s + t > 0f ? dy : dy * alpha;
+    }
+
+    // Sigmoid, Tanh, Elu, Softplus: f′ written from the kept output, one lane at a time as Activations does.
+    private readonly unsafe struct FromOutput : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> x, Vector256<float> dy, Vector256<float> s, Vector256<float> t, float* y, Epilogue act, float alpha)
+        {
+            var g = stackalloc float[Vector256<float>.Count];
+            for (var lane = 0; lane < Vector256<float>.Count; lane++)
+            {
+                g[lane] = Activations.GradientFromOutput(y[lane], dy.GetElement(lane), act, alpha);
+            }
+            return Vector256.Load(g);
+        }
+
+        public static float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha) => Activations.GradientFromOutput(*y, dy, act, alpha);
     }
 
     // Gelu and Swish need their input to differentiate, which the fused pass does not keep.
@@ -444,10 +532,11 @@ public static class BatchNorm
         }
     }
 
-    // Out is the normalised output, the data gradient, or (in the gradient sums) the fused activation's output.
-    private readonly unsafe struct Job(float* x, float* dy, float* invStd, float* mean, double* partial, int rows, int c, float* extra = null, float* output = null, Epilogue act = Epilogue.Linear, float alpha = 0f)
+    // Terms: the affine form [s | t] (and, in the data pass, the per-channel terms of dx after it); Out: the normalised
+    // output or the data gradient; Y: the fused activation's output (read by FromOutput only).
+    private readonly unsafe struct Job(float* x, float* y, float* dy, float* mean, float* invStd, float* terms, double* partial, int rows, int c, Epilogue act = Epilogue.Linear, float alpha = 0f, float* output = null)
     {
-        public readonly float* X = x, Dy = dy, InvStd = invStd, Mean = mean, Extra = extra, Out = output;
+        public readonly float* X = x, Y = y, Dy = dy, Mean = mean, InvStd = invStd, Terms = terms, Out = output;
         public readonly double* Partial = partial;
         public readonly int Rows = rows, C = c;
         public readonly Epilogue Act = act;
