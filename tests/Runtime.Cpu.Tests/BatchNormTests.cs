@@ -40,6 +40,37 @@ public class BatchNormTests
     }
 
     [Fact]
+    public void ForwardTraining_LargeMeanSmallSpread_KeepsTheVariance()
+    {
+        // 3000 + noise of 0.01 (two chunks of rows): Σx²/n − mean² cancels about 12 of double's 16 digits, so that
+        // formula misses the variance by more than the tolerance (checked below); the moments about a pivot do not.
+        const int rows = 3 * 17 * 13, channels = 13;
+        const float epsilon = 1e-9f;
+        var x = TestData.Random(rows * channels, seed: 11, scale: 0.01f).Select((v, i) => v + 3000f + i % channels).ToArray();
+        var y = TestData.Poisoned(x.Length);
+        var (mean, invStd) = (TestData.Poisoned(channels), TestData.Poisoned(channels));
+        BatchNorm.ForwardTraining(x, default, default, y, mean, invStd, new float[channels], new float[channels], rows, channels, 0.99f, epsilon);
+
+        var xd = TestData.ToDouble(x);
+        var (_, rmean, rvar) = BatchNormReference.ForwardTraining(xd, null, null, rows, channels, epsilon);
+        var naive = new double[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            var (sum, squares) = (0.0, 0.0);
+            for (var r = 0; r < rows; r++)
+            {
+                sum += xd[r * channels + c];
+                squares += xd[r * channels + c] * xd[r * channels + c];
+            }
+            naive[c] = squares / rows - sum / rows * (sum / rows);
+        }
+        Assert.Contains(naive.Select((v, c) => Math.Abs(v - rvar[c]) / rvar[c]), error => error > Approx.Rtol);
+        Approx.Equal(rmean, mean, "batch mean", 0, 1e-7);
+        Approx.Equal(rvar.Select(v => 1 / Math.Sqrt(v + epsilon)).ToArray(), invStd, "batch 1/σ", 0, 1e-5);
+        // y itself is not compared: Keras' form x·s + (β − mean·s) cancels in float at this ratio of mean to spread.
+    }
+
+    [Fact]
     public void MovingStatistics_FollowKerasUpdate_ByHand()
     {
         // Channel 0: x = 1, 3 → mean 2, biased variance 1. Channel 1: x = −2, −2 → mean −2, variance 0.

@@ -426,28 +426,35 @@ public static class BatchNorm
         var coefficient = job.Terms + 4 * c;
         var mean = job.Mean;
         var invStd = job.InvStd;
-        for (var r = lo; r < hi; r++)
+        // Blocks of rows in L1, eight channels at a time down the block with their per-channel terms in registers.
+        for (var first = lo; first < hi; first += BlockRows)
         {
-            var o = (long)r * c;
-            var x = job.X + o;
-            var dy = job.Dy + o;
-            var y = job.Y + o;
-            var dx = job.Out + o;
+            var last = Math.Min(hi, first + BlockRows);
             var j = 0;
             // Explicit multiplies and adds (never contracted into FMA), so the vector and scalar bits agree.
             for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
             {
-                var xv = Vector256.Load(x + j);
-                var dz = TGradient.Of(xv, Vector256.Load(dy + j), Vector256.Load(scale + j), Vector256.Load(shift + j), y + j, job.Act, job.Alpha);
-                var xhat = (xv - Vector256.Load(mean + j)) * Vector256.Load(invStd + j);
-                var g = dz - Vector256.Load(meanDy + j) - xhat * Vector256.Load(meanDyXhat + j);
-                (Vector256.Load(coefficient + j) * g).Store(dx + j);
+                var (s, t, m, i) = (Vector256.Load(scale + j), Vector256.Load(shift + j), Vector256.Load(mean + j), Vector256.Load(invStd + j));
+                var (md, mdx, k) = (Vector256.Load(meanDy + j), Vector256.Load(meanDyXhat + j), Vector256.Load(coefficient + j));
+                for (var r = first; r < last; r++)
+                {
+                    var o = (long)r * c + j;
+                    var x = Vector256.Load(job.X + o);
+                    var dz = TGradient.Of(x, Vector256.Load(job.Dy + o), s, t, job.Y + o, job.Act, job.Alpha);
+                    var xhat = (x - m) * i;
+                    (k * (dz - md - xhat * mdx)).Store(job.Out + o);
+                }
             }
             for (; j < c; j++)
             {
-                var dz = TGradient.Of(x[j], dy[j], scale[j], shift[j], y + j, job.Act, job.Alpha);
-                var xhat = (x[j] - mean[j]) * invStd[j];
-                dx[j] = coefficient[j] * (dz - meanDy[j] - xhat * meanDyXhat[j]);
+                for (var r = first; r < last; r++)
+                {
+                    var o = (long)r * c + j;
+                    var x = job.X[o];
+                    var dz = TGradient.Of(x, job.Dy[o], scale[j], shift[j], job.Y + o, job.Act, job.Alpha);
+                    var xhat = (x - mean[j]) * invStd[j];
+                    job.Out[o] = coefficient[j] * (dz - meanDy[j] - xhat * meanDyXhat[j]);
+                }
             }
         }
     }
