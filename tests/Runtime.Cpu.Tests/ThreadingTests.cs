@@ -89,6 +89,51 @@ public class ThreadingTests
                 argmax[i] = indices[i];
             }
         }, "pool argmax");
+        var (dy, forward) = (TestData.Random(batch * g.OutSize, seed: 11), new int[batch * g.OutSize]);
+        MaxPool2D.Forward(x, new float[forward.Length], forward, batch, g);
+        AssertSameBitsAsSerial(batch * g.InSize, dx => MaxPool2D.Backward(dy, forward, dx, batch, g), "pool dx");
+    }
+
+    [Theory]
+    [InlineData(129, 7 * 7, 64)]
+    [InlineData(129, 5 * 5, 19)]
+    public void GlobalPool2D_MultiThreaded_EqualsSingleThreaded_EveryRun(int batch, int pixels, int channels)
+    {
+        var x = TestData.Random(batch * pixels * channels, seed: 12);
+        var dy = TestData.Random(batch * channels, seed: 13);
+        var argmax = new int[batch * channels];
+        GlobalPool2D.MaxForward(x, new float[argmax.Length], argmax, batch, pixels, channels);
+        AssertSameBitsAsSerial(batch * channels, y => GlobalPool2D.AverageForward(x, y, batch, pixels, channels), "average y");
+        AssertSameBitsAsSerial(x.Length, dx => GlobalPool2D.AverageBackward(dy, dx, batch, pixels, channels), "average dx");
+        AssertSameBitsAsSerial(batch * channels, y => GlobalPool2D.MaxForward(x, y, new int[y.Length], batch, pixels, channels), "max y");
+        AssertSameBitsAsSerial(batch * channels, indices =>
+        {
+            var found = new int[indices.Length];
+            GlobalPool2D.MaxForward(x, new float[found.Length], found, batch, pixels, channels);
+            for (var i = 0; i < found.Length; i++)
+            {
+                indices[i] = found[i];
+            }
+        }, "max argmax");
+        AssertSameBitsAsSerial(x.Length, dx => GlobalPool2D.MaxBackward(dy, argmax, dx, batch, pixels, channels), "max dx");
+    }
+
+    [Theory]
+    [InlineData(Epilogue.Relu)]
+    [InlineData(Epilogue.Sigmoid)]
+    public void BatchNorm_MultiThreaded_EqualsSingleThreaded_EveryRun(Epilogue act)
+    {
+        // 2 000 rows: eight chunks; 37 channels: a scalar tail.
+        const int rows = 2000, channels = 37;
+        var x = TestData.Random(rows * channels, seed: 14, scale: 3f);
+        var (gamma, beta) = (TestData.Random(channels, seed: 15), TestData.Random(channels, seed: 16));
+        var dy = TestData.Random(x.Length, seed: 17);
+        var (y, mean, invStd) = (new float[x.Length], new float[channels], new float[channels]);
+        BatchNorm.ForwardTraining(x, gamma, beta, y, mean, invStd, new float[channels], new float[channels], rows, channels, 0.99f, 1e-3f, act, 0f);
+        AssertSameBitsAsSerial(x.Length, output => BatchNorm.ForwardTraining(x, gamma, beta, output, new float[channels], new float[channels], new float[channels], new float[channels], rows, channels, 0.99f, 1e-3f, act, 0f), "bn y");
+        AssertSameBitsAsSerial(2 * channels, statistics => BatchNorm.ForwardTraining(x, gamma, beta, new float[x.Length], statistics.AsSpan(0, channels), statistics.AsSpan(channels), new float[channels], new float[channels], rows, channels, 0.99f, 1e-3f, act, 0f), "bn mean, 1/σ");
+        AssertSameBitsAsSerial(x.Length, dx => BatchNorm.Backward(x, y, dy, act, 0f, gamma, beta, mean, invStd, dx, new float[channels], new float[channels], rows, channels), "bn dx");
+        AssertSameBitsAsSerial(2 * channels, gradients => BatchNorm.Backward(x, y, dy, act, 0f, gamma, beta, mean, invStd, default, gradients.AsSpan(0, channels), gradients.AsSpan(channels), rows, channels), "bn dγ, dβ");
     }
 
     [Theory]

@@ -198,27 +198,44 @@ public static partial class MaxPool2D
 
     /// <summary>
     /// dx zeroed, then dx[b, argmax] += dy for every output in row-major order, so overlapping windows accumulate in a
-    /// fixed order (the CUDA gather sums in the same order). Outputs with argmax −1 contribute nothing.
+    /// fixed order (the CUDA gather sums in the same order). Outputs with argmax −1 contribute nothing. Samples run in
+    /// parallel, each clearing its own part of dx just before filling it.
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, int batch, in PoolGeometry g)
+    public static unsafe void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, int batch, in PoolGeometry g)
     {
         CheckShapes(batch, g, dx.Length, nameof(dx), dy.Length, nameof(dy));
         Check.Length(argmax.Length, dy.Length, nameof(argmax));
-        dx.Clear();
-        var outSize = g.OutSize;
-        for (var b = 0; b < batch; b++)
+        fixed (float* pdy = dy, pdx = dx)
+        fixed (int* pargmax = argmax)
         {
-            var dxs = dx.Slice(b * g.InSize, g.InSize);
-            for (var i = b * outSize; i < (b + 1) * outSize; i++)
+            var job = new ForwardJob(pdx, pdy, pargmax, batch, g);
+            Workers.Run(&BackwardPart, &job, Workers.PartsFor((long)batch * g.InSize, 1 << 15));
+        }
+    }
+
+    // Samples [lo, hi); job.X is dx, job.Y is dy. An index outside the sample throws (the span checks it).
+    private static unsafe void BackwardPart(void* state, int part, int parts)
+    {
+        ref readonly var job = ref *(ForwardJob*)state;
+        var g = job.Geometry;
+        var (lo, hi) = Gemm.Range(job.Batch, 1, part, parts);
+        for (var b = lo; b < hi; b++)
+        {
+            var dxs = new Span<float>(job.X + (long)b * g.InSize, g.InSize);
+            dxs.Clear();
+            var o = (long)b * g.OutSize;
+            for (var i = 0; i < g.OutSize; i++)
             {
-                if (argmax[i] >= 0)
+                var at = job.Argmax[o + i];
+                if (at >= 0)
                 {
-                    dxs[argmax[i]] += dy[i];
+                    dxs[at] += job.Y[o + i];
                 }
             }
         }
     }
 
+    // Forward: x → y. Backward: X holds dx, Y holds dy.
     private readonly unsafe struct ForwardJob(float* x, float* y, int* argmax, int batch, PoolGeometry geometry)
     {
         public readonly float* X = x, Y = y;
