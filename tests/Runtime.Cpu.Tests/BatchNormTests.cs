@@ -235,6 +235,71 @@ public class BatchNormTests
         TestData.BitwiseEqual(iz, iy, $"{act} inference y");
     }
 
+    // 2×2 windows over an even and an odd image (the last row and column unread), 3×3 same windows with stride 2
+    // (overlapping, padded), 2×2 same over an odd image (a cut last window); channels with and without a scalar tail.
+    public static TheoryData<string, Epilogue, float> PoolCases() => new()
+    {
+        { "28x28x16 p2", Epilogue.Relu, 0f },
+        { "7x7x19 p2", Epilogue.LeakyRelu, 0.1f },
+        { "same 15x15x8 p3 s2", Epilogue.Relu, 0f },
+        { "same 13x13x19 p2", Epilogue.Elu, 0.7f },
+    };
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    public void Pooled_EqualsNormaliseActivateThenPool_Bitwise(string name, Epilogue act, float alpha)
+    {
+        const int batch = 3;
+        var g = name switch
+        {
+            "28x28x16 p2" => Geometries.PoolValid(28, 28, 16, 2, 2),
+            "7x7x19 p2" => Geometries.PoolValid(7, 7, 19, 2, 2),
+            "same 15x15x8 p3 s2" => Geometries.PoolSame(15, 15, 8, 3, 2),
+            "same 13x13x19 p2" => Geometries.PoolSame(13, 13, 19, 2, 2),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+        var (rows, channels) = (batch * g.InH * g.InW, g.Channels);
+        var (x, gamma, beta) = Inputs(rows, channels, true, true);
+        var (movingMean, movingVariance) = (TestData.Random(channels, seed: 4), TestData.Random(channels, seed: 5).Select(MathF.Abs).ToArray());
+
+        var (y, mean, invStd) = (new float[x.Length], new float[channels], new float[channels]);
+        var (mm, mv) = ((float[])movingMean.Clone(), (float[])movingVariance.Clone());
+        BatchNorm.ForwardTraining(x, gamma, beta, y, mean, invStd, mm, mv, rows, channels, 0.9f, Epsilon, act, alpha);
+        var (py, pa) = (new float[batch * g.OutSize], new int[batch * g.OutSize]);
+        MaxPool2D.Forward(y, py, pa, batch, g);
+
+        var (fy, fa, fmean, finvStd) = (TestData.Poisoned(py.Length), new int[pa.Length], TestData.Poisoned(channels), TestData.Poisoned(channels));
+        var (fmm, fmv) = ((float[])movingMean.Clone(), (float[])movingVariance.Clone());
+        BatchNorm.ForwardTrainingPooled(x, gamma, beta, fy, fa, fmean, finvStd, fmm, fmv, batch, g, 0.9f, Epsilon, act, alpha);
+        TestData.BitwiseEqual(py, fy, $"{name} pooled y");
+        Assert.Equal(pa, fa);
+        TestData.BitwiseEqual(mean, fmean, $"{name} mean");
+        TestData.BitwiseEqual(invStd, finvStd, $"{name} 1/σ");
+        TestData.BitwiseEqual(mm, fmm, $"{name} moving mean");
+        TestData.BitwiseEqual(mv, fmv, $"{name} moving variance");
+
+        var iy = new float[x.Length];
+        BatchNorm.ForwardInference(x, gamma, beta, movingMean, movingVariance, iy, rows, channels, Epsilon, act, alpha);
+        var ipy = new float[py.Length];
+        MaxPool2D.Forward(iy, ipy, default, batch, g);
+        var fipy = TestData.Poisoned(py.Length);
+        BatchNorm.ForwardInferencePooled(x, gamma, beta, movingMean, movingVariance, fipy, batch, g, Epsilon, act, alpha);
+        TestData.BitwiseEqual(ipy, fipy, $"{name} inference pooled y");
+    }
+
+    [Fact]
+    public void Pooled_WrongLengths_AreRefusedByName()
+    {
+        var g = Geometries.PoolValid(4, 4, 3, 2, 2);
+        var (x, c) = (new float[2 * g.InSize], new float[3]);
+        var e = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardTrainingPooled(x, default, default, new float[2 * g.OutSize - 1], default, c, c, c, c, 2, g, 0.9f, Epsilon, Epilogue.Relu, 0f));
+        Assert.Equal("poolY", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardTrainingPooled(x, default, default, new float[2 * g.OutSize], new int[5], c, c, c, c, 2, g, 0.9f, Epsilon, Epilogue.Relu, 0f));
+        Assert.Equal("argmax", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardInferencePooled(x, default, default, c, c, new float[2 * g.OutSize], 3, g, Epsilon, Epilogue.Relu, 0f));
+        Assert.Equal("x", e.ParamName);
+    }
+
     [Theory]
     [InlineData(Epilogue.Gelu)]
     [InlineData(Epilogue.Swish)]

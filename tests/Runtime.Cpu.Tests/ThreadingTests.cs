@@ -136,6 +136,26 @@ public class ThreadingTests
         AssertSameBitsAsSerial(2 * channels, gradients => BatchNorm.Backward(x, y, dy, act, 0f, gamma, beta, mean, invStd, default, gradients.AsSpan(0, channels), gradients.AsSpan(channels), rows, channels), "bn dγ, dβ");
     }
 
+    [Fact]
+    public void BatchNormPooled_MultiThreaded_EqualsSingleThreaded_EveryRun()
+    {
+        const int batch = 129;
+        var g = Geometries.PoolSame(15, 15, 8, 3, 2);
+        var x = TestData.Random(batch * g.InSize, seed: 18, scale: 3f);
+        var (gamma, beta) = (TestData.Random(g.Channels, seed: 19), TestData.Random(g.Channels, seed: 20));
+        float[] Statistics() => new float[g.Channels];
+        AssertSameBitsAsSerial(batch * g.OutSize, y => BatchNorm.ForwardTrainingPooled(x, gamma, beta, y, new int[y.Length], Statistics(), Statistics(), Statistics(), Statistics(), batch, g, 0.99f, 1e-3f, Epilogue.Relu, 0f), "pooled y");
+        AssertSameBitsAsSerial(batch * g.OutSize, argmax =>
+        {
+            var found = new int[argmax.Length];
+            BatchNorm.ForwardTrainingPooled(x, gamma, beta, new float[found.Length], found, Statistics(), Statistics(), Statistics(), Statistics(), batch, g, 0.99f, 1e-3f, Epilogue.Relu, 0f);
+            for (var i = 0; i < found.Length; i++)
+            {
+                argmax[i] = found[i];
+            }
+        }, "pooled argmax");
+    }
+
     [Theory]
     [InlineData(128 * 128)]
     [InlineData(100_003)]

@@ -21,13 +21,18 @@ namespace Kiln.Runtime.Cpu;
 /// <para>Determinism: each channel's sums are taken in double over fixed chunks of <see cref="ChunkRows"/> rows (rows
 /// ascending within a chunk), and the chunks' sums are added in order, so the bits do not depend on the number of
 /// threads (threads take whole chunks; the element-wise passes take rows).</para>
+/// <para>The forward takes both moments in one pass, about a pivot K_c = x[0, c] (the batch's first row): mean =
+/// K + d and var = Σ(x − K)²/rows − d² with d = Σ(x − K)/rows. It cancels only as far as K lies from the mean (relative
+/// error about 2⁻⁵³·((K − mean)/σ)², below float's rounding while K is within 10⁴ σ of the mean), unlike Σx² − (Σx)²/n.</para>
 /// <para>An activation layer that follows (Conv → BatchNorm → ReLU) may be fused: the forward applies it as each block
-/// of rows is normalised, and the backward turns the activation's gradient into the normalisation's in place, chunk by
-/// chunk, just before summing it. Each element goes through the same function as in
-/// <see cref="Activations"/>, so the bits equal the two layers run apart, while one pass over memory, the
-/// pre-activation buffer and its gradient buffer are saved.</para>
+/// of rows is normalised, and the backward multiplies the activation's gradient by f′ as it reads it (twice: for the
+/// sums, then for dx), never writing it back. ReLU's and LeakyReLU's f′ is a function of the sign of z = x·s + t, which
+/// the backward recomputes with the forward's multiply then add (same bits, so the same mask), so it reads x and dy
+/// only; the other activations write f′ from the kept output y. Each element goes through the same arithmetic as in
+/// <see cref="Activations"/>, so the bits equal the two layers run apart, while the pre-activation buffer and its
+/// gradient buffer are saved.</para>
 /// </remarks>
-public static class BatchNorm
+public static partial class BatchNorm
 {
     /// <summary>Keras' default momentum.</summary>
     public const float DefaultMomentum = 0.99f;
@@ -61,47 +66,18 @@ public static class BatchNorm
     {
         CheckActivation(act, alpha);
         CheckShapes(x.Length, y.Length, gamma.Length, beta.Length, rows, channels, epsilon);
-        Check.Length(batchMean.Length, channels, nameof(batchMean));
-        Check.Length(batchInvStd.Length, channels, nameof(batchInvStd));
-        Check.Length(movingMean.Length, channels, nameof(movingMean));
-        Check.Length(movingVariance.Length, channels, nameof(movingVariance));
-        if (!(momentum >= 0f && momentum <= 1f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must lie in [0, 1].");
-        }
-        var chunks = Chunks(rows);
-        var partial = ArrayPool<double>.Shared.Rent(2 * chunks * channels);
+        CheckTraining(batchMean, batchInvStd, movingMean, movingVariance, channels, momentum);
         var affine = ArrayPool<float>.Shared.Rent(2 * channels);
         try
         {
+            TrainingAffine(x, gamma, beta, batchMean, batchInvStd, movingMean, movingVariance, rows, channels, momentum, epsilon, affine);
             fixed (float* px = x, py = y, paffine = affine)
-            fixed (double* pp = partial)
             {
-                var job = new Job(px, null, null, null, null, null, pp, rows, channels);
-                Workers.Run(&MomentPart, &job, Workers.PartsFor(chunks, 1));
-                for (var c = 0; c < channels; c++)
-                {
-                    var (sum, squares) = (0.0, 0.0);
-                    for (var k = 0; k < chunks; k++)
-                    {
-                        sum += pp[(long)k * channels + c];
-                        squares += pp[(long)(chunks + k) * channels + c];
-                    }
-                    // About the pivot K = x[0, c]: mean = K + d, var = Σ(x − K)²/rows − d² with d = Σ(x − K)/rows.
-                    var d = sum / rows;
-                    var variance = Math.Max(squares / rows - d * d, 0.0);
-                    batchMean[c] = (float)(px[c] + d);
-                    batchInvStd[c] = (float)(1 / Math.Sqrt(variance + epsilon));
-                    movingMean[c] = movingMean[c] * momentum + batchMean[c] * (1f - momentum);
-                    movingVariance[c] = movingVariance[c] * momentum + (float)variance * (1f - momentum);
-                }
-                Affine(gamma, beta, batchMean, batchInvStd, affine);
                 Normalize(px, py, paffine, rows, channels, act, alpha);
             }
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(partial);
             ArrayPool<float>.Shared.Return(affine);
         }
     }
@@ -115,17 +91,11 @@ public static class BatchNorm
     {
         CheckActivation(act, alpha);
         CheckShapes(x.Length, y.Length, gamma.Length, beta.Length, rows, channels, epsilon);
-        Check.Length(movingMean.Length, channels, nameof(movingMean));
-        Check.Length(movingVariance.Length, channels, nameof(movingVariance));
+        CheckInference(movingMean, movingVariance, channels);
         var affine = ArrayPool<float>.Shared.Rent(3 * channels);
         try
         {
-            var invStd = affine.AsSpan(2 * channels, channels);
-            for (var c = 0; c < channels; c++)
-            {
-                invStd[c] = (float)(1 / Math.Sqrt((double)movingVariance[c] + epsilon));
-            }
-            Affine(gamma, beta, movingMean, invStd, affine);
+            InferenceAffine(gamma, beta, movingMean, movingVariance, channels, epsilon, affine);
             fixed (float* px = x, py = y, paffine = affine)
             {
                 Normalize(px, py, paffine, rows, channels, act, alpha);
@@ -217,6 +187,72 @@ public static class BatchNorm
     }
 
     private static int Chunks(int rows) => (rows + ChunkRows - 1) / ChunkRows;
+
+    private static void CheckTraining(Span<float> batchMean, Span<float> batchInvStd, Span<float> movingMean, Span<float> movingVariance, int channels, float momentum)
+    {
+        Check.Length(batchMean.Length, channels, nameof(batchMean));
+        Check.Length(batchInvStd.Length, channels, nameof(batchInvStd));
+        Check.Length(movingMean.Length, channels, nameof(movingMean));
+        Check.Length(movingVariance.Length, channels, nameof(movingVariance));
+        if (!(momentum >= 0f && momentum <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must lie in [0, 1].");
+        }
+    }
+
+    private static void CheckInference(ReadOnlySpan<float> movingMean, ReadOnlySpan<float> movingVariance, int channels)
+    {
+        Check.Length(movingMean.Length, channels, nameof(movingMean));
+        Check.Length(movingVariance.Length, channels, nameof(movingVariance));
+    }
+
+    // The batch statistics (written to batchMean and batchInvStd; the moving ones updated), then affine = [s | t].
+    private static unsafe void TrainingAffine(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> batchMean, Span<float> batchInvStd, Span<float> movingMean, Span<float> movingVariance, int rows, int channels, float momentum, float epsilon, float[] affine)
+    {
+        var chunks = Chunks(rows);
+        var partial = ArrayPool<double>.Shared.Rent(2 * chunks * channels);
+        try
+        {
+            fixed (float* px = x)
+            fixed (double* pp = partial)
+            {
+                var job = new Job(px, null, null, null, null, null, pp, rows, channels);
+                Workers.Run(&MomentPart, &job, Workers.PartsFor(chunks, 1));
+                for (var c = 0; c < channels; c++)
+                {
+                    var (sum, squares) = (0.0, 0.0);
+                    for (var k = 0; k < chunks; k++)
+                    {
+                        sum += pp[(long)k * channels + c];
+                        squares += pp[(long)(chunks + k) * channels + c];
+                    }
+                    // About the pivot K = x[0, c]: mean = K + d, var = Σ(x − K)²/rows − d² with d = Σ(x − K)/rows.
+                    var d = sum / rows;
+                    var variance = Math.Max(squares / rows - d * d, 0.0);
+                    batchMean[c] = (float)(px[c] + d);
+                    batchInvStd[c] = (float)(1 / Math.Sqrt(variance + epsilon));
+                    movingMean[c] = movingMean[c] * momentum + batchMean[c] * (1f - momentum);
+                    movingVariance[c] = movingVariance[c] * momentum + (float)variance * (1f - momentum);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partial);
+        }
+        Affine(gamma, beta, batchMean, batchInvStd, affine);
+    }
+
+    // affine = [s | t | 1/√(movingVariance + ε)]: the moving statistics in the affine form.
+    private static void InferenceAffine(ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> movingMean, ReadOnlySpan<float> movingVariance, int channels, float epsilon, float[] affine)
+    {
+        var invStd = affine.AsSpan(2 * channels, channels);
+        for (var c = 0; c < channels; c++)
+        {
+            invStd[c] = (float)(1 / Math.Sqrt((double)movingVariance[c] + epsilon));
+        }
+        Affine(gamma, beta, movingMean, invStd, affine);
+    }
 
     // f′ of the fused backward's activations: ReLU's and LeakyReLU's (α ≥ 0) follow the sign of z, the others are
     // written from y.
@@ -381,7 +417,21 @@ public static class BatchNorm
     private static (Vector256<double> Lower, Vector256<double> Upper) Widen(Vector256<float> v) =>
         (Avx.ConvertToVector256Double(v.GetLower()), Avx.ConvertToVector256Double(v.GetUpper()));
 
-    // Rows [lo, hi): y = x·s + t with job.Terms = affine (a multiply, then an add: the scalar and vector bits agree).
+    // One row: y = x·s + t (a multiply, then an add: the scalar and vector bits agree).
+    private static unsafe void NormalizeRow(float* x, float* y, float* scale, float* shift, int c)
+    {
+        var j = 0;
+        for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            (Vector256.Load(x + j) * Vector256.Load(scale + j) + Vector256.Load(shift + j)).Store(y + j);
+        }
+        for (; j < c; j++)
+        {
+            y[j] = x[j] * scale[j] + shift[j];
+        }
+    }
+
+    // Rows [lo, hi): y = x·s + t with job.Terms = affine, then the fused activation.
     private static unsafe void NormalizePart(void* state, int part, int parts)
     {
         ref readonly var job = ref *(Job*)state;
@@ -391,17 +441,7 @@ public static class BatchNorm
         var shift = job.Terms + c;
         for (var r = lo; r < hi; r++)
         {
-            var x = job.X + (long)r * c;
-            var y = job.Out + (long)r * c;
-            var j = 0;
-            for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
-            {
-                (Vector256.Load(x + j) * Vector256.Load(scale + j) + Vector256.Load(shift + j)).Store(y + j);
-            }
-            for (; j < c; j++)
-            {
-                y[j] = x[j] * scale[j] + shift[j];
-            }
+            NormalizeRow(job.X + (long)r * c, job.Out + (long)r * c, scale, shift, c);
             // The fused activation over blocks of rows still in cache.
             var first = r - (r - lo) % ActivationRows;
             if (job.Act != Epilogue.Linear && (r + 1 == hi || r + 1 - first == ActivationRows))
