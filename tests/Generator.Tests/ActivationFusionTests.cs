@@ -2,7 +2,8 @@ namespace Kiln.Generator.Tests;
 
 /// <summary>
 /// On the CPU a BatchNormalization followed by an activation layer whose derivative is a function of its output runs
-/// as one kernel each way (BufferPlan.Activates); every other sequence keeps the two layers apart.
+/// as one kernel each way (BufferPlan.Activates), and with a ReLU or LeakyReLU followed by a max pool the pool's forward
+/// runs all three (BufferPlan.ActivatesIntoPool); every other sequence keeps the layers apart.
 /// </summary>
 public class ActivationFusionTests
 {
@@ -43,6 +44,51 @@ public class ActivationFusionTests
         Assert.DoesNotContain("computed with the activation below", code);
         Assert.Contains("_batch_normalization = new float[", code);
         Assert.Matches(@"BatchNorm\.Backward\(\w+, d_batch_normalization, ", code);
+    }
+
+    [Theory]
+    [InlineData("[ReLU]", "Relu, 0f")]
+    [InlineData("[LeakyReLU(0.1)]", "LeakyRelu, 0.1f")]
+    public void A_normalisation_activation_and_max_pool_run_forward_as_one_kernel(string activation, string epilogue)
+    {
+        var code = Generate($$"""
+            [Conv2D(4, 3, Padding.Same, UseBias = false)]
+            [BatchNormalization]
+            {{activation}}
+            [MaxPool2D(2)]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        var name = activation == "[ReLU]" ? "re_lu" : "leaky_re_lu";
+        Assert.Contains("// computed with the normalisation above by the pooling below", code);
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardTrainingPooled(conv2d, p.Slice(72, 4), p.Slice(76, 4), max_pooling2d, View(_max_pooling2d_argmax, batch * 64), ", code);
+        Assert.Contains($", batch, in s_max_pooling2d, 0.99f, 0.001f, {Cpu}.Epilogue.{epilogue});", code);
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardInferencePooled(conv2d, ", code);
+        // The activated map is not stored; its gradient is (the pool's backward writes it, the normalisation's reads it).
+        Assert.DoesNotMatch($@"\s_{name} = new float\[", code);
+        Assert.Contains($"_d_{name} = new float[", code);
+        Assert.Contains($"{Cpu}.MaxPool2D.Backward(d_max_pooling2d, View(_max_pooling2d_argmax, batch * 64), d_{name}, ", code);
+        Assert.Contains($"{Cpu}.BatchNorm.Backward(conv2d, default, d_{name}, ", code);
+        Assert.DoesNotContain($"{Cpu}.MaxPool2D.Forward(", code);
+    }
+
+    [Fact]
+    public void A_sigmoid_before_a_max_pool_keeps_its_output_for_the_normalisation_backward()
+    {
+        var code = Generate("""
+            [Conv2D(4, 3, Padding.Same, UseBias = false)]
+            [BatchNormalization]
+            [Activation(Activation.Sigmoid)]
+            [MaxPool2D(2)]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        Assert.DoesNotContain("ForwardTrainingPooled", code);
+        Assert.Contains("_activation = new float[", code);
+        Assert.Contains($"{Cpu}.MaxPool2D.Forward(activation, max_pooling2d, ", code);
+        Assert.Contains($"{Cpu}.BatchNorm.Backward(conv2d, activation, d_activation, {Cpu}.Epilogue.Sigmoid, ", code);
     }
 
     [Fact]

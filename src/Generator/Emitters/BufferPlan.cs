@@ -14,7 +14,9 @@ namespace Kiln.Generator.Emitters;
 /// Runtime.Cpu's Conv2DPlan, reads the pool's tensors, so the convolution's output gradient has no buffer), and when
 /// the windows do not overlap the two run forward as one kernel, so the convolution's output needs no buffer at all.
 /// Also on the CPU, a BatchNormalization followed by an activation layer whose derivative is a function of its output
-/// runs as one kernel each way, so neither the normalised output nor its gradient is stored. This is the one place
+/// runs as one kernel each way, so neither the normalised output nor its gradient is stored; when that activation is a
+/// ReLU or LeakyReLU followed by a MaxPool2D, the pool's forward runs all three, so the activated map is not stored
+/// either (its gradient is: the pool's backward writes it, the normalisation's reads it). This is the one place
 /// that fusion (structure) is decided; which algorithm runs each pass of a convolution is its plan's choice at run time.
 /// </summary>
 internal sealed class BufferPlan
@@ -28,6 +30,7 @@ internal sealed class BufferPlan
     private readonly string?[] _gradientOwner;
     private readonly bool[] _feedsPool;
     private readonly bool[] _activates;
+    private readonly bool[] _activatesIntoPool;
 
     public BufferPlan(NetworkModel model, bool pooledGradients = false)
     {
@@ -40,6 +43,10 @@ internal sealed class BufferPlan
             && l.Index + 1 < layers.Count && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
         _activates = layers.Select(l => pooledGradients && l.Config is BatchNormalizationConfig && l.Index + 2 < layers.Count
             && Registry.For(layers[l.Index + 1]) is ActivationLayerDescriptor next && Code.DerivativeFromOutput(next.ActivationOf(layers[l.Index + 1]))).ToArray();
+        // ReLU and LeakyReLU: the normalisation's backward takes their derivative from x, so nothing reads their output
+        // but the pool's forward.
+        _activatesIntoPool = layers.Select(l => l.Index > 0 && _activates[l.Index - 1] && l.Index + 1 < layers.Count
+            && Registry.For(l).ActivationOf(l) is Activation.Relu or Activation.LeakyRelu && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
@@ -135,8 +142,15 @@ internal sealed class BufferPlan
     /// </summary>
     public bool Activates(int index) => index >= 0 && _activates[index];
 
+    /// <summary>
+    /// Whether the activation layer at <paramref name="index"/>, applied by the BatchNormalization above it, is a ReLU or
+    /// LeakyReLU followed by a MaxPool2D: the pool's forward normalises, activates and pools in one kernel
+    /// (<c>BatchNorm.ForwardTrainingPooled</c>), so the activated map is never stored.
+    /// </summary>
+    public bool ActivatesIntoPool(int index) => index >= 0 && _activatesIntoPool[index];
+
     /// <summary>Whether layer <paramref name="index"/>'s output is computed by the next layer's kernel and never stored.</summary>
-    public bool ComputedByNext(int index) => PoolsInForward(index) || Activates(index);
+    public bool ComputedByNext(int index) => PoolsInForward(index) || Activates(index) || ActivatesIntoPool(index);
 
     /// <summary>A per-layer field or buffer named after the layer: <c>_conv2d_transformed</c>, <c>_max_pooling2d_argmax</c>.</summary>
     public string Field(LayerModel layer, string suffix) => $"_{_ids[layer.Index]}_{suffix}";

@@ -41,6 +41,11 @@ internal abstract class ActivationLayerDescriptor : LayerDescriptor<ActivationCo
 
     public override void EmitCpuForward(CpuForward c)
     {
+        if (c.Plan.ActivatesIntoPool(c.Layer.Index))
+        {
+            c.W.Line("// computed with the normalisation above by the pooling below (BatchNorm.ForwardTrainingPooled)");
+            return;
+        }
         if (c.Plan.Activates(c.Layer.Index - 1))
         {
             BatchNormalizationDescriptor.EmitCpuForwardActivated(c, c.Model.Layers[c.Layer.Index - 1], Config(c.Layer).Activation, Config(c.Layer).Alpha);

@@ -86,6 +86,24 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
     public static void EmitCpuForwardActivated(CpuForward activation, LayerModel bn, Activation function, double alpha) =>
         EmitCpuForward(activation, bn, activation.Output, $", {Code.Epilogue(function)}, {Code.F(alpha)}f");
 
+    /// <summary>
+    /// The normalisation of <paramref name="bn"/>, its activation layer and the max pool after it, emitted as the pool's
+    /// forward into the pool's output (declared by the pool).
+    /// </summary>
+    public static void EmitCpuForwardPooled(CpuForward pool, LayerModel bn, Activation function, double alpha, string argmax)
+    {
+        var k = Config(bn);
+        var p = (string tensor) => CpuForward.Slice(bn, tensor, "p");
+        var statistics = $"{p("moving_mean")}, {p("moving_variance")}";
+        var act = $"{Code.Epilogue(function)}, {Code.F(alpha)}f";
+        pool.W.Open("if (training)");
+        pool.W.Line($"{Code.Cpu}.BatchNorm.ForwardTrainingPooled({pool.Input}, {p("gamma")}, {p("beta")}, {pool.Output}, {argmax}, {pool.Plan.Field(bn, "mean")}, {pool.Plan.Field(bn, "inv_std")}, {statistics}, batch, in {pool.Geometry}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f, {act});");
+        pool.W.Close();
+        pool.W.Open("else");
+        pool.W.Line($"{Code.Cpu}.BatchNorm.ForwardInferencePooled({pool.Input}, {p("gamma")}, {p("beta")}, {statistics}, {pool.Output}, batch, in {pool.Geometry}, {Code.F(k.Epsilon)}f, {act});");
+        pool.W.Close();
+    }
+
     private static void EmitCpuForward(CpuForward c, LayerModel l, string output, string activation)
     {
         var k = Config(l);

@@ -12,7 +12,8 @@ internal sealed record MaxPool2DConfig(PoolConfig Window) : LayerConfig
 
 /// <summary>
 /// <c>[MaxPool2D(poolSize, stride, padding)]</c>: the first maximum of each window (row-major), its index kept in
-/// an argmax buffer for the backward pass. On the CPU it may absorb the convolution above it (see <see cref="BufferPlan"/>).
+/// an argmax buffer for the backward pass. On the CPU it may absorb the convolution above it, or a BatchNormalization
+/// and its ReLU (see <see cref="BufferPlan"/>).
 /// </summary>
 internal sealed class MaxPool2DDescriptor : LayerDescriptor<MaxPool2DConfig>
 {
@@ -47,6 +48,13 @@ internal sealed class MaxPool2DDescriptor : LayerDescriptor<MaxPool2DConfig>
         if (c.Plan.PoolsInForward(c.Layer.Index - 1))
         {
             Conv2DDescriptor.EmitCpuForwardPooled(c, c.Model.Layers[c.Layer.Index - 1], argmax);
+            return;
+        }
+        if (c.Plan.ActivatesIntoPool(c.Layer.Index - 1))
+        {
+            var activation = c.Model.Layers[c.Layer.Index - 1];
+            var (function, alpha) = ActivationLayerDescriptor.Of(activation);
+            BatchNormalizationDescriptor.EmitCpuForwardPooled(c, c.Model.Layers[activation.Index - 1], function, alpha, Argmax(c.Plan, c.Layer));
             return;
         }
         c.W.Line($"{Code.Cpu}.MaxPool2D.Forward({c.Input}, {c.Output}, {argmax}, batch, in {c.Geometry});");
