@@ -287,6 +287,56 @@ public class BatchNormTests
         TestData.BitwiseEqual(ipy, fipy, $"{name} inference pooled y");
     }
 
+    [Theory]
+    [InlineData("28x28x16 p2", Epilogue.Relu, 0f)]
+    [InlineData("7x7x19 p2", Epilogue.LeakyRelu, 0.1f)]
+    [InlineData("same 13x13x19 p2", Epilogue.Relu, 0f)]
+    [InlineData("same 13x13x19 p2", Epilogue.Linear, 0f)]
+    public void BackwardThroughPool_EqualsPoolBackwardThenBackward_Bitwise(string name, Epilogue act, float alpha)
+    {
+        const int batch = 3;
+        var g = name switch
+        {
+            "28x28x16 p2" => Geometries.PoolValid(28, 28, 16, 2, 2),
+            "7x7x19 p2" => Geometries.PoolValid(7, 7, 19, 2, 2),
+            "same 13x13x19 p2" => Geometries.PoolSame(13, 13, 19, 2, 2),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+        var (rows, channels) = (batch * g.InH * g.InW, g.Channels);
+        var (x, gamma, beta) = Inputs(rows, channels, true, true);
+        var (y, mean, invStd) = (new float[x.Length], new float[channels], new float[channels]);
+        BatchNorm.ForwardTraining(x, gamma, beta, y, mean, invStd, new float[channels], new float[channels], rows, channels, 0.9f, Epsilon, act, alpha);
+        var (py, argmax) = (new float[batch * g.OutSize], new int[batch * g.OutSize]);
+        MaxPool2D.Forward(y, py, argmax, batch, g);
+        // Every 7th gradient −0: the pool's backward adds it to the cleared +0, which gives +0.
+        var poolDy = TestData.Random(py.Length, seed: 12).Select((v, i) => i % 7 == 0 ? -0f : v).ToArray();
+
+        var dy = new float[x.Length];
+        MaxPool2D.Backward(poolDy, argmax, dy, batch, g);
+        var (dx, dg, db) = (new float[x.Length], new float[channels], new float[channels]);
+        BatchNorm.Backward(x, y, dy, act, alpha, gamma, beta, mean, invStd, dx, dg, db, rows, channels);
+
+        var (fdx, fdg, fdb) = (TestData.Poisoned(x.Length), TestData.Poisoned(channels), TestData.Poisoned(channels));
+        BatchNorm.BackwardThroughPool(x, poolDy, argmax, act, alpha, gamma, beta, mean, invStd, fdx, fdg, fdb, batch, g);
+        TestData.BitwiseEqual(dx, fdx, $"{name} {act} dx");
+        TestData.BitwiseEqual(dg, fdg, $"{name} {act} dγ");
+        TestData.BitwiseEqual(db, fdb, $"{name} {act} dβ");
+    }
+
+    [Fact]
+    public void BackwardThroughPool_RefusesOverlappingWindowsAndOutputDerivatives()
+    {
+        var g = Geometries.PoolSame(5, 5, 2, 3, 2);
+        var (x, c) = (new float[g.InSize], new float[2]);
+        var e = Assert.Throws<ArgumentException>(() => BatchNorm.BackwardThroughPool(x, new float[g.OutSize], new int[g.OutSize], Epilogue.Relu, 0f, default, default, c, c, default, c, c, 1, g));
+        Assert.Equal("g", e.ParamName);
+        var two = Geometries.PoolValid(4, 4, 2, 2, 2);
+        e = Assert.Throws<ArgumentException>(() => BatchNorm.BackwardThroughPool(new float[two.InSize], new float[two.OutSize], new int[two.OutSize], Epilogue.Sigmoid, 0f, default, default, c, c, default, c, c, 1, two));
+        Assert.Equal("act", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => BatchNorm.BackwardThroughPool(new float[two.InSize], new float[two.OutSize], new int[two.OutSize - 1], Epilogue.Relu, 0f, default, default, c, c, default, c, c, 1, two));
+        Assert.Equal("poolArgmax", e.ParamName);
+    }
+
     [Fact]
     public void Pooled_WrongLengths_AreRefusedByName()
     {

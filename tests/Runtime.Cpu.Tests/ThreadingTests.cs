@@ -154,6 +154,13 @@ public class ThreadingTests
                 argmax[i] = found[i];
             }
         }, "pooled argmax");
+        var two = Geometries.PoolValid(15, 15, 8, 2, 2);
+        var x2 = TestData.Random(batch * two.InSize, seed: 21, scale: 3f);
+        var (mean, invStd, argmax) = (Statistics(), Statistics(), new int[batch * two.OutSize]);
+        BatchNorm.ForwardTrainingPooled(x2, gamma, beta, new float[argmax.Length], argmax, mean, invStd, Statistics(), Statistics(), batch, two, 0.99f, 1e-3f, Epilogue.Relu, 0f);
+        var poolDy = TestData.Random(argmax.Length, seed: 22);
+        AssertSameBitsAsSerial(x2.Length, dx => BatchNorm.BackwardThroughPool(x2, poolDy, argmax, Epilogue.Relu, 0f, gamma, beta, mean, invStd, dx, Statistics(), Statistics(), batch, two), "through the pool dx");
+        AssertSameBitsAsSerial(2 * g.Channels, gradients => BatchNorm.BackwardThroughPool(x2, poolDy, argmax, Epilogue.Relu, 0f, gamma, beta, mean, invStd, default, gradients.AsSpan(0, g.Channels), gradients.AsSpan(g.Channels), batch, two), "through the pool dγ, dβ");
     }
 
     [Theory]

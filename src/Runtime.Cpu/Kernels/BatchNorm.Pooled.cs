@@ -3,8 +3,9 @@ using System.Buffers;
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>
-/// BatchNorm with its activation and the max pool after it in one pass (Conv → BatchNorm → ReLU → MaxPool2D): only the
-/// pool's output and argmax are written, never the activated map.
+/// BatchNorm with its activation and the max pool after it (Conv → BatchNorm → ReLU → MaxPool2D): forward in one pass
+/// that writes only the pool's output and argmax, never the activated map; backward from the pool's gradient, never
+/// writing the activated map's.
 /// </summary>
 /// <remarks>
 /// After the statistics, each part takes whole samples; for each output row it normalises and activates the input
@@ -52,6 +53,36 @@ public static partial class BatchNorm
         finally
         {
             ArrayPool<float>.Shared.Return(affine);
+        }
+    }
+
+    /// <summary>
+    /// The fused backward of a linear, ReLU or LeakyReLU activation from the gradient of the max pool after it: poolDy
+    /// and poolArgmax [batch, g.OutH, g.OutW, g.Channels] as <see cref="MaxPool2D.Backward"/> takes them, windows that do
+    /// not overlap (stride = pool size). The bits of <see cref="MaxPool2D.Backward"/> into a buffer, then
+    /// <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Epilogue, float, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, int, int)"/>
+    /// from it; that buffer is never written: each cell's gradient is read from its window as the passes need it.
+    /// </summary>
+    public static unsafe void BackwardThroughPool(ReadOnlySpan<float> x, ReadOnlySpan<float> poolDy, ReadOnlySpan<int> poolArgmax, Epilogue act, float alpha, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int batch, in PoolGeometry g)
+    {
+        CheckActivation(act, alpha);
+        if (!DerivativeFromSign(act))
+        {
+            throw new ArgumentException($"{act}'s derivative is written from the activation's output, which the pooled backward does not have: run MaxPool2D.Backward, then Backward with the output.", nameof(act));
+        }
+        Check.Positive(batch, nameof(batch));
+        g.Validate();
+        if (g.Stride != g.Pool)
+        {
+            throw new ArgumentException($"The pool's windows overlap (pool {g.Pool}, stride {g.Stride}): the pooled backward needs each cell in one window at most.", nameof(g));
+        }
+        Check.Length(x.Length, (long)batch * g.InSize, nameof(x));
+        Check.Length(poolDy.Length, (long)batch * g.OutSize, nameof(poolDy));
+        Check.Length(poolArgmax.Length, poolDy.Length, nameof(poolArgmax));
+        fixed (float* pdy = poolDy)
+        fixed (int* pargmax = poolArgmax)
+        {
+            BackwardPasses(x, null, pdy, pargmax, g, act, alpha, gamma, beta, batchMean, batchInvStd, dx, dgamma, dbeta, batch * g.InH * g.InW, g.Channels);
         }
     }
 

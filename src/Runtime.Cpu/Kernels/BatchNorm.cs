@@ -132,6 +132,16 @@ public static partial class BatchNorm
         {
             Check.Length(y.Length, x.Length, nameof(y));
         }
+        fixed (float* py = y, pdy = dy)
+        {
+            BackwardPasses(x, py, pdy, null, default, act, alpha, gamma, beta, batchMean, batchInvStd, dx, dgamma, dbeta, rows, channels);
+        }
+    }
+
+    // The two passes of the backward, from dy (argmax null) or from the gradient of a max pool's output (dy, argmax
+    // and pool: BackwardThroughPool). Checks the per-channel arguments and dx.
+    private static unsafe void BackwardPasses(ReadOnlySpan<float> x, float* y, float* dy, int* argmax, in PoolGeometry pool, Epilogue act, float alpha, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> batchMean, ReadOnlySpan<float> batchInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int rows, int channels)
+    {
         Optional(gamma.Length, channels, nameof(gamma));
         Optional(beta.Length, channels, nameof(beta));
         Check.Length(batchMean.Length, channels, nameof(batchMean));
@@ -141,22 +151,16 @@ public static partial class BatchNorm
         Optional(dbeta.Length, channels, nameof(dbeta));
         var chunks = Chunks(rows);
         var partial = ArrayPool<double>.Shared.Rent(2 * chunks * channels);
-        // [s | t | Σdy/rows | Σdy·x̂/rows | γ·invStd]: the forward's affine form, then the per-channel terms of dx.
+        // [s | t | Σg/rows | Σg·x̂/rows | γ·invStd]: the forward's affine form, then the per-channel terms of dx.
         var terms = ArrayPool<float>.Shared.Rent(5 * channels);
         try
         {
             Affine(gamma, beta, batchMean, batchInvStd, terms);
-            fixed (float* px = x, py = y, pdy = dy, pm = batchMean, pi = batchInvStd, pdx = dx, pterms = terms)
+            fixed (float* px = x, pm = batchMean, pi = batchInvStd, pdx = dx, pterms = terms)
             fixed (double* pp = partial)
             {
-                var job = new Job(px, py, pdy, pm, pi, pterms, pp, rows, channels, act, alpha);
-                Workers.Run(act switch
-                {
-                    Epilogue.Linear => &GradientSumPart<Unchanged>,
-                    Epilogue.Relu => &GradientSumPart<ReluOfSign>,
-                    Epilogue.LeakyRelu => &GradientSumPart<LeakyReluOfSign>,
-                    _ => &GradientSumPart<FromOutput>,
-                }, &job, Workers.PartsFor(chunks, 1));
+                var job = new Job(px, y, dy, pm, pi, pterms, pp, rows, channels, act, alpha, null, argmax, pool);
+                Workers.Run(SumsOf(act, argmax != null), &job, Workers.PartsFor(chunks, 1));
                 var sumDy = new Span<float>(pterms + 2 * channels, channels);
                 var sumDyXhat = new Span<float>(pterms + 3 * channels, channels);
                 Combine(pp, chunks, channels, rows, sumDy, dbeta);
@@ -169,14 +173,8 @@ public static partial class BatchNorm
                 {
                     pterms[4 * channels + c] = (gamma.IsEmpty ? 1f : gamma[c]) * batchInvStd[c];
                 }
-                var dataJob = new Job(px, py, pdy, pm, pi, pterms, null, rows, channels, act, alpha, pdx);
-                Workers.Run(act switch
-                {
-                    Epilogue.Linear => &DataPart<Unchanged>,
-                    Epilogue.Relu => &DataPart<ReluOfSign>,
-                    Epilogue.LeakyRelu => &DataPart<LeakyReluOfSign>,
-                    _ => &DataPart<FromOutput>,
-                }, &dataJob, Workers.PartsFor((long)rows * channels, 1 << 14));
+                var dataJob = new Job(px, y, dy, pm, pi, pterms, null, rows, channels, act, alpha, pdx, argmax, pool);
+                Workers.Run(DataOf(act, argmax != null), &dataJob, Workers.PartsFor((long)rows * channels, 1 << 14));
             }
         }
         finally
@@ -185,6 +183,29 @@ public static partial class BatchNorm
             ArrayPool<float>.Shared.Return(terms);
         }
     }
+
+    // The passes for an activation and a gradient source (a pool's has no y, so only the activations of the sign).
+    private static unsafe delegate*<void*, int, int, void> SumsOf(Epilogue act, bool throughPool) => (act, throughPool) switch
+    {
+        (Epilogue.Linear, false) => &GradientSumPart<Unchanged, Dense>,
+        (Epilogue.Relu, false) => &GradientSumPart<ReluOfSign, Dense>,
+        (Epilogue.LeakyRelu, false) => &GradientSumPart<LeakyReluOfSign, Dense>,
+        (_, false) => &GradientSumPart<FromOutput, Dense>,
+        (Epilogue.Linear, true) => &GradientSumPart<Unchanged, ThroughPool>,
+        (Epilogue.Relu, true) => &GradientSumPart<ReluOfSign, ThroughPool>,
+        _ => &GradientSumPart<LeakyReluOfSign, ThroughPool>,
+    };
+
+    private static unsafe delegate*<void*, int, int, void> DataOf(Epilogue act, bool throughPool) => (act, throughPool) switch
+    {
+        (Epilogue.Linear, false) => &DataPart<Unchanged, Dense>,
+        (Epilogue.Relu, false) => &DataPart<ReluOfSign, Dense>,
+        (Epilogue.LeakyRelu, false) => &DataPart<LeakyReluOfSign, Dense>,
+        (_, false) => &DataPart<FromOutput, Dense>,
+        (Epilogue.Linear, true) => &DataPart<Unchanged, ThroughPool>,
+        (Epilogue.Relu, true) => &DataPart<ReluOfSign, ThroughPool>,
+        _ => &DataPart<LeakyReluOfSign, ThroughPool>,
+    };
 
     private static int Chunks(int rows) => (rows + ChunkRows - 1) / ChunkRows;
 
@@ -352,8 +373,10 @@ public static partial class BatchNorm
 
     // Chunks [lo, hi): Σ g into the first chunks·C partials, Σ g·x̂ into the next (x̂ rounded to float as in dx), with
     // g = dy·f′ (TGradient).
-    private static unsafe void GradientSumPart<TGradient>(void* state, int part, int parts) where TGradient : struct, IGradient
+    private static unsafe void GradientSumPart<TGradient, TSource>(void* state, int part, int parts) where TGradient : struct, IGradient where TSource : struct, ISource
     {
+        var at = stackalloc long[BlockRows];
+        var cell = stackalloc int[BlockRows];
         ref readonly var job = ref *(Job*)state;
         var chunks = Chunks(job.Rows);
         var (lo, hi) = Gemm.Range(chunks, 1, part, parts);
@@ -372,6 +395,7 @@ public static partial class BatchNorm
             for (var first = k * ChunkRows; first < end; first += BlockRows)
             {
                 var last = Math.Min(end, first + BlockRows);
+                TSource.Locate(job, first, last, at, cell);
                 var j = 0;
                 if (Avx.IsSupported)
                 {
@@ -384,7 +408,7 @@ public static partial class BatchNorm
                         {
                             var o = (long)r * c + j;
                             var x = Vector256.Load(job.X + o);
-                            var (d0, d1) = Widen(TGradient.Of(x, Vector256.Load(job.Dy + o), s, t, job.Y + o, job.Act, job.Alpha));
+                            var (d0, d1) = Widen(TGradient.Of(x, TSource.Vector(job, at[r - first], cell[r - first], j), s, t, job.Y + o, job.Act, job.Alpha));
                             var (h0, h1) = Widen((x - m) * i);
                             g0 += d0;
                             g1 += d1;
@@ -403,7 +427,7 @@ public static partial class BatchNorm
                     {
                         var o = (long)r * c + j;
                         var x = job.X[o];
-                        var d = TGradient.Of(x, job.Dy[o], scale[j], shift[j], job.Y + o, job.Act, job.Alpha);
+                        var d = TGradient.Of(x, TSource.Scalar(job, at[r - first], cell[r - first], j), scale[j], shift[j], job.Y + o, job.Act, job.Alpha);
                         sumDy[j] += d;
                         sumDyXhat[j] += (double)d * ((x - mean[j]) * invStd[j]);
                     }
@@ -454,8 +478,10 @@ public static partial class BatchNorm
 
     // Rows [lo, hi): dx = γ·invStd·(g − Σg/rows − x̂·Σg·x̂/rows) with g = dy·f′ (TGradient) and
     // job.Terms = [s | t | Σg/rows | Σg·x̂/rows | γ·invStd].
-    private static unsafe void DataPart<TGradient>(void* state, int part, int parts) where TGradient : struct, IGradient
+    private static unsafe void DataPart<TGradient, TSource>(void* state, int part, int parts) where TGradient : struct, IGradient where TSource : struct, ISource
     {
+        var at = stackalloc long[BlockRows];
+        var cell = stackalloc int[BlockRows];
         ref readonly var job = ref *(Job*)state;
         var (lo, hi) = Gemm.Range(job.Rows, 1, part, parts);
         var c = job.C;
@@ -470,6 +496,7 @@ public static partial class BatchNorm
         for (var first = lo; first < hi; first += BlockRows)
         {
             var last = Math.Min(hi, first + BlockRows);
+            TSource.Locate(job, first, last, at, cell);
             var j = 0;
             // Explicit multiplies and adds (never contracted into FMA), so the vector and scalar bits agree.
             for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
@@ -480,7 +507,7 @@ public static partial class BatchNorm
                 {
                     var o = (long)r * c + j;
                     var x = Vector256.Load(job.X + o);
-                    var dz = TGradient.Of(x, Vector256.Load(job.Dy + o), s, t, job.Y + o, job.Act, job.Alpha);
+                    var dz = TGradient.Of(x, TSource.Vector(job, at[r - first], cell[r - first], j), s, t, job.Y + o, job.Act, job.Alpha);
                     var xhat = (x - m) * i;
                     (k * (dz - md - xhat * mdx)).Store(job.Out + o);
                 }
@@ -491,7 +518,7 @@ public static partial class BatchNorm
                 {
                     var o = (long)r * c + j;
                     var x = job.X[o];
-                    var dz = TGradient.Of(x, job.Dy[o], scale[j], shift[j], job.Y + o, job.Act, job.Alpha);
+                    var dz = TGradient.Of(x, TSource.Scalar(job, at[r - first], cell[r - first], j), scale[j], shift[j], job.Y + o, job.Act, job.Alpha);
                     var xhat = (x - mean[j]) * invStd[j];
                     job.Out[o] = coefficient[j] * (dz - meanDy[j] - xhat * meanDyXhat[j]);
                 }
@@ -549,6 +576,66 @@ public static partial class BatchNorm
         public static float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha) => Activations.GradientFromOutput(*y, dy, act, alpha);
     }
 
+    // Where a row's gradient dy comes from: Locate finds, for rows [first, last), where each row's dy lies (at) and
+    // what identifies the row there (cell); Vector and Scalar read dy of channels [j, j + 8) or j.
+    private unsafe interface ISource
+    {
+        static abstract void Locate(in Job job, int first, int last, long* at, int* cell);
+
+        static abstract Vector256<float> Vector(in Job job, long at, int cell, int j);
+
+        static abstract float Scalar(in Job job, long at, int cell, int j);
+    }
+
+    // dy [rows, C] itself.
+    private readonly unsafe struct Dense : ISource
+    {
+        public static void Locate(in Job job, int first, int last, long* at, int* cell)
+        {
+            for (var r = first; r < last; r++)
+            {
+                at[r - first] = (long)r * job.C;
+            }
+        }
+
+        public static Vector256<float> Vector(in Job job, long at, int cell, int j) => Vector256.Load(job.Dy + at + j);
+
+        public static float Scalar(in Job job, long at, int cell, int j) => job.Dy[at + j];
+    }
+
+    // The gradient MaxPool2D.Backward would write from the pool's (job.Dy, job.Argmax, windows that do not overlap): a
+    // cell gets +0 + dy of its window where it is the window's argmax (the +0 of the cleared buffer included, so −0
+    // becomes +0 as there), else +0. at: the row's window's first output (−1: the row is in no window); cell: the row's
+    // index within its sample times C.
+    private readonly unsafe struct ThroughPool : ISource
+    {
+        public static void Locate(in Job job, int first, int last, long* at, int* cell)
+        {
+            var g = job.Pool;
+            var pixels = g.InH * g.InW;
+            for (var r = first; r < last; r++)
+            {
+                var (b, p) = Math.DivRem(r, pixels);
+                var (oh, ow) = ((p / g.InW + g.PadTop) / g.Stride, (p % g.InW + g.PadLeft) / g.Stride);
+                at[r - first] = oh < g.OutH && ow < g.OutW ? (((long)b * g.OutH + oh) * g.OutW + ow) * g.Channels : -1;
+                cell[r - first] = p * g.Channels;
+            }
+        }
+
+        public static Vector256<float> Vector(in Job job, long at, int cell, int j)
+        {
+            if (at < 0)
+            {
+                return Vector256<float>.Zero;
+            }
+            var mine = Vector256.Equals(Vector256.Load(job.Argmax + at + j), Vector256.Create(cell + j) + Vector256<int>.Indices);
+            return Vector256.ConditionalSelect(mine.AsSingle(), Vector256<float>.Zero + Vector256.Load(job.Dy + at + j), Vector256<float>.Zero);
+        }
+
+        public static float Scalar(in Job job, long at, int cell, int j) =>
+            at >= 0 && job.Argmax[at + j] == cell + j ? 0f + job.Dy[at + j] : 0f;
+    }
+
     // Gelu and Swish need their input to differentiate, which the fused pass does not keep.
     private static void CheckActivation(Epilogue act, float alpha)
     {
@@ -580,10 +667,13 @@ public static partial class BatchNorm
     }
 
     // Terms: the affine form [s | t] (and, in the data pass, the per-channel terms of dx after it); Out: the normalised
-    // output or the data gradient; Y: the fused activation's output (read by FromOutput only).
-    private readonly unsafe struct Job(float* x, float* y, float* dy, float* mean, float* invStd, float* terms, double* partial, int rows, int c, Epilogue act = Epilogue.Linear, float alpha = 0f, float* output = null)
+    // output or the data gradient; Y: the fused activation's output (read by FromOutput only); Dy: dy, or with Argmax
+    // and Pool the gradient of a max pool's output (ThroughPool).
+    private readonly unsafe struct Job(float* x, float* y, float* dy, float* mean, float* invStd, float* terms, double* partial, int rows, int c, Epilogue act = Epilogue.Linear, float alpha = 0f, float* output = null, int* argmax = null, PoolGeometry pool = default)
     {
         public readonly float* X = x, Y = y, Dy = dy, Mean = mean, InvStd = invStd, Terms = terms, Out = output;
+        public readonly int* Argmax = argmax;
+        public readonly PoolGeometry Pool = pool;
         public readonly double* Partial = partial;
         public readonly int Rows = rows, C = c;
         public readonly Epilogue Act = act;
