@@ -3,7 +3,8 @@ namespace Kiln.Generator.Tests;
 /// <summary>
 /// On the CPU a BatchNormalization followed by an activation layer whose derivative is a function of its output runs
 /// as one kernel each way (BufferPlan.Activates), and with a ReLU or LeakyReLU followed by a max pool the pool's forward
-/// runs all three (BufferPlan.ActivatesIntoPool); every other sequence keeps the layers apart.
+/// runs all three (BufferPlan.ActivatesIntoPool) and, windows not overlapping, the normalisation's backward reads the
+/// pool's gradient (BufferPlan.NormalisesThroughPool); every other sequence keeps the layers apart.
 /// </summary>
 public class ActivationFusionTests
 {
@@ -65,12 +66,32 @@ public class ActivationFusionTests
         Assert.Contains($"{Cpu}.BatchNorm.ForwardTrainingPooled(conv2d, p.Slice(72, 4), p.Slice(76, 4), max_pooling2d, View(_max_pooling2d_argmax, batch * 64), ", code);
         Assert.Contains($", batch, in s_max_pooling2d, 0.99f, 0.001f, {Cpu}.Epilogue.{epilogue});", code);
         Assert.Contains($"{Cpu}.BatchNorm.ForwardInferencePooled(conv2d, ", code);
-        // The activated map is not stored; its gradient is (the pool's backward writes it, the normalisation's reads it).
+        // Neither the activated map nor (the windows do not overlap) its gradient is stored: the normalisation's
+        // backward reads the pool's gradient and argmax.
         Assert.DoesNotMatch($@"\s_{name} = new float\[", code);
-        Assert.Contains($"_d_{name} = new float[", code);
-        Assert.Contains($"{Cpu}.MaxPool2D.Backward(d_max_pooling2d, View(_max_pooling2d_argmax, batch * 64), d_{name}, ", code);
-        Assert.Contains($"{Cpu}.BatchNorm.Backward(conv2d, default, d_{name}, ", code);
-        Assert.DoesNotContain($"{Cpu}.MaxPool2D.Forward(", code);
+        Assert.DoesNotContain($"_d_{name}", code);
+        Assert.Contains("// read by the normalisation's backward below (BatchNorm.BackwardThroughPool)", code);
+        Assert.Contains($"{Cpu}.BatchNorm.BackwardThroughPool(conv2d, d_max_pooling2d, View(_max_pooling2d_argmax, batch * 64), {Cpu}.Epilogue.{epilogue}, p.Slice(72, 4), p.Slice(76, 4), ", code);
+        Assert.Contains(", batch, in s_max_pooling2d);", code);
+        Assert.DoesNotContain($"{Cpu}.MaxPool2D.", code);
+    }
+
+    [Fact]
+    public void Overlapping_pool_windows_keep_the_activation_gradient_for_the_pool_backward()
+    {
+        var code = Generate("""
+            [Conv2D(4, 3, Padding.Same, UseBias = false)]
+            [BatchNormalization]
+            [ReLU]
+            [MaxPool2D(3, 2)]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardTrainingPooled(conv2d, ", code);
+        Assert.Contains("_d_re_lu = new float[", code);
+        Assert.Contains($"{Cpu}.MaxPool2D.Backward(d_max_pooling2d, View(_max_pooling2d_argmax, batch * 36), d_re_lu, ", code);
+        Assert.Contains($"{Cpu}.BatchNorm.Backward(conv2d, default, d_re_lu, {Cpu}.Epilogue.Relu, 0f, ", code);
     }
 
     [Fact]

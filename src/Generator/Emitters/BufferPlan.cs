@@ -16,7 +16,8 @@ namespace Kiln.Generator.Emitters;
 /// Also on the CPU, a BatchNormalization followed by an activation layer whose derivative is a function of its output
 /// runs as one kernel each way, so neither the normalised output nor its gradient is stored; when that activation is a
 /// ReLU or LeakyReLU followed by a MaxPool2D, the pool's forward runs all three, so the activated map is not stored
-/// either (its gradient is: the pool's backward writes it, the normalisation's reads it). This is the one place
+/// either, nor, when the windows do not overlap, its gradient (the normalisation's backward reads the pool's). This is
+/// the one place
 /// that fusion (structure) is decided; which algorithm runs each pass of a convolution is its plan's choice at run time.
 /// </summary>
 internal sealed class BufferPlan
@@ -31,6 +32,7 @@ internal sealed class BufferPlan
     private readonly bool[] _feedsPool;
     private readonly bool[] _activates;
     private readonly bool[] _activatesIntoPool;
+    private readonly bool[] _normalisesThroughPool;
 
     public BufferPlan(NetworkModel model, bool pooledGradients = false)
     {
@@ -47,6 +49,7 @@ internal sealed class BufferPlan
         // but the pool's forward.
         _activatesIntoPool = layers.Select(l => l.Index > 0 && _activates[l.Index - 1] && l.Index + 1 < layers.Count
             && Registry.For(l).ActivationOf(l) is Activation.Relu or Activation.LeakyRelu && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
+        _normalisesThroughPool = layers.Select(l => _activatesIntoPool[l.Index] && layers[l.Index + 1].Config is MaxPool2DConfig pool && pool.Stride == pool.PoolSize).ToArray();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
@@ -73,7 +76,7 @@ internal sealed class BufferPlan
             {
                 continue;
             }
-            if (_feedsPool[i])
+            if (_feedsPool[i] || _normalisesThroughPool[i])
             {
                 continue;
             }
@@ -148,6 +151,13 @@ internal sealed class BufferPlan
     /// (<c>BatchNorm.ForwardTrainingPooled</c>), so the activated map is never stored.
     /// </summary>
     public bool ActivatesIntoPool(int index) => index >= 0 && _activatesIntoPool[index];
+
+    /// <summary>
+    /// Whether the activation layer at <paramref name="index"/> is computed with the pool below (<see cref="ActivatesIntoPool"/>)
+    /// whose windows do not overlap: the normalisation's backward then reads the pool's gradient and argmax
+    /// (<c>BatchNorm.BackwardThroughPool</c>), so the activated map's gradient is not stored either.
+    /// </summary>
+    public bool NormalisesThroughPool(int index) => index >= 0 && _normalisesThroughPool[index];
 
     /// <summary>Whether layer <paramref name="index"/>'s output is computed by the next layer's kernel and never stored.</summary>
     public bool ComputedByNext(int index) => PoolsInForward(index) || Activates(index) || ActivatesIntoPool(index);

@@ -128,6 +128,14 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
             // The activation's gradient becomes this layer's in place (BatchNorm's fused backward).
             var next = c.Plan.Next(l);
             var (function, alpha) = ActivationLayerDescriptor.Of(next);
+            if (c.Plan.NormalisesThroughPool(next.Index))
+            {
+                // From the pool's gradient and argmax: the activation's gradient is never stored.
+                var pool = c.Plan.Next(next);
+                var pooled = $"{c.P("gamma")}, {c.P("beta")}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {dx}, {c.G("gamma")}, {c.G("beta")}, batch, in {c.Plan.Geometry(pool)}";
+                c.W.Line($"{Code.Cpu}.BatchNorm.BackwardThroughPool({c.X}, {c.GradientOf(pool.Index)}, {MaxPool2DDescriptor.Argmax(c.Plan, pool)}, {Code.Epilogue(function)}, {Code.F(alpha)}f, {pooled});");
+                return;
+            }
             // ReLU's and LeakyReLU's derivative comes from the sign of the recomputed normalised value: no output read.
             var output = function is Activation.Relu or Activation.LeakyRelu ? "default" : c.OutputOf(next);
             var fused = $"{c.P("gamma")}, {c.P("beta")}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {dx}, {c.G("gamma")}, {c.G("beta")}, {Rows(l)}, {Config(l).Channels}";

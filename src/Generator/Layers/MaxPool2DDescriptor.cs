@@ -67,6 +67,11 @@ internal sealed class MaxPool2DDescriptor : LayerDescriptor<MaxPool2DConfig>
             c.W.Line("// read by the convolution's backward below (Conv2DPlan.BackwardThroughPool)");
             return;
         }
+        if (c.Plan.NormalisesThroughPool(c.Layer.Index - 1))
+        {
+            c.W.Line("// read by the normalisation's backward below (BatchNorm.BackwardThroughPool)");
+            return;
+        }
         c.W.Line(c.HasDx ? $"{Code.Cpu}.MaxPool2D.Backward({c.Dy}, {Argmax(c.Plan, c.Layer)}, {c.Dx}, batch, in {c.Geometry});" : "// nothing below needs a gradient");
     }
 
