@@ -292,6 +292,7 @@ public class BatchNormTests
     [InlineData("7x7x19 p2", Epilogue.LeakyRelu, 0.1f)]
     [InlineData("same 13x13x19 p2", Epilogue.Relu, 0f)]
     [InlineData("same 13x13x19 p2", Epilogue.Linear, 0f)]
+    [InlineData("same 7x7x5 p3 s3", Epilogue.Relu, 0f)]
     public void BackwardThroughPool_EqualsPoolBackwardThenBackward_Bitwise(string name, Epilogue act, float alpha)
     {
         const int batch = 3;
@@ -300,8 +301,10 @@ public class BatchNormTests
             "28x28x16 p2" => Geometries.PoolValid(28, 28, 16, 2, 2),
             "7x7x19 p2" => Geometries.PoolValid(7, 7, 19, 2, 2),
             "same 13x13x19 p2" => Geometries.PoolSame(13, 13, 19, 2, 2),
+            "same 7x7x5 p3 s3" => Geometries.PoolSame(7, 7, 5, 3, 3), // one padded row and column before the image
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
+        Assert.True(name != "same 7x7x5 p3 s3" || (g.PadTop == 1 && g.PadLeft == 1), "the padded case must pad before the image");
         var (rows, channels) = (batch * g.InH * g.InW, g.Channels);
         var (x, gamma, beta) = Inputs(rows, channels, true, true);
         var (y, mean, invStd) = (new float[x.Length], new float[channels], new float[channels]);

@@ -612,13 +612,33 @@ public static partial class BatchNorm
         public static void Locate(in Job job, int first, int last, long* at, int* cell)
         {
             var g = job.Pool;
-            var pixels = g.InH * g.InW;
-            for (var r = first; r < last; r++)
+            // Divisions for the first row only; the next rows step the pixel, the column and the window counters.
+            var (b, p) = Math.DivRem(first, g.InH * g.InW);
+            var (ih, iw) = Math.DivRem(p, g.InW);
+            var (oh, inRow) = Math.DivRem(ih + g.PadTop, g.Stride);
+            var (ow, inColumn) = Math.DivRem(iw + g.PadLeft, g.Stride);
+            for (var r = 0; r < last - first; r++)
             {
-                var (b, p) = Math.DivRem(r, pixels);
-                var (oh, ow) = ((p / g.InW + g.PadTop) / g.Stride, (p % g.InW + g.PadLeft) / g.Stride);
-                at[r - first] = oh < g.OutH && ow < g.OutW ? (((long)b * g.OutH + oh) * g.OutW + ow) * g.Channels : -1;
-                cell[r - first] = p * g.Channels;
+                at[r] = oh < g.OutH && ow < g.OutW ? (((long)b * g.OutH + oh) * g.OutW + ow) * g.Channels : -1;
+                cell[r] = p * g.Channels;
+                p++;
+                if (++inColumn == g.Stride)
+                {
+                    (ow, inColumn) = (ow + 1, 0);
+                }
+                if (++iw < g.InW)
+                {
+                    continue;
+                }
+                (iw, ow, inColumn) = (0, g.PadLeft / g.Stride, g.PadLeft % g.Stride);
+                if (++inRow == g.Stride)
+                {
+                    (oh, inRow) = (oh + 1, 0);
+                }
+                if (++ih == g.InH)
+                {
+                    (b, p, ih, oh, inRow) = (b + 1, 0, 0, g.PadTop / g.Stride, g.PadTop % g.Stride);
+                }
             }
         }
 
