@@ -116,7 +116,8 @@ public sealed class Conv2DPlan
                 : Conv2D.Serves(Conv2DDataPath.TransposedGemm, g, null) ? Conv2DDataPath.TransposedGemm : Conv2DDataPath.Col2Im)
             : fused && Conv2D.Serves(Conv2DDataPath.WinogradThroughPool, g, pool) ? Conv2DDataPath.WinogradThroughPool
             : Conv2DDataPath.SparseGather;
-        var weights = pool is null ? (Conv2D.Serves(Conv2DForwardPath.Winograd, g, null) ? Conv2DWeightPath.Winograd : Conv2DWeightPath.ImplicitGemm)
+        var weights = pool is null ? (Conv2D.Serves(Conv2DForwardPath.Winograd, g, null) ? Conv2DWeightPath.Winograd
+                : Conv2D.Serves(Conv2DWeightPath.Direct, g) ? Conv2DWeightPath.Direct : Conv2DWeightPath.ImplicitGemm)
             : fused && !dataGradient ? Conv2DWeightPath.SparseThroughPool
             : Conv2DWeightPath.SparseLists;
         return new Conv2DPaths(forward, data, weights);
