@@ -161,7 +161,7 @@ public static partial class Conv2D
                     var b = job.Weights + (long)jr * g.Patch;
                     if (Fma.IsSupported && g.N - jr <= Gemm.NR / 2)
                     {
-                        TileFmaNarrow(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, mr, g.N - jr, bias, job.Relu, tile);
+                        TileFmaNarrow(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, mr, g.N - jr, bias, job.Relu);
                     }
                     else if (Fma.IsSupported)
                     {
@@ -304,7 +304,7 @@ public static partial class Conv2D
         // TileFma for at most 8 columns (LeNet's 6 filters, a data gradient into 1 to 8 input channels): the packed panel
         // is still NR wide, but only its first vector is multiplied, so a 6-column output no longer spends 16 lanes of
         // FMA per row on 6 results. The same chain of fused multiply-adds per element, so the same bits as TileFma.
-        private static unsafe void TileFmaNarrow(float** rows, int k, int rowStride, int run, float* b, float* c, int ldc, int mr, int nr, float* bias, bool relu, float* tile)
+        private static unsafe void TileFmaNarrow(float** rows, int k, int rowStride, int run, float* b, float* c, int ldc, int mr, int nr, float* bias, bool relu)
         {
             Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
             for (var kh = 0; kh < k; kh++)
@@ -324,7 +324,29 @@ public static partial class Conv2D
                     b += Gemm.NR;
                 }
             }
-            Gemm.StoreTile(c, ldc, mr, nr, overwrite: true, bias, relu, tile, c0, default, c1, default, c2, default, c3, default, c4, default, c5, default);
+            ReadOnlySpan<Vector256<float>> sums = [c0, c1, c2, c3, c4, c5];
+            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(nr)).AsSingle();
+            var shift = bias == null ? Vector256<float>.Zero : Avx.MaskLoad(bias, mask);
+            for (var r = 0; r < mr; r++)
+            {
+                // Gemm.StoreTile's epilogue: with a bias, + bias, then max(·, 0) for relu.
+                var v = sums[r];
+                if (bias != null)
+                {
+                    v = Avx.Add(v, shift);
+                    v = relu ? Avx.Max(v, Vector256<float>.Zero) : v;
+                }
+                // A row of a single-panel output may write past its end, into the next rows of this tile, which are
+                // stored after it; never past the tile, whose next rows may be another thread's.
+                if (ldc == nr && (r * nr + Vector256<float>.Count <= mr * nr))
+                {
+                    Avx.Store(c + (long)r * ldc, v);
+                }
+                else
+                {
+                    Avx.MaskStore(c + (long)r * ldc, mask, v);
+                }
+            }
         }
 
         // Same arithmetic as TileFma, one element at a time, for CPUs without AVX2/FMA.
