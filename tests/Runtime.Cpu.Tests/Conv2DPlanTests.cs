@@ -171,6 +171,28 @@ public class Conv2DPlanTests
         }
     }
 
+    /// <summary>A convolution without a bias passes no bias gradient: dw and dx are the bits of a call that asks for it.</summary>
+    [Theory]
+    [InlineData("14x14x16→16 k3 same")]
+    [InlineData("10x9x2→17 k3 valid")]
+    public void Without_a_bias_gradient_the_other_gradients_keep_their_bits(string name)
+    {
+        var (g, _) = Geometry(name);
+        const int batch = 3;
+        var plan = new Conv2DPlan(g, null, Epilogue.Linear, batch);
+        var x = TestData.Random(batch * g.InSize, seed: 51);
+        var w = TestData.Random(g.PatchSize * g.OutC, seed: 52, scale: 0.3f);
+        var dz = TestData.Random(batch * g.OutSize, seed: 53);
+        var scratch = new float[plan.ScratchSize];
+        var (dw, db, dx) = (TestData.Poisoned(w.Length), TestData.Poisoned(g.OutC), TestData.Poisoned(batch * g.InSize));
+        plan.Backward(x, dz, w, dw, db, dx, batch, scratch);
+        var (dwAlone, dxAlone) = (TestData.Poisoned(w.Length), TestData.Poisoned(batch * g.InSize));
+        plan.Backward(x, dz, w, dwAlone, default, dxAlone, batch, scratch);
+        Assert.Equal(dw, dwAlone);
+        Assert.Equal(dx, dxAlone);
+        Assert.DoesNotContain(db, float.IsNaN);
+    }
+
     [Fact]
     public void Calls_that_do_not_fit_the_plan_are_refused()
     {

@@ -126,7 +126,9 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
             return;
         }
         Affine.CpuDeactivate(c, Config(l).Activation);
-        c.W.Line($"{Plan(l, plan)}.Backward({c.X}, {c.Dy}, {c.P("kernel")}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, plan)}, {dx}, batch, {BufferPlan.ScratchField});");
+        // Without a bias, no bias gradient: the plan skips that pass over dz.
+        var db = l.Parameter("bias") is null ? "default" : Affine.CpuBiasGradient(l, plan);
+        c.W.Line($"{Plan(l, plan)}.Backward({c.X}, {c.Dy}, {c.P("kernel")}, {c.G("kernel")}, {db}, {dx}, batch, {BufferPlan.ScratchField});");
     }
 
     public override string? CudaWorkspace(LayerModel l) =>

@@ -185,7 +185,10 @@ public static partial class Conv2D
         {
             ImplicitGemm.ForForward(g).WeightGradient(x, dz, dw, batch, scratch);
         }
-        Activations.BiasBackward(dz, db);
+        if (!db.IsEmpty)
+        {
+            Activations.BiasBackward(dz, db);
+        }
     }
 
     private static int ChunkRows(int batch, in ConvGeometry g) =>
