@@ -28,7 +28,46 @@ public class ActivationFusionTests
         Assert.DoesNotContain("_batch_normalization = ", code);
         Assert.DoesNotContain("_d_batch_normalization", code);
         Assert.Contains("_batch_normalization_mean = new float[4];", code);
+        // Only inference, where the normalisation is folded into the convolution, applies the leaky ReLU on its own
+        // (the plan's epilogue takes ReLU alone), with the layer's alpha.
+        Assert.Equal([$"{Cpu}.Activations.Forward(leaky_re_lu, leaky_re_lu, {Cpu}.Epilogue.LeakyRelu, 0.1f);"],
+            code.Split('\n').Select(l => l.Trim()).Where(l => l.Contains($"{Cpu}.Activations.")));
+    }
+
+    [Fact]
+    public void At_inference_a_normalisation_after_a_linear_convolution_is_folded_into_it()
+    {
+        var code = Generate("""
+            [Conv2D(4, 3, Padding.Same, UseBias = false)]
+            [BatchNormalization(epsilon: 0.01)]
+            [ReLU]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        // Training runs the convolution, then the normalisation with its statistics; inference only the folded convolution.
+        var lines = code.Split('\n').Select(l => l.Trim()).ToList();
+        var convolution = lines.IndexOf("_conv2d_plan.Forward(x, p.Slice(0, 72), _conv2d_zero_bias, conv2d, batch, _scratch);");
+        Assert.Equal(["if (training)", "{"], lines[(convolution - 2)..convolution]);
+        Assert.Contains($"{Cpu}.BatchNormFold.Fold(p.Slice(0, 72), default, p.Slice(72, 4), p.Slice(76, 4), ", code);
+        Assert.Contains(", 0.01f, _conv2d_folded_kernel, _conv2d_folded_bias);", code);
+        Assert.Contains("_conv2d_inference_plan.Forward(x, _conv2d_folded_kernel, _conv2d_folded_bias, re_lu, batch, _scratch);", code);
+        Assert.Contains($"_conv2d_inference_plan = new {Cpu}.Conv2DPlan(in s_conv2d, null, {Cpu}.Epilogue.Relu, batch, dataGradient: false);", code);
+        Assert.DoesNotContain($"{Cpu}.BatchNorm.ForwardInference", code);
         Assert.DoesNotContain($"{Cpu}.Activations.", code);
+    }
+
+    [Theory]
+    [InlineData("[Conv2D(4, 3, Padding.Same, activation: Activation.Relu)] [BatchNormalization] [Flatten] [Dense(3, Activation.Softmax)]")] // activated
+    [InlineData("[Conv2D(4, 3, Padding.Same)] [Dropout(0.5)] [BatchNormalization] [Flatten] [Dense(3, Activation.Softmax)]")] // not adjacent
+    [InlineData("[Flatten] [Dense(4)] [BatchNormalization] [Dense(3, Activation.Softmax)]")] // after Dense
+    public void Other_normalisations_are_not_folded(string layers)
+    {
+        var code = Generate(layers);
+
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardInference(", code);
+        Assert.DoesNotContain("BatchNormFold", code);
+        Assert.DoesNotContain("inference_plan", code);
     }
 
     [Theory]

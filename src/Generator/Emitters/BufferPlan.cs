@@ -14,7 +14,8 @@ namespace Kiln.Generator.Emitters;
 /// Runtime.Cpu's Conv2DPlan, reads the pool's tensors, so the convolution's output gradient has no buffer), and when
 /// the windows do not overlap the two run forward as one kernel, so the convolution's output needs no buffer at all.
 /// Also on the CPU, a BatchNormalization followed by an activation layer whose derivative is a function of its output
-/// runs as one kernel each way, so neither the normalised output nor its gradient is stored. This is the one place
+/// runs as one kernel each way, so neither the normalised output nor its gradient is stored, and a linear Conv2D
+/// followed by a BatchNormalization runs at inference with the normalisation folded into it. This is the one place
 /// that fusion (structure) is decided; which algorithm runs each pass of a convolution is its plan's choice at run time.
 /// </summary>
 internal sealed class BufferPlan
@@ -28,6 +29,7 @@ internal sealed class BufferPlan
     private readonly string?[] _gradientOwner;
     private readonly bool[] _feedsPool;
     private readonly bool[] _activates;
+    private readonly bool[] _folds;
 
     public BufferPlan(NetworkModel model, bool pooledGradients = false)
     {
@@ -40,6 +42,8 @@ internal sealed class BufferPlan
             && l.Index + 1 < layers.Count && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
         _activates = layers.Select(l => pooledGradients && l.Config is BatchNormalizationConfig && l.Index + 2 < layers.Count
             && Registry.For(layers[l.Index + 1]) is ActivationLayerDescriptor next && Code.DerivativeFromOutput(next.ActivationOf(layers[l.Index + 1]))).ToArray();
+        _folds = layers.Select(l => pooledGradients && l.Config is Conv2DConfig conv && conv.Activation == Activation.Linear
+            && l.Index + 1 < layers.Count && layers[l.Index + 1].Config is BatchNormalizationConfig).ToArray();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
@@ -137,6 +141,25 @@ internal sealed class BufferPlan
 
     /// <summary>Whether layer <paramref name="index"/>'s output is computed by the next layer's kernel and never stored.</summary>
     public bool ComputedByNext(int index) => PoolsInForward(index) || Activates(index);
+
+    /// <summary>
+    /// Whether the linear Conv2D at <paramref name="index"/> runs at inference with the BatchNormalization after it
+    /// folded into its kernel and bias (the normalisation's pass is saved; training still runs both).
+    /// </summary>
+    public bool FoldsIntoNext(int index) => index >= 0 && _folds[index];
+
+    /// <summary>The forward pass's local holding <paramref name="layer"/>'s input: the last output stored before it, or x.</summary>
+    public string InputOf(LayerModel layer)
+    {
+        for (var i = layer.Index - 1; i >= 0; i--)
+        {
+            if (!ComputedByNext(i))
+            {
+                return Output(_model.Layers[i]);
+            }
+        }
+        return "x";
+    }
 
     /// <summary>A per-layer field or buffer named after the layer: <c>_conv2d_transformed</c>, <c>_max_pooling2d_argmax</c>.</summary>
     public string Field(LayerModel layer, string suffix) => $"_{_ids[layer.Index]}_{suffix}";
