@@ -19,8 +19,8 @@ internal static class LayersCommand
         Console.WriteLine(Invariant($"calibration: Kiln's 512³ GEMM at {calibration:0} GFLOP/s; each pass repeated for {seconds:0.##} s, best time"));
         Console.WriteLine("GFLOP/s count the direct convolution's 2·multiply-adds (Winograd does fewer, so its rate can pass 100 %)");
         Console.WriteLine();
-        Console.WriteLine("| network | layer | shape | batch | paths (forward / data / weights) | forward ms | backward ms | forward GFLOP/s (%) | backward GFLOP/s (%) |");
-        Console.WriteLine("|---|---|---|---:|---|---:|---:|---:|---:|");
+        Console.WriteLine("| network | layer | shape | batch | paths (forward / data / weights) | forward ms | backward ms | of which weights ms | forward GFLOP/s (%) | backward GFLOP/s (%) |");
+        Console.WriteLine("|---|---|---|---:|---|---:|---:|---:|---:|---:|");
         foreach (var spec in NetsCommand.All.Where(s => filter is null || filter.Split(',').Contains(s.Name)))
         {
             using var net = spec.Create();
@@ -57,6 +57,7 @@ internal static class LayersCommand
         var dx = first ? [] : new float[x.Length];
         var scratch = new float[plan.ScratchSize];
         Action forward, backward;
+        Action? weightsOnly = null;
         if (plan.PoolsInForward && pool is { } p)
         {
             var (y, argmax) = (new float[batch * p.OutSize], new int[batch * p.OutSize]);
@@ -80,14 +81,18 @@ internal static class LayersCommand
             var (y, dz) = (new float[batch * g.OutSize], Random((long)batch * g.OutSize));
             forward = () => plan.Forward(x, w, bias, y, batch, scratch);
             backward = () => plan.Backward(x, dz, w, dw, db, dx, batch, scratch);
+            // The weight gradient alone, from a plan without a data gradient (without a pool its path is the same).
+            var alone = new Conv2DPlan(in g, null, act, batch, dataGradient: false);
+            weightsOnly = () => alone.Backward(x, dz, w, dw, db, [], batch, scratch);
         }
         forward();
         backward();
         var macs = (double)batch * g.OutH * g.OutW * g.OutC * g.PatchSize;
         var (f, b) = (Best(forward, seconds), Best(backward, seconds));
+        var weights = weightsOnly is null || first ? "" : Invariant($"{Best(weightsOnly, seconds) * 1e3:0.00}");
         var backwardFlops = 2 * macs * (first ? 1 : 2);
         string Rate(double flops, double s) => Invariant($"{flops / s / 1e9:0.0} ({100 * flops / s / 1e9 / calibration:0}%)");
-        Console.WriteLine(Invariant($"| {spec.Name} | {conv.Name} | {g.InH}×{g.InW}×{g.InC} → {g.OutH}×{g.OutW}×{g.OutC}, {g.Kernel}×{g.Kernel}{(pool is null ? "" : ", pooled")} | {batch} | {plan.ForwardPath} / {plan.DataPath} / {plan.WeightPath} | {f * 1e3:0.00} | {b * 1e3:0.00} | {Rate(2 * macs, f)} | {Rate(backwardFlops, b)} |"));
+        Console.WriteLine(Invariant($"| {spec.Name} | {conv.Name} | {g.InH}×{g.InW}×{g.InC} → {g.OutH}×{g.OutW}×{g.OutC}, {g.Kernel}×{g.Kernel}{(pool is null ? "" : ", pooled")} | {batch} | {plan.ForwardPath} / {plan.DataPath} / {plan.WeightPath} | {f * 1e3:0.00} | {b * 1e3:0.00} | {weights} | {Rate(2 * macs, f)} | {Rate(backwardFlops, b)} |"));
     }
 
     private static double Best(Action pass, double seconds)

@@ -41,6 +41,9 @@ public enum Conv2DWeightPath
     /// <summary>Over a dense dz, where the forward Winograd serves: the adjoint of its transforms, summed over tiles (Conv2D.Winograd.Weights.cs).</summary>
     Winograd,
 
+    /// <summary>Over a dense dz, for 3×3 and 5×5 kernels on fewer than 8 input channels: dz a vector of output channels at a time against each input value broadcast (Conv2D.DirectWeights.cs).</summary>
+    Direct,
+
     /// <summary>Under a max pool: value·patch per entry of the (pixel, value) lists, which are stored for the data gradient too.</summary>
     SparseLists,
 

@@ -116,7 +116,8 @@ public sealed class Conv2DPlan
                 : Conv2D.Serves(Conv2DDataPath.TransposedGemm, g, null) ? Conv2DDataPath.TransposedGemm : Conv2DDataPath.Col2Im)
             : fused && Conv2D.Serves(Conv2DDataPath.WinogradThroughPool, g, pool) ? Conv2DDataPath.WinogradThroughPool
             : Conv2DDataPath.SparseGather;
-        var weights = pool is null ? (Conv2D.Serves(Conv2DForwardPath.Winograd, g, null) ? Conv2DWeightPath.Winograd : Conv2DWeightPath.ImplicitGemm)
+        var weights = pool is null ? (Conv2D.Serves(Conv2DForwardPath.Winograd, g, null) ? Conv2DWeightPath.Winograd
+                : Conv2D.Serves(Conv2DWeightPath.Direct, g) ? Conv2DWeightPath.Direct : Conv2DWeightPath.ImplicitGemm)
             : fused && !dataGradient ? Conv2DWeightPath.SparseThroughPool
             : Conv2DWeightPath.SparseLists;
         return new Conv2DPaths(forward, data, weights);
@@ -162,7 +163,8 @@ public sealed class Conv2DPlan
 
     /// <summary>
     /// The gradients of a convolution no pool reads, from dz, the gradient of its pre-activation output: dw and db
-    /// (overwritten), then dx (overwritten; empty exactly when the plan has no data gradient).
+    /// (overwritten; db empty for a convolution without a bias, which skips its pass over dz), then dx (overwritten;
+    /// empty exactly when the plan has no data gradient).
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dz, ReadOnlySpan<float> w, Span<float> dw, Span<float> db, Span<float> dx, int batch, Span<float> scratch)
     {
@@ -171,7 +173,7 @@ public sealed class Conv2DPlan
             throw new InvalidOperationException($"A max pool reads this convolution's output; call {nameof(BackwardThroughPool)}.");
         }
         CheckCall(batch, x.Length, nameof(x), w.Length, dz.Length, nameof(dz), scratch.Length);
-        CheckGradients(batch, dw.Length, db.Length, dx.Length);
+        CheckGradients(batch, dw.Length, db.IsEmpty ? Geometry.OutC : db.Length, dx.Length);
         Conv2D.WeightsDense(WeightPath, x, dz, dw, db, batch, Geometry, scratch);
         if (DataPath != Conv2DDataPath.None)
         {

@@ -31,7 +31,46 @@ public class ActivationFusionTests
         Assert.DoesNotContain("_batch_normalization = ", code);
         Assert.DoesNotContain("_d_batch_normalization", code);
         Assert.Contains("_batch_normalization_mean = new float[4];", code);
+        // Only inference, where the normalisation is folded into the convolution, applies the leaky ReLU on its own
+        // (the plan's epilogue takes ReLU alone), with the layer's alpha.
+        Assert.Equal([$"{Cpu}.Activations.Forward(leaky_re_lu, leaky_re_lu, {Cpu}.Epilogue.LeakyRelu, 0.1f);"],
+            code.Split('\n').Select(l => l.Trim()).Where(l => l.Contains($"{Cpu}.Activations.")));
+    }
+
+    [Fact]
+    public void At_inference_a_normalisation_after_a_linear_convolution_is_folded_into_it()
+    {
+        var code = Generate("""
+            [Conv2D(4, 3, Padding.Same, UseBias = false)]
+            [BatchNormalization(epsilon: 0.01)]
+            [ReLU]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        // Training runs the convolution, then the normalisation with its statistics; inference only the folded convolution.
+        var lines = code.Split('\n').Select(l => l.Trim()).ToList();
+        var convolution = lines.IndexOf("_conv2d_plan.Forward(x, p.Slice(0, 72), _conv2d_zero_bias, conv2d, batch, _scratch);");
+        Assert.Equal(["if (training)", "{"], lines[(convolution - 2)..convolution]);
+        Assert.Contains($"{Cpu}.BatchNormFold.Fold(p.Slice(0, 72), default, p.Slice(72, 4), p.Slice(76, 4), ", code);
+        Assert.Contains(", 0.01f, _conv2d_folded_kernel, _conv2d_folded_bias);", code);
+        Assert.Contains("_conv2d_inference_plan.Forward(x, _conv2d_folded_kernel, _conv2d_folded_bias, re_lu, batch, _scratch);", code);
+        Assert.Contains($"_conv2d_inference_plan = new {Cpu}.Conv2DPlan(in s_conv2d, null, {Cpu}.Epilogue.Relu, batch, dataGradient: false);", code);
+        Assert.DoesNotContain($"{Cpu}.BatchNorm.ForwardInference", code);
         Assert.DoesNotContain($"{Cpu}.Activations.", code);
+    }
+
+    [Theory]
+    [InlineData("[Conv2D(4, 3, Padding.Same, activation: Activation.Relu)] [BatchNormalization] [Flatten] [Dense(3, Activation.Softmax)]")] // activated
+    [InlineData("[Conv2D(4, 3, Padding.Same)] [Dropout(0.5)] [BatchNormalization] [Flatten] [Dense(3, Activation.Softmax)]")] // not adjacent
+    [InlineData("[Flatten] [Dense(4)] [BatchNormalization] [Dense(3, Activation.Softmax)]")] // after Dense
+    public void Other_normalisations_are_not_folded(string layers)
+    {
+        var code = Generate(layers);
+
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardInference(", code);
+        Assert.DoesNotContain("BatchNormFold", code);
+        Assert.DoesNotContain("inference_plan", code);
     }
 
     [Theory]
@@ -65,7 +104,9 @@ public class ActivationFusionTests
         Assert.Contains("// computed with the normalisation above by the pooling below", code);
         Assert.Contains($"{Cpu}.BatchNorm.ForwardTrainingPooled(conv2d, p.Slice(72, 4), p.Slice(76, 4), max_pooling2d, View(_max_pooling2d_argmax, batch * 64), ", code);
         Assert.Contains($", batch, in s_max_pooling2d, 0.99f, 0.001f, {Cpu}.Epilogue.{epilogue});", code);
-        Assert.Contains($"{Cpu}.BatchNorm.ForwardInferencePooled(conv2d, ", code);
+        // At inference the normalisation folds into the convolution, which writes its own output, then the pool reads it.
+        Assert.Contains("_conv2d_inference_plan.Forward(x, _conv2d_folded_kernel, _conv2d_folded_bias, conv2d, batch, _scratch);", code);
+        Assert.Contains($"{Cpu}.MaxPool2D.Forward(conv2d, max_pooling2d, default, batch, in s_max_pooling2d);", code);
         // Neither the activated map nor (the windows do not overlap) its gradient is stored: the normalisation's
         // backward reads the pool's gradient and argmax.
         Assert.DoesNotMatch($@"\s_{name} = new float\[", code);
@@ -73,6 +114,23 @@ public class ActivationFusionTests
         Assert.Contains("// read by the normalisation's backward below (BatchNorm.BackwardThroughPool)", code);
         Assert.Contains($"{Cpu}.BatchNorm.BackwardThroughPool(conv2d, d_max_pooling2d, View(_max_pooling2d_argmax, batch * 64), {Cpu}.Epilogue.{epilogue}, p.Slice(72, 4), p.Slice(76, 4), ", code);
         Assert.Contains(", batch, in s_max_pooling2d);", code);
+        Assert.DoesNotContain($"{Cpu}.MaxPool2D.Backward(", code);
+    }
+
+    [Fact]
+    public void A_convolution_that_does_not_fold_leaves_inference_to_the_pooled_normalisation()
+    {
+        var code = Generate("""
+            [Conv2D(4, 3, Padding.Same, Activation.Relu)]
+            [BatchNormalization]
+            [ReLU]
+            [MaxPool2D(2)]
+            [Flatten]
+            [Dense(3, Activation.Softmax)]
+            """);
+
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardTrainingPooled(conv2d, ", code);
+        Assert.Contains($"{Cpu}.BatchNorm.ForwardInferencePooled(conv2d, p.Slice(76, 4), p.Slice(80, 4), p.Slice(", code);
         Assert.DoesNotContain($"{Cpu}.MaxPool2D.", code);
     }
 

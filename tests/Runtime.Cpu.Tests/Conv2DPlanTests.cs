@@ -34,7 +34,12 @@ public class Conv2DPlanTests
         { "14x14x8→8 k3 same", true, 2, Epilogue.Relu, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.TransposedGemm, Conv2DWeightPath.ImplicitGemm },
         { "9x11x8→16 k5 same", false, 1, Epilogue.Sigmoid, Conv2DForwardPath.Winograd, Conv2DDataPath.None, Conv2DWeightPath.Winograd },
         { "11x7x11→6 k3 s2 same", true, 2, Epilogue.Tanh, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.Col2Im, Conv2DWeightPath.ImplicitGemm },
-        { "10x9x2→17 k3 valid", true, 4, Epilogue.Linear, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.TransposedGemm, Conv2DWeightPath.ImplicitGemm },
+        // Fewer than 8 input channels, 3×3 or 5×5: the direct weight gradient (17 filters: a last vector of one lane;
+        // 6: a single partial vector, and the forward's and dz's narrow tiles; batches not a multiple of its groups).
+        { "10x9x2→17 k3 valid", true, 4, Epilogue.Linear, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.TransposedGemm, Conv2DWeightPath.Direct },
+        { "28x28x1→6 k5 same", false, 5, Epilogue.Tanh, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.None, Conv2DWeightPath.Direct },
+        { "14x14x6→16 k5 valid", true, 7, Epilogue.Tanh, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.TransposedGemm, Conv2DWeightPath.Direct },
+        { "9x9x3→16 k3 s2 same", true, 3, Epilogue.Relu, Conv2DForwardPath.ImplicitGemm, Conv2DDataPath.Col2Im, Conv2DWeightPath.Direct },
     };
 
     private static (ConvGeometry Conv, PoolGeometry? Pool) Geometry(string name) => name switch
@@ -50,6 +55,9 @@ public class Conv2DPlanTests
         "14x14x8→8 k3 same" => (Geometries.ConvSame(14, 14, 8, 8, 3, 1), null),
         "11x7x11→6 k3 s2 same" => (Geometries.ConvSame(11, 7, 11, 6, 3, 2), null),
         "10x9x2→17 k3 valid" => (Geometries.ConvValid(10, 9, 2, 17, 3, 1), null),
+        "28x28x1→6 k5 same" => (Geometries.ConvSame(28, 28, 1, 6, 5, 1), null),
+        "14x14x6→16 k5 valid" => (Geometries.ConvValid(14, 14, 6, 16, 5, 1), null),
+        "9x9x3→16 k3 s2 same" => (Geometries.ConvSame(9, 9, 3, 16, 3, 2), null),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -161,6 +169,28 @@ public class Conv2DPlanTests
             // Winograd's dx is within about 1e-5 of the largest element, not of each.
             Approx.Equal(Conv2DReference.BackwardData(dz, TestData.ToDouble(w), batch, g), dx, $"{name} dx", atol: 1e-4, rtol: 1e-4);
         }
+    }
+
+    /// <summary>A convolution without a bias passes no bias gradient: dw and dx are the bits of a call that asks for it.</summary>
+    [Theory]
+    [InlineData("14x14x16→16 k3 same")]
+    [InlineData("10x9x2→17 k3 valid")]
+    public void Without_a_bias_gradient_the_other_gradients_keep_their_bits(string name)
+    {
+        var (g, _) = Geometry(name);
+        const int batch = 3;
+        var plan = new Conv2DPlan(g, null, Epilogue.Linear, batch);
+        var x = TestData.Random(batch * g.InSize, seed: 51);
+        var w = TestData.Random(g.PatchSize * g.OutC, seed: 52, scale: 0.3f);
+        var dz = TestData.Random(batch * g.OutSize, seed: 53);
+        var scratch = new float[plan.ScratchSize];
+        var (dw, db, dx) = (TestData.Poisoned(w.Length), TestData.Poisoned(g.OutC), TestData.Poisoned(batch * g.InSize));
+        plan.Backward(x, dz, w, dw, db, dx, batch, scratch);
+        var (dwAlone, dxAlone) = (TestData.Poisoned(w.Length), TestData.Poisoned(batch * g.InSize));
+        plan.Backward(x, dz, w, dwAlone, default, dxAlone, batch, scratch);
+        Assert.Equal(dw, dwAlone);
+        Assert.Equal(dx, dxAlone);
+        Assert.DoesNotContain(db, float.IsNaN);
     }
 
     [Fact]

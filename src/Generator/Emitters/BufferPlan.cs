@@ -16,8 +16,8 @@ namespace Kiln.Generator.Emitters;
 /// Also on the CPU, a BatchNormalization followed by an activation layer whose derivative is a function of its output
 /// runs as one kernel each way, so neither the normalised output nor its gradient is stored; when that activation is a
 /// ReLU or LeakyReLU followed by a MaxPool2D, the pool's forward runs all three, so the activated map is not stored
-/// either, nor, when the windows do not overlap, its gradient (the normalisation's backward reads the pool's). This is
-/// the one place
+/// either, nor, when the windows do not overlap, its gradient (the normalisation's backward reads the pool's). A linear
+/// Conv2D followed by a BatchNormalization runs at inference with the normalisation folded into it. This is the one place
 /// that fusion (structure) is decided; which algorithm runs each pass of a convolution is its plan's choice at run time.
 /// </summary>
 internal sealed class BufferPlan
@@ -33,6 +33,7 @@ internal sealed class BufferPlan
     private readonly bool[] _activates;
     private readonly bool[] _activatesIntoPool;
     private readonly bool[] _normalisesThroughPool;
+    private readonly bool[] _folds;
 
     public BufferPlan(NetworkModel model, bool pooledGradients = false)
     {
@@ -50,6 +51,8 @@ internal sealed class BufferPlan
         _activatesIntoPool = layers.Select(l => l.Index > 0 && _activates[l.Index - 1] && l.Index + 1 < layers.Count
             && Registry.For(l).ActivationOf(l) is Activation.Relu or Activation.LeakyRelu && layers[l.Index + 1].Config is MaxPool2DConfig).ToArray();
         _normalisesThroughPool = layers.Select(l => _activatesIntoPool[l.Index] && layers[l.Index + 1].Config is MaxPool2DConfig pool && pool.Stride == pool.PoolSize).ToArray();
+        _folds = layers.Select(l => pooledGradients && l.Config is Conv2DConfig conv && conv.Activation == Activation.Linear
+            && l.Index + 1 < layers.Count && layers[l.Index + 1].Config is BatchNormalizationConfig).ToArray();
 
         var buffers = new List<Buffer>();
         for (var i = 0; i < layers.Count; i++)
@@ -161,6 +164,25 @@ internal sealed class BufferPlan
 
     /// <summary>Whether layer <paramref name="index"/>'s output is computed by the next layer's kernel and never stored.</summary>
     public bool ComputedByNext(int index) => PoolsInForward(index) || Activates(index) || ActivatesIntoPool(index);
+
+    /// <summary>
+    /// Whether the linear Conv2D at <paramref name="index"/> runs at inference with the BatchNormalization after it
+    /// folded into its kernel and bias (the normalisation's pass is saved; training still runs both).
+    /// </summary>
+    public bool FoldsIntoNext(int index) => index >= 0 && _folds[index];
+
+    /// <summary>The forward pass's local holding <paramref name="layer"/>'s input: the last output stored before it, or x.</summary>
+    public string InputOf(LayerModel layer)
+    {
+        for (var i = layer.Index - 1; i >= 0; i--)
+        {
+            if (!ComputedByNext(i))
+            {
+                return Output(_model.Layers[i]);
+            }
+        }
+        return "x";
+    }
 
     /// <summary>A per-layer field or buffer named after the layer: <c>_conv2d_transformed</c>, <c>_max_pooling2d_argmax</c>.</summary>
     public string Field(LayerModel layer, string suffix) => $"_{_ids[layer.Index]}_{suffix}";

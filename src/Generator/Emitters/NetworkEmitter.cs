@@ -156,20 +156,15 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Runs every layer and returns the last output; a softmax head stays as logits for the fused loss.</summary>");
         w.Open("private global::System.ReadOnlySpan<float> Forward(global::System.ReadOnlySpan<float> x, int batch, bool training)");
         w.Line("var p = Parameters;");
-        var input = "x";
         foreach (var layer in model.Layers)
         {
             var descriptor = Registry.For(layer);
             w.Line();
             w.Line($"// {layer.Name}: {descriptor.Signature(layer)}, {layer.Input} → {layer.Output}");
-            descriptor.EmitCpuForward(new CpuForward(w, model, plan, layer, input));
-            if (!plan.ComputedByNext(layer.Index))
-            {
-                input = plan.Output(layer);
-            }
+            descriptor.EmitCpuForward(new CpuForward(w, model, plan, layer, plan.InputOf(layer)));
         }
         w.Line();
-        w.Line($"return {input};");
+        w.Line($"return {plan.Output(model.Last)};");
         w.Close();
     }
 

@@ -79,12 +79,12 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
             c.W.Line("// computed with the activation below");
             return;
         }
-        EmitCpuForward(c, c.Layer, c.Output, "");
+        EmitCpuForward(c, c.Layer, c.Output, null);
     }
 
     /// <summary>The normalisation of <paramref name="bn"/> with the activation layer after it, emitted as that layer's forward.</summary>
     public static void EmitCpuForwardActivated(CpuForward activation, LayerModel bn, Activation function, double alpha) =>
-        EmitCpuForward(activation, bn, activation.Output, $", {Code.Epilogue(function)}, {Code.F(alpha)}f");
+        EmitCpuForward(activation, bn, activation.Output, (function, alpha));
 
     /// <summary>
     /// The normalisation of <paramref name="bn"/>, its activation layer and the max pool after it, emitted as the pool's
@@ -100,22 +100,62 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
         pool.W.Line($"{Code.Cpu}.BatchNorm.ForwardTrainingPooled({pool.Input}, {p("gamma")}, {p("beta")}, {pool.Output}, {argmax}, {pool.Plan.Field(bn, "mean")}, {pool.Plan.Field(bn, "inv_std")}, {statistics}, batch, in {pool.Geometry}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f, {act});");
         pool.W.Close();
         pool.W.Open("else");
-        pool.W.Line($"{Code.Cpu}.BatchNorm.ForwardInferencePooled({pool.Input}, {p("gamma")}, {p("beta")}, {statistics}, {pool.Output}, batch, in {pool.Geometry}, {Code.F(k.Epsilon)}f, {act});");
+        if (pool.Plan.FoldsIntoNext(bn.Index - 1))
+        {
+            // The folded convolution into its own output (free at inference), then the pool.
+            EmitFolded(pool, bn, pool.Input, (function, alpha));
+            pool.W.Line($"{Code.Cpu}.MaxPool2D.Forward({pool.Input}, {pool.Output}, default, batch, in {pool.Geometry});");
+        }
+        else
+        {
+            pool.W.Line($"{Code.Cpu}.BatchNorm.ForwardInferencePooled({pool.Input}, {p("gamma")}, {p("beta")}, {statistics}, {pool.Output}, batch, in {pool.Geometry}, {Code.F(k.Epsilon)}f, {act});");
+        }
         pool.W.Close();
     }
 
-    private static void EmitCpuForward(CpuForward c, LayerModel l, string output, string activation)
+    /// <summary>
+    /// The epilogue of a convolution folded with <paramref name="bn"/> at inference: the activation fused with the
+    /// normalisation where the convolution's plan applies it exactly (ReLU), else linear.
+    /// </summary>
+    public static Activation FoldedEpilogue(BufferPlan plan, LayerModel bn) =>
+        plan.Activates(bn.Index) && ActivationLayerDescriptor.Of(plan.Next(bn)).Function == Activation.Relu ? Activation.Relu : Activation.Linear;
+
+    private static void EmitCpuForward(CpuForward c, LayerModel l, string output, (Activation Function, double Alpha)? activation)
     {
         var k = Config(l);
         var p = (string tensor) => CpuForward.Slice(l, tensor, "p");
         var statistics = $"{p("moving_mean")}, {p("moving_variance")}";
+        var fused = activation is { } a ? $", {Code.Epilogue(a.Function)}, {Code.F(a.Alpha)}f" : "";
         c.W.Line($"var {output} = {c.OutputSpan};");
         c.W.Open("if (training)");
-        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardTraining({c.Input}, {p("gamma")}, {p("beta")}, {output}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {statistics}, {Rows(l)}, {k.Channels}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f{activation});");
+        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardTraining({c.Input}, {p("gamma")}, {p("beta")}, {output}, {c.Plan.Field(l, "mean")}, {c.Plan.Field(l, "inv_std")}, {statistics}, {Rows(l)}, {k.Channels}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f{fused});");
         c.W.Close();
         c.W.Open("else");
-        c.W.Line($"{Code.Cpu}.BatchNorm.ForwardInference({c.Input}, {p("gamma")}, {p("beta")}, {statistics}, {output}, {Rows(l)}, {k.Channels}, {Code.F(k.Epsilon)}f{activation});");
+        if (c.Plan.FoldsIntoNext(l.Index - 1))
+        {
+            EmitFolded(c, l, output, activation);
+        }
+        else
+        {
+            c.W.Line($"{Code.Cpu}.BatchNorm.ForwardInference({c.Input}, {p("gamma")}, {p("beta")}, {statistics}, {output}, {Rows(l)}, {k.Channels}, {Code.F(k.Epsilon)}f{fused});");
+        }
         c.W.Close();
+    }
+
+    // The convolution above with this normalisation folded into its kernel and bias (refolded each call: O(kernel); the
+    // plan's Winograd transform is kept while the folded kernel's bits stay the same), then any activation its plan's
+    // epilogue does not apply.
+    private static void EmitFolded(CpuForward c, LayerModel l, string output, (Activation Function, double Alpha)? activation)
+    {
+        var conv = c.Model.Layers[l.Index - 1];
+        var p = (string tensor) => CpuForward.Slice(l, tensor, "p");
+        var (kernel, bias) = (Conv2DDescriptor.FoldedKernel(conv, c.Plan), Conv2DDescriptor.FoldedBias(conv, c.Plan));
+        c.W.Line($"{Code.Cpu}.BatchNormFold.Fold({CpuForward.Slice(conv, "kernel", "p")}, {CpuForward.Slice(conv, "bias", "p")}, {p("gamma")}, {p("beta")}, {p("moving_mean")}, {p("moving_variance")}, {Code.F(Config(l).Epsilon)}f, {kernel}, {bias});");
+        c.W.Line($"{Conv2DDescriptor.InferencePlan(conv, c.Plan)}.Forward({c.Plan.InputOf(conv)}, {kernel}, {bias}, {output}, batch, {BufferPlan.ScratchField});");
+        if (activation is { } a && FoldedEpilogue(c.Plan, l) != a.Function)
+        {
+            c.W.Line($"{Code.Cpu}.Activations.Forward({output}, {output}, {Code.Epilogue(a.Function)}, {Code.F(a.Alpha)}f);");
+        }
     }
 
     public override void EmitCpuBackward(CpuBackward c)

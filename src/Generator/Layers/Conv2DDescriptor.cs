@@ -47,7 +47,26 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
 
     public override Activation ActivationOf(LayerModel layer) => Config(layer).Activation;
 
-    public override IEnumerable<BufferPlan.Buffer> ExtraBuffers(LayerModel layer, BufferPlan plan) => Affine.Buffers(layer, plan, Config(layer).Activation);
+    public override IEnumerable<BufferPlan.Buffer> ExtraBuffers(LayerModel layer, BufferPlan plan)
+    {
+        foreach (var buffer in Affine.Buffers(layer, plan, Config(layer).Activation))
+        {
+            yield return buffer;
+        }
+        if (plan.FoldsIntoNext(layer.Index))
+        {
+            yield return new BufferPlan.Buffer("float", FoldedKernel(layer, plan), Code.I(layer.Parameter("kernel")!.Length));
+            yield return new BufferPlan.Buffer("float", FoldedBias(layer, plan), Code.I(layer.Output.Channels));
+        }
+    }
+
+    /// <summary>The kernel and bias with the BatchNormalization after the layer folded in (<see cref="BufferPlan.FoldsIntoNext"/>).</summary>
+    public static string FoldedKernel(LayerModel l, BufferPlan plan) => plan.Field(l, "folded_kernel");
+
+    public static string FoldedBias(LayerModel l, BufferPlan plan) => plan.Field(l, "folded_bias");
+
+    /// <summary>The plan that runs the folded convolution at inference, its epilogue the normalisation's activation where that is ReLU.</summary>
+    public static string InferencePlan(LayerModel l, BufferPlan plan) => plan.Field(l, "inference_plan");
 
     public override string Signature(LayerModel l)
     {
@@ -83,9 +102,15 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         var epilogue = Affine.CpuEpilogue(Config(l).Activation);
         var data = plan.NeedsInputGradient(l.Index) ? "" : ", dataGradient: false";
         yield return new BufferPlan.CpuObject($"{Code.Cpu}.Conv2DPlan", Plan(l, plan), $"new {Code.Cpu}.Conv2DPlan(in {plan.Geometry(l)}, {pool}, {epilogue}, batch{data})");
+        if (plan.FoldsIntoNext(l.Index))
+        {
+            yield return new BufferPlan.CpuObject($"{Code.Cpu}.Conv2DPlan", InferencePlan(l, plan),
+                $"new {Code.Cpu}.Conv2DPlan(in {plan.Geometry(l)}, null, {Code.Epilogue(BatchNormalizationDescriptor.FoldedEpilogue(plan, plan.Next(l)))}, batch, dataGradient: false)");
+        }
     }
 
-    public override string? CpuScratch(LayerModel l, BufferPlan plan) => $"{Plan(l, plan)}.ScratchSize";
+    public override string? CpuScratch(LayerModel l, BufferPlan plan) =>
+        plan.FoldsIntoNext(l.Index) ? $"global::System.Math.Max({Plan(l, plan)}.ScratchSize, {InferencePlan(l, plan)}.ScratchSize)" : $"{Plan(l, plan)}.ScratchSize";
 
     private static string Plan(LayerModel l, BufferPlan plan) => plan.Field(l, "plan");
 
@@ -100,7 +125,16 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         }
         var target = Affine.CpuTarget(c, Config(l).Activation).Target;
         c.W.Line($"var {c.Output} = {c.OutputSpan};");
+        if (c.Plan.FoldsIntoNext(l.Index))
+        {
+            // At inference the BatchNormalization below runs this convolution, folded.
+            c.W.Open("if (training)");
+        }
         c.W.Line($"{Plan(l, c.Plan)}.Forward({c.Input}, {c.P("kernel")}, {Affine.CpuBias(l, c.Plan)}, {target}, batch, {BufferPlan.ScratchField});");
+        if (c.Plan.FoldsIntoNext(l.Index))
+        {
+            c.W.Close();
+        }
         Affine.CpuActivate(c, Config(l).Activation);
     }
 
@@ -126,7 +160,9 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
             return;
         }
         Affine.CpuDeactivate(c, Config(l).Activation);
-        c.W.Line($"{Plan(l, plan)}.Backward({c.X}, {c.Dy}, {c.P("kernel")}, {c.G("kernel")}, {Affine.CpuBiasGradient(l, plan)}, {dx}, batch, {BufferPlan.ScratchField});");
+        // Without a bias, no bias gradient: the plan skips that pass over dz.
+        var db = l.Parameter("bias") is null ? "default" : Affine.CpuBiasGradient(l, plan);
+        c.W.Line($"{Plan(l, plan)}.Backward({c.X}, {c.Dy}, {c.P("kernel")}, {c.G("kernel")}, {db}, {dx}, batch, {BufferPlan.ScratchField});");
     }
 
     public override string? CudaWorkspace(LayerModel l) =>

@@ -169,6 +169,11 @@ public static class Activations
     {
         const int lanes = 8;
         var n = db.Length;
+        if (n < lanes)
+        {
+            NarrowBiasBackward(dz, db);
+            return;
+        }
         ref readonly var z = ref MemoryMarshal.GetReference(dz);
         var o = 0;
         // Four column vectors at a time, summed in registers: no store-to-load chain through db per row.
@@ -204,6 +209,65 @@ public static class Activations
                 sum += dz[r];
             }
             db[o] = sum;
+        }
+    }
+
+    // Fewer than 8 channels (LeNet's 6): a column at a time would be one scalar chain per channel over the whole batch.
+    // Eight rows are n whole vectors, summed in n accumulators over the blocks of eight rows in order; then each
+    // channel adds its lanes (block position ascending) and the last rows, in order.
+    private static void NarrowBiasBackward(ReadOnlySpan<float> dz, Span<float> db)
+    {
+        const int lanes = 8;
+        var n = db.Length;
+        var block = n * lanes;
+        var blocks = dz.Length / block;
+        ref readonly var z = ref MemoryMarshal.GetReference(dz);
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default;
+        for (var b = 0; b < blocks; b++)
+        {
+            var r = (nuint)(b * block);
+            s0 += Vector256.LoadUnsafe(in z, r);
+            if (n > 1)
+            {
+                s1 += Vector256.LoadUnsafe(in z, r + lanes);
+            }
+            if (n > 2)
+            {
+                s2 += Vector256.LoadUnsafe(in z, r + 2 * lanes);
+            }
+            if (n > 3)
+            {
+                s3 += Vector256.LoadUnsafe(in z, r + 3 * lanes);
+            }
+            if (n > 4)
+            {
+                s4 += Vector256.LoadUnsafe(in z, r + 4 * lanes);
+            }
+            if (n > 5)
+            {
+                s5 += Vector256.LoadUnsafe(in z, r + 5 * lanes);
+            }
+            if (n > 6)
+            {
+                s6 += Vector256.LoadUnsafe(in z, r + 6 * lanes);
+            }
+        }
+        Span<float> sums = stackalloc float[7 * lanes];
+        s0.CopyTo(sums);
+        s1.CopyTo(sums[lanes..]);
+        s2.CopyTo(sums[(2 * lanes)..]);
+        s3.CopyTo(sums[(3 * lanes)..]);
+        s4.CopyTo(sums[(4 * lanes)..]);
+        s5.CopyTo(sums[(5 * lanes)..]);
+        s6.CopyTo(sums[(6 * lanes)..]);
+        db.Clear();
+        for (var i = 0; i < block; i++)
+        {
+            db[i % n] += sums[i];
+        }
+        for (var r = blocks * block; r < dz.Length; r++)
+        {
+            db[r % n] += dz[r];
         }
     }
 

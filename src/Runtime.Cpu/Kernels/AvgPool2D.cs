@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Runtime.Cpu;
 
 /// <summary>
@@ -58,24 +60,32 @@ public static class AvgPool2D
                     var y = job.Dst + (long)b * g.OutSize + (oh * g.OutW + ow) * c;
                     var (khLo, khHi, kwLo, kwHi) = Cells(g, oh, ow);
                     var count = Math.Max(khHi - khLo, 0) * Math.Max(kwHi - kwLo, 0);
-                    new Span<float>(y, c).Clear();
-                    for (var kh = khLo; kh < khHi; kh++)
+                    var corner = xs + ((oh * g.Stride - g.PadTop) * g.InW + ow * g.Stride - g.PadLeft) * c;
+                    // Each channel's sum starts at 0 and adds the cells in window order, vector lanes or scalar alike.
+                    var ch = 0;
+                    for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
                     {
-                        for (var kw = kwLo; kw < kwHi; kw++)
+                        var sum = Vector256<float>.Zero;
+                        for (var kh = khLo; kh < khHi; kh++)
                         {
-                            var cell = xs + ((oh * g.Stride - g.PadTop + kh) * g.InW + ow * g.Stride - g.PadLeft + kw) * c;
-                            for (var ch = 0; ch < c; ch++)
+                            for (var kw = kwLo; kw < kwHi; kw++)
                             {
-                                y[ch] += cell[ch];
+                                sum += Vector256.Load(corner + (kh * g.InW + kw) * c + ch);
                             }
                         }
+                        (count > 0 ? sum / Vector256.Create((float)count) : sum).Store(y + ch);
                     }
-                    if (count > 0)
+                    for (; ch < c; ch++)
                     {
-                        for (var ch = 0; ch < c; ch++)
+                        var sum = 0f;
+                        for (var kh = khLo; kh < khHi; kh++)
                         {
-                            y[ch] /= count;
+                            for (var kw = kwLo; kw < kwHi; kw++)
+                            {
+                                sum += corner[(kh * g.InW + kw) * c + ch];
+                            }
                         }
+                        y[ch] = count > 0 ? sum / count : sum;
                     }
                 }
             }
@@ -99,14 +109,29 @@ public static class AvgPool2D
                     var dy = job.Src + (long)b * g.OutSize + (oh * g.OutW + ow) * c;
                     var (khLo, khHi, kwLo, kwHi) = Cells(g, oh, ow);
                     var count = Math.Max(khHi - khLo, 0) * Math.Max(kwHi - kwLo, 0);
-                    for (var kh = khLo; kh < khHi; kh++)
+                    var corner = dxs + ((oh * g.Stride - g.PadTop) * g.InW + ow * g.Stride - g.PadLeft) * c;
+                    // Each cell adds dy/count once per window that holds it, windows in output order.
+                    var ch = 0;
+                    for (; ch <= c - Vector256<float>.Count; ch += Vector256<float>.Count)
                     {
-                        for (var kw = kwLo; kw < kwHi; kw++)
+                        var share = Vector256.Load(dy + ch) / Vector256.Create((float)count);
+                        for (var kh = khLo; kh < khHi; kh++)
                         {
-                            var cell = dxs + ((oh * g.Stride - g.PadTop + kh) * g.InW + ow * g.Stride - g.PadLeft + kw) * c;
-                            for (var ch = 0; ch < c; ch++)
+                            for (var kw = kwLo; kw < kwHi; kw++)
                             {
-                                cell[ch] += dy[ch] / count;
+                                var cell = corner + (kh * g.InW + kw) * c + ch;
+                                (Vector256.Load(cell) + share).Store(cell);
+                            }
+                        }
+                    }
+                    for (; ch < c; ch++)
+                    {
+                        var share = dy[ch] / count;
+                        for (var kh = khLo; kh < khHi; kh++)
+                        {
+                            for (var kw = kwLo; kw < kwHi; kw++)
+                            {
+                                corner[(kh * g.InW + kw) * c + ch] += share;
                             }
                         }
                     }

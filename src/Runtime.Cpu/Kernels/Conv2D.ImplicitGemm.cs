@@ -111,25 +111,29 @@ public static partial class Conv2D
             ref readonly var job = ref *(Job*)state;
             var g = job.Plan;
             var (lo, hi) = Gemm.Range(job.Count, 1, part, parts);
-            var row = g.RowStride;
-            var left = Math.Min(g.PadLeft, g.Wp) * g.C;
-            var copy = Math.Max(Math.Min(g.SrcW, g.Wp - g.PadLeft), 0) * g.C;
             for (var s = lo; s < hi; s++)
             {
-                var src = job.Source + (long)s * g.SrcSample;
-                var dst = job.Padded + (long)s * g.PaddedSample;
-                for (var r = 0; r < g.Hp; r++, dst += row)
+                g.PadSample(job.Source + (long)s * g.SrcSample, job.Padded + (long)s * g.PaddedSample);
+            }
+        }
+
+        /// <summary>One sample of the source into the padded layout; every element written once, zero or copied.</summary>
+        internal unsafe void PadSample(float* src, float* dst)
+        {
+            var row = RowStride;
+            var left = Math.Min(PadLeft, Wp) * C;
+            var copy = Math.Max(Math.Min(SrcW, Wp - PadLeft), 0) * C;
+            for (var r = 0; r < Hp; r++, dst += row)
+            {
+                var sr = r - PadTop;
+                if (sr < 0 || sr >= SrcH)
                 {
-                    var sr = r - g.PadTop;
-                    if (sr < 0 || sr >= g.SrcH)
-                    {
-                        new Span<float>(dst, row).Clear();
-                        continue;
-                    }
-                    new Span<float>(dst, left).Clear();
-                    new ReadOnlySpan<float>(src + (long)sr * g.SrcW * g.C, copy).CopyTo(new Span<float>(dst + left, copy));
-                    new Span<float>(dst + left + copy, row - left - copy).Clear();
+                    new Span<float>(dst, row).Clear();
+                    continue;
                 }
+                new Span<float>(dst, left).Clear();
+                new ReadOnlySpan<float>(src + (long)sr * SrcW * C, copy).CopyTo(new Span<float>(dst + left, copy));
+                new Span<float>(dst + left + copy, row - left - copy).Clear();
             }
         }
 
@@ -155,7 +159,11 @@ public static partial class Conv2D
                     var c = job.Output + (long)t0 * g.N + jr;
                     var bias = job.Bias == null ? null : job.Bias + jr;
                     var b = job.Weights + (long)jr * g.Patch;
-                    if (Fma.IsSupported)
+                    if (Fma.IsSupported && g.N - jr <= Gemm.NR / 2)
+                    {
+                        TileFmaNarrow(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, mr, g.N - jr, bias, job.Relu);
+                    }
+                    else if (Fma.IsSupported)
                     {
                         TileFma(rows, g.K, g.RowStride, g.KernelRow, b, c, g.N, mr, Math.Min(Gemm.NR, g.N - jr), bias, job.Relu, tile);
                     }
@@ -291,6 +299,54 @@ public static partial class Conv2D
                 }
             }
             Gemm.StoreTile(c, ldc, mr, nr, overwrite: true, bias, relu, tile, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        }
+
+        // TileFma for at most 8 columns (LeNet's 6 filters, a data gradient into 1 to 8 input channels): the packed panel
+        // is still NR wide, but only its first vector is multiplied, so a 6-column output no longer spends 16 lanes of
+        // FMA per row on 6 results. The same chain of fused multiply-adds per element, so the same bits as TileFma.
+        private static unsafe void TileFmaNarrow(float** rows, int k, int rowStride, int run, float* b, float* c, int ldc, int mr, int nr, float* bias, bool relu)
+        {
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+            for (var kh = 0; kh < k; kh++)
+            {
+                var offset = (long)kh * rowStride;
+                float* a0 = rows[0] + offset, a1 = rows[1] + offset, a2 = rows[2] + offset;
+                float* a3 = rows[3] + offset, a4 = rows[4] + offset, a5 = rows[5] + offset;
+                for (var q = 0; q < run; q++)
+                {
+                    var b0 = Avx.LoadVector256(b);
+                    c0 = Fma.MultiplyAdd(Vector256.Create(a0[q]), b0, c0);
+                    c1 = Fma.MultiplyAdd(Vector256.Create(a1[q]), b0, c1);
+                    c2 = Fma.MultiplyAdd(Vector256.Create(a2[q]), b0, c2);
+                    c3 = Fma.MultiplyAdd(Vector256.Create(a3[q]), b0, c3);
+                    c4 = Fma.MultiplyAdd(Vector256.Create(a4[q]), b0, c4);
+                    c5 = Fma.MultiplyAdd(Vector256.Create(a5[q]), b0, c5);
+                    b += Gemm.NR;
+                }
+            }
+            ReadOnlySpan<Vector256<float>> sums = [c0, c1, c2, c3, c4, c5];
+            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(nr)).AsSingle();
+            var shift = bias == null ? Vector256<float>.Zero : Avx.MaskLoad(bias, mask);
+            for (var r = 0; r < mr; r++)
+            {
+                // Gemm.StoreTile's epilogue: with a bias, + bias, then max(·, 0) for relu.
+                var v = sums[r];
+                if (bias != null)
+                {
+                    v = Avx.Add(v, shift);
+                    v = relu ? Avx.Max(v, Vector256<float>.Zero) : v;
+                }
+                // A row of a single-panel output may write past its end, into the next rows of this tile, which are
+                // stored after it; never past the tile, whose next rows may be another thread's.
+                if (ldc == nr && (r * nr + Vector256<float>.Count <= mr * nr))
+                {
+                    Avx.Store(c + (long)r * ldc, v);
+                }
+                else
+                {
+                    Avx.MaskStore(c + (long)r * ldc, mask, v);
+                }
+            }
         }
 
         // Same arithmetic as TileFma, one element at a time, for CPUs without AVX2/FMA.

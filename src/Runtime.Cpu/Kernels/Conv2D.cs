@@ -85,6 +85,15 @@ public static partial class Conv2D
         _ => false,
     };
 
+    /// <summary>Whether weight-gradient path <paramref name="path"/> can run convolution <paramref name="g"/> over a dense dz.</summary>
+    internal static bool Serves(Conv2DWeightPath path, in ConvGeometry g) => path switch
+    {
+        Conv2DWeightPath.ImplicitGemm => true,
+        Conv2DWeightPath.Winograd => Winograd.For(g) is not null,
+        Conv2DWeightPath.Direct => DirectWeights.For(g) is not null,
+        _ => false,
+    };
+
     /// <summary>Floats of scratch forward path <paramref name="path"/> needs (fused with <paramref name="pool"/> where given).</summary>
     internal static int ForwardScratch(Conv2DForwardPath path, int batch, in ConvGeometry g, PoolGeometry? pool = null)
     {
@@ -112,6 +121,7 @@ public static partial class Conv2D
     internal static int WeightScratch(Conv2DWeightPath path, int batch, in ConvGeometry g) => path switch
     {
         Conv2DWeightPath.Winograd => Winograd.For(g)!.Value.WeightScratchSize,
+        Conv2DWeightPath.Direct => DirectWeights.For(g)!.Value.ScratchSize(batch),
         Conv2DWeightPath.ImplicitGemm => ImplicitGemm.ForForward(g).ScratchSize(batch),
         _ => ImplicitGemm.ForForward(g).SparseScratchSize(batch),
     };
@@ -167,11 +177,18 @@ public static partial class Conv2D
         {
             Winograd.For(g)!.Value.WeightGradient(x, dz, dw, batch, scratch);
         }
+        else if (path == Conv2DWeightPath.Direct)
+        {
+            DirectWeights.For(g)!.Value.WeightGradient(x, dz, dw, batch, scratch);
+        }
         else
         {
             ImplicitGemm.ForForward(g).WeightGradient(x, dz, dw, batch, scratch);
         }
-        Activations.BiasBackward(dz, db);
+        if (!db.IsEmpty)
+        {
+            Activations.BiasBackward(dz, db);
+        }
     }
 
     private static int ChunkRows(int batch, in ConvGeometry g) =>
