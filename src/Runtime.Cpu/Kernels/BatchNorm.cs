@@ -60,7 +60,7 @@ public static partial class BatchNorm
     /// <see cref="ForwardTraining(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, Span{float}, Span{float}, int, int, float, float)"/>
     /// followed by the activation layer <paramref name="act"/> (its <paramref name="alpha"/> as in
     /// <see cref="Activations.Forward(ReadOnlySpan{float}, Span{float}, Epilogue, float)"/>): y = f(normalised x).
-    /// Gelu and Swish are refused, since the fused backward sees only y.
+    /// Gelu and Swish are refused: their derivative needs z itself, which the fused backward does not evaluate.
     /// </summary>
     public static unsafe void ForwardTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, Span<float> batchMean, Span<float> batchInvStd, Span<float> movingMean, Span<float> movingVariance, int rows, int channels, float momentum, float epsilon, Epilogue act, float alpha)
     {
