@@ -132,9 +132,9 @@ public static partial class BatchNorm
                             var dst = pband + (long)(ih - first) * row;
                             for (var iw = 0; iw < g.InW; iw++)
                             {
-                                NormalizeRow(src + iw * c, dst + iw * c, job.Affine, job.Affine + c, c);
+                                NormalizeRow(src + iw * c, dst + iw * c, job.Affine, job.Affine + c, c, job.Act == Epilogue.Relu);
                             }
-                            if (job.Act != Epilogue.Linear)
+                            if (job.Act is not (Epilogue.Linear or Epilogue.Relu))
                             {
                                 Activations.ForwardRange(dst, dst, row, job.Act, job.Alpha);
                             }

@@ -441,18 +441,45 @@ public static partial class BatchNorm
     private static (Vector256<double> Lower, Vector256<double> Upper) Widen(Vector256<float> v) =>
         (Avx.ConvertToVector256Double(v.GetLower()), Avx.ConvertToVector256Double(v.GetUpper()));
 
-    // One row: y = x·s + t (a multiply, then an add: the scalar and vector bits agree).
-    private static unsafe void NormalizeRow(float* x, float* y, float* scale, float* shift, int c)
+    // One row: y = x·s + t (a multiply, then an add: the scalar and vector bits agree), then ReLU where asked.
+    private static unsafe void NormalizeRow(float* x, float* y, float* scale, float* shift, int c, bool relu)
+    {
+        if (relu)
+        {
+            NormalizeRow<ReluOfRow>(x, y, scale, shift, c);
+        }
+        else
+        {
+            NormalizeRow<Unchanged>(x, y, scale, shift, c);
+        }
+    }
+
+    private static unsafe void NormalizeRow<TActivation>(float* x, float* y, float* scale, float* shift, int c) where TActivation : struct, IRowActivation
     {
         var j = 0;
         for (; j <= c - Vector256<float>.Count; j += Vector256<float>.Count)
         {
-            (Vector256.Load(x + j) * Vector256.Load(scale + j) + Vector256.Load(shift + j)).Store(y + j);
+            TActivation.Of(Vector256.Load(x + j) * Vector256.Load(scale + j) + Vector256.Load(shift + j)).Store(y + j);
         }
         for (; j < c; j++)
         {
-            y[j] = x[j] * scale[j] + shift[j];
+            y[j] = TActivation.Of(x[j] * scale[j] + shift[j]);
         }
+    }
+
+    // What the normalising pass applies to z as it writes it: nothing, or ReLU with Activations' bits (z > 0 ? z : +0).
+    private interface IRowActivation
+    {
+        static abstract Vector256<float> Of(Vector256<float> z);
+
+        static abstract float Of(float z);
+    }
+
+    private readonly struct ReluOfRow : IRowActivation
+    {
+        public static Vector256<float> Of(Vector256<float> z) => Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, Vector256<float>.Zero);
+
+        public static float Of(float z) => z > 0f ? z : 0f;
     }
 
     // Rows [lo, hi): y = x·s + t with job.Terms = affine, then the fused activation.
@@ -463,12 +490,13 @@ public static partial class BatchNorm
         var c = job.C;
         var scale = job.Terms;
         var shift = job.Terms + c;
+        var relu = job.Act == Epilogue.Relu;
         for (var r = lo; r < hi; r++)
         {
-            NormalizeRow(job.X + (long)r * c, job.Out + (long)r * c, scale, shift, c);
-            // The fused activation over blocks of rows still in cache.
+            NormalizeRow(job.X + (long)r * c, job.Out + (long)r * c, scale, shift, c, relu);
+            // The other fused activations over blocks of rows still in cache.
             var first = r - (r - lo) % ActivationRows;
-            if (job.Act != Epilogue.Linear && (r + 1 == hi || r + 1 - first == ActivationRows))
+            if (job.Act != Epilogue.Linear && !relu && (r + 1 == hi || r + 1 - first == ActivationRows))
             {
                 var block = job.Out + (long)first * c;
                 Activations.ForwardRange(block, block, (r + 1 - first) * c, job.Act, job.Alpha);
@@ -535,8 +563,12 @@ public static partial class BatchNorm
         static abstract float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha);
     }
 
-    private readonly unsafe struct Unchanged : IGradient
+    private readonly unsafe struct Unchanged : IGradient, IRowActivation
     {
+        public static Vector256<float> Of(Vector256<float> z) => z;
+
+        public static float Of(float z) => z;
+
         public static Vector256<float> Of(Vector256<float> x, Vector256<float> dy, Vector256<float> s, Vector256<float> t, float* y, Epilogue act, float alpha) => dy;
 
         public static float Of(float x, float dy, float s, float t, float* y, Epilogue act, float alpha) => dy;
