@@ -104,9 +104,13 @@ public class ActivationFusionTests
         Assert.Contains("// computed with the normalisation above by the pooling below", code);
         Assert.Contains($"{Cpu}.BatchNorm.ForwardTrainingPooled(conv2d, p.Slice(72, 4), p.Slice(76, 4), max_pooling2d, View(_max_pooling2d_argmax, batch * 64), ", code);
         Assert.Contains($", batch, in s_max_pooling2d, 0.99f, 0.001f, {Cpu}.Epilogue.{epilogue});", code);
-        // At inference the normalisation folds into the convolution, which writes its own output, then the pool reads it.
-        Assert.Contains("_conv2d_inference_plan.Forward(x, _conv2d_folded_kernel, _conv2d_folded_bias, conv2d, batch, _scratch);", code);
-        Assert.Contains($"{Cpu}.MaxPool2D.Forward(conv2d, max_pooling2d, default, batch, in s_max_pooling2d);", code);
+        // At inference the normalisation folds into the convolution, whose plan pools as it convolves (ReLU its epilogue;
+        // a leaky ReLU after the pool, with which it commutes).
+        Assert.Contains("_conv2d_inference_plan.ForwardPooled(x, _conv2d_folded_kernel, _conv2d_folded_bias, max_pooling2d, default, batch, _scratch);", code);
+        Assert.Contains("_conv2d_inference_plan = new global::Kiln.Runtime.Cpu.Conv2DPlan(in s_conv2d, s_max_pooling2d, ", code);
+        Assert.Equal(epilogue.StartsWith("Leaky", StringComparison.Ordinal),
+            code.Contains($"{Cpu}.Activations.Forward(max_pooling2d, max_pooling2d, {Cpu}.Epilogue.{epilogue});", StringComparison.Ordinal));
+        Assert.DoesNotContain($"{Cpu}.MaxPool2D.Forward(", code);
         // Neither the activated map nor (the windows do not overlap) its gradient is stored: the normalisation's
         // backward reads the pool's gradient and argmax.
         Assert.DoesNotMatch($@"\s_{name} = new float\[", code);

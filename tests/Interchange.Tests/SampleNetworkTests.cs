@@ -8,7 +8,7 @@ namespace Kiln.Interchange.Tests;
 public sealed class SampleNetworkTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Networks =>
-        ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet", "ModernCnn", "LayerZoo", "FlattenHead", "PaddedPoolNet", "Mnist.ModernCnn", "BinaryHead", "MultiLabelLogits"];
+        ["IrisNet", "MnistCnn", "StridedValidNet", "OddPoolingNet", "EvenKernelNet", "ModernCnn", "LayerZoo", "FlattenHead", "PaddedPoolNet", "Mnist.ModernCnn", "BinaryHead", "MultiLabelLogits", "FoldedNet"];
 
     /// <summary>Glorot kernels from the seed, random biases and BatchNormalization tensors (zeros and ones would not
     /// show a misplaced one).</summary>
@@ -28,6 +28,7 @@ public sealed class SampleNetworkTests(ITestOutputHelper output)
             "Mnist.ModernCnn" => new global::Mnist.ModernCnn(seed, Device.Cpu),
             "BinaryHead" => new global::Samples.BinaryHead(seed, Device.Cpu),
             "MultiLabelLogits" => new global::Samples.MultiLabelLogits(seed, Device.Cpu),
+            "FoldedNet" => new FoldedNet(seed, Device.Cpu),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         var values = network.GetParameters();

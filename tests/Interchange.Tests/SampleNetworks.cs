@@ -34,3 +34,18 @@ internal partial class TorchPeerNet;
 [Flatten]
 [Dense(4, Activation.Gelu, UseBias = false)]
 internal partial class PaddedPoolNet;
+
+/// <summary>Both inference folds of BatchNormalization into the convolution before it: through a max pool with a leaky
+/// ReLU (applied after the pool), and into a convolution with a bias whose normalisation has no beta, with a ReLU.</summary>
+[Network]
+[Input(9, 8, 2)]
+[Conv2D(4, 3, Padding.Same, UseBias = false)]
+[BatchNormalization(epsilon: 1e-4)]
+[LeakyReLU(0.2)]
+[MaxPool2D(2, 2)]
+[Conv2D(8, 3, Padding.Same)]
+[BatchNormalization(center: false)]
+[ReLU]
+[Flatten]
+[Dense(3, Activation.Softmax)]
+internal partial class FoldedNet;

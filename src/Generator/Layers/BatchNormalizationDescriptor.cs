@@ -100,7 +100,19 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
         pool.W.Line($"{Code.Cpu}.BatchNorm.ForwardTrainingPooled({pool.Input}, {p("gamma")}, {p("beta")}, {pool.Output}, {argmax}, {pool.Plan.Field(bn, "mean")}, {pool.Plan.Field(bn, "inv_std")}, {statistics}, batch, in {pool.Geometry}, {Code.F(k.Momentum)}f, {Code.F(k.Epsilon)}f, {act});");
         pool.W.Close();
         pool.W.Open("else");
-        if (pool.Plan.FoldsIntoNext(bn.Index - 1))
+        if (FoldedPool(pool.Plan, pool.Model.Layers[bn.Index - 1]) is not null)
+        {
+            // The folded convolution and the pool as one kernel (its plan was made with the pool); the activation, if
+            // its epilogue is not it, after the pool: ReLU and LeakyReLU are increasing, so they commute with the max.
+            EmitFold(pool, bn);
+            var conv = pool.Model.Layers[bn.Index - 1];
+            pool.W.Line($"{Conv2DDescriptor.InferencePlan(conv, pool.Plan)}.ForwardPooled({pool.Plan.InputOf(conv)}, {Conv2DDescriptor.FoldedKernel(conv, pool.Plan)}, {Conv2DDescriptor.FoldedBias(conv, pool.Plan)}, {pool.Output}, default, batch, {BufferPlan.ScratchField});");
+            if (FoldedEpilogue(pool.Plan, bn) != function)
+            {
+                pool.W.Line($"{Code.Cpu}.Activations.Forward({pool.Output}, {pool.Output}, {Code.Epilogue(function)}, {Code.F(alpha)}f);");
+            }
+        }
+        else if (pool.Plan.FoldsIntoNext(bn.Index - 1))
         {
             // The folded convolution into its own output (free at inference), then the pool.
             EmitFolded(pool, bn, pool.Input, (function, alpha));
@@ -148,15 +160,28 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
     private static void EmitFolded(CpuForward c, LayerModel l, string output, (Activation Function, double Alpha)? activation)
     {
         var conv = c.Model.Layers[l.Index - 1];
-        var p = (string tensor) => CpuForward.Slice(l, tensor, "p");
-        var (kernel, bias) = (Conv2DDescriptor.FoldedKernel(conv, c.Plan), Conv2DDescriptor.FoldedBias(conv, c.Plan));
-        c.W.Line($"{Code.Cpu}.BatchNormFold.Fold({CpuForward.Slice(conv, "kernel", "p")}, {CpuForward.Slice(conv, "bias", "p")}, {p("gamma")}, {p("beta")}, {p("moving_mean")}, {p("moving_variance")}, {Code.F(Config(l).Epsilon)}f, {kernel}, {bias});");
-        c.W.Line($"{Conv2DDescriptor.InferencePlan(conv, c.Plan)}.Forward({c.Plan.InputOf(conv)}, {kernel}, {bias}, {output}, batch, {BufferPlan.ScratchField});");
+        EmitFold(c, l);
+        c.W.Line($"{Conv2DDescriptor.InferencePlan(conv, c.Plan)}.Forward({c.Plan.InputOf(conv)}, {Conv2DDescriptor.FoldedKernel(conv, c.Plan)}, {Conv2DDescriptor.FoldedBias(conv, c.Plan)}, {output}, batch, {BufferPlan.ScratchField});");
         if (activation is { } a && FoldedEpilogue(c.Plan, l) != a.Function)
         {
             c.W.Line($"{Code.Cpu}.Activations.Forward({output}, {output}, {Code.Epilogue(a.Function)}, {Code.F(a.Alpha)}f);");
         }
     }
+
+    // The kernel and bias of the convolution above with this normalisation folded in.
+    private static void EmitFold(CpuForward c, LayerModel l)
+    {
+        var conv = c.Model.Layers[l.Index - 1];
+        var p = (string tensor) => CpuForward.Slice(l, tensor, "p");
+        c.W.Line($"{Code.Cpu}.BatchNormFold.Fold({CpuForward.Slice(conv, "kernel", "p")}, {CpuForward.Slice(conv, "bias", "p")}, {p("gamma")}, {p("beta")}, {p("moving_mean")}, {p("moving_variance")}, {Code.F(Config(l).Epsilon)}f, {Conv2DDescriptor.FoldedKernel(conv, c.Plan)}, {Conv2DDescriptor.FoldedBias(conv, c.Plan)});");
+    }
+
+    /// <summary>
+    /// The max pool that a folded convolution's inference plan runs with it: the one after this normalisation and its
+    /// activation when they run through it with non-overlapping windows (<see cref="BufferPlan.NormalisesThroughPool"/>); else null.
+    /// </summary>
+    public static LayerModel? FoldedPool(BufferPlan plan, LayerModel conv) =>
+        plan.FoldsIntoNext(conv.Index) && plan.NormalisesThroughPool(conv.Index + 2) ? plan.Next(plan.Next(plan.Next(conv))) : null;
 
     public override void EmitCpuBackward(CpuBackward c)
     {

@@ -105,7 +105,7 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
         if (plan.FoldsIntoNext(l.Index))
         {
             yield return new BufferPlan.CpuObject($"{Code.Cpu}.Conv2DPlan", InferencePlan(l, plan),
-                $"new {Code.Cpu}.Conv2DPlan(in {plan.Geometry(l)}, null, {Code.Epilogue(BatchNormalizationDescriptor.FoldedEpilogue(plan, plan.Next(l)))}, batch, dataGradient: false)");
+                $"new {Code.Cpu}.Conv2DPlan(in {plan.Geometry(l)}, {(BatchNormalizationDescriptor.FoldedPool(plan, l) is { } folded ? plan.Geometry(folded) : "null")}, {Code.Epilogue(BatchNormalizationDescriptor.FoldedEpilogue(plan, plan.Next(l)))}, batch, dataGradient: false)");
         }
     }
 
