@@ -52,7 +52,7 @@ public class ActivationFusionTests
         var lines = code.Split('\n').Select(l => l.Trim()).ToList();
         var convolution = lines.IndexOf("_conv2d_plan.Forward(x, p.Slice(0, 72), _conv2d_zero_bias, conv2d, batch, _scratch);");
         Assert.Equal(["if (training)", "{"], lines[(convolution - 2)..convolution]);
-        Assert.Contains($"{Cpu}.BatchNormFold.Fold(p.Slice(0, 72), default, p.Slice(72, 4), p.Slice(76, 4), ", code);
+        Assert.Contains($"{Cpu}.BatchNorm.Fold(p.Slice(0, 72), default, p.Slice(72, 4), p.Slice(76, 4), ", code);
         Assert.Contains(", 0.01f, _conv2d_folded_kernel, _conv2d_folded_bias);", code);
         Assert.Contains("_conv2d_inference_plan.Forward(x, _conv2d_folded_kernel, _conv2d_folded_bias, re_lu, batch, _scratch);", code);
         Assert.Contains($"_conv2d_inference_plan = new {Cpu}.Conv2DPlan(in s_conv2d, null, {Cpu}.Epilogue.Relu, batch, dataGradient: false);", code);
@@ -69,7 +69,7 @@ public class ActivationFusionTests
         var code = Generate(layers);
 
         Assert.Contains($"{Cpu}.BatchNorm.ForwardInference(", code);
-        Assert.DoesNotContain("BatchNormFold", code);
+        Assert.DoesNotContain("BatchNorm.Fold", code);
         Assert.DoesNotContain("inference_plan", code);
     }
 

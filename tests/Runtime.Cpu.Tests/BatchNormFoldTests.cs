@@ -3,7 +3,7 @@ using Kiln.Oracles;
 namespace Kiln.Runtime.Cpu.Tests;
 
 /// <summary>
-/// <see cref="BatchNormFold"/>: a convolution run with the folded kernel and bias gives what the convolution followed by
+/// <see cref="BatchNorm.Fold"/>: a convolution run with the folded kernel and bias gives what the convolution followed by
 /// inference-mode BatchNormalization (and ReLU) gives in float64, through the implicit GEMM and the Winograd paths.
 /// </summary>
 public class BatchNormFoldTests
@@ -28,7 +28,7 @@ public class BatchNormFoldTests
         var variance = TestData.Random(outC, seed: 7).Select(v => MathF.Abs(v) + 0.1f).ToArray();
 
         var (foldedKernel, foldedBias) = (TestData.Poisoned(w.Length), TestData.Poisoned(outC));
-        BatchNormFold.Fold(w, b, gamma, beta, mean, variance, Epsilon, foldedKernel, foldedBias);
+        BatchNorm.Fold(w, b, gamma, beta, mean, variance, Epsilon, foldedKernel, foldedBias);
         var plan = new Conv2DPlan(g, null, Epilogue.Relu, batch, dataGradient: false);
         var y = TestData.Poisoned(batch * g.OutSize);
         plan.Forward(x, foldedKernel, foldedBias, y, batch, new float[plan.ScratchSize]);
@@ -43,10 +43,10 @@ public class BatchNormFoldTests
     public void Wrong_lengths_are_refused_by_name()
     {
         var (w, c) = (new float[18], new float[2]);
-        Assert.Equal("kernel", Assert.Throws<ArgumentException>(() => BatchNormFold.Fold(new float[17], [], [], [], c, c, Epsilon, new float[17], c)).ParamName);
-        Assert.Equal("foldedKernel", Assert.Throws<ArgumentException>(() => BatchNormFold.Fold(w, [], [], [], c, c, Epsilon, new float[16], c)).ParamName);
-        Assert.Equal("gamma", Assert.Throws<ArgumentException>(() => BatchNormFold.Fold(w, [], new float[3], [], c, c, Epsilon, new float[18], c)).ParamName);
-        Assert.Equal("movingVariance", Assert.Throws<ArgumentException>(() => BatchNormFold.Fold(w, [], [], [], c, new float[1], Epsilon, new float[18], c)).ParamName);
-        Assert.Equal("epsilon", Assert.Throws<ArgumentOutOfRangeException>(() => BatchNormFold.Fold(w, [], [], [], c, c, 0f, new float[18], c)).ParamName);
+        Assert.Equal("kernel", Assert.Throws<ArgumentException>(() => BatchNorm.Fold(new float[17], [], [], [], c, c, Epsilon, new float[17], c)).ParamName);
+        Assert.Equal("foldedKernel", Assert.Throws<ArgumentException>(() => BatchNorm.Fold(w, [], [], [], c, c, Epsilon, new float[16], c)).ParamName);
+        Assert.Equal("gamma", Assert.Throws<ArgumentException>(() => BatchNorm.Fold(w, [], new float[3], [], c, c, Epsilon, new float[18], c)).ParamName);
+        Assert.Equal("movingVariance", Assert.Throws<ArgumentException>(() => BatchNorm.Fold(w, [], [], [], c, new float[1], Epsilon, new float[18], c)).ParamName);
+        Assert.Equal("epsilon", Assert.Throws<ArgumentOutOfRangeException>(() => BatchNorm.Fold(w, [], [], [], c, c, 0f, new float[18], c)).ParamName);
     }
 }

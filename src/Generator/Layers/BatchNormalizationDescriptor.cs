@@ -173,7 +173,7 @@ internal sealed class BatchNormalizationDescriptor : LayerDescriptor<BatchNormal
     {
         var conv = c.Model.Layers[l.Index - 1];
         var p = (string tensor) => CpuForward.Slice(l, tensor, "p");
-        c.W.Line($"{Code.Cpu}.BatchNormFold.Fold({CpuForward.Slice(conv, "kernel", "p")}, {CpuForward.Slice(conv, "bias", "p")}, {p("gamma")}, {p("beta")}, {p("moving_mean")}, {p("moving_variance")}, {Code.F(Config(l).Epsilon)}f, {Conv2DDescriptor.FoldedKernel(conv, c.Plan)}, {Conv2DDescriptor.FoldedBias(conv, c.Plan)});");
+        c.W.Line($"{Code.Cpu}.BatchNorm.Fold({CpuForward.Slice(conv, "kernel", "p")}, {CpuForward.Slice(conv, "bias", "p")}, {p("gamma")}, {p("beta")}, {p("moving_mean")}, {p("moving_variance")}, {Code.F(Config(l).Epsilon)}f, {Conv2DDescriptor.FoldedKernel(conv, c.Plan)}, {Conv2DDescriptor.FoldedBias(conv, c.Plan)});");
     }
 
     /// <summary>

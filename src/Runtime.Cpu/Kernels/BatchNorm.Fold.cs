@@ -1,18 +1,15 @@
 namespace Kiln.Runtime.Cpu;
 
-/// <summary>
-/// Inference-mode BatchNormalization folded into the convolution (or any affine map) before it: with
-/// s = γ/√(σ² + ε) and t = β − μ·s from the moving statistics, BN(conv(x, w) + b) = conv(x, w·s) + (b·s + t), so the
-/// normalisation's pass over the activations is saved. The outputs agree with the two layers run apart within
-/// rounding, not bit for bit (w·s is rounded before the products are summed). Static and stateless: calls on distinct
-/// buffers may run concurrently.
-/// </summary>
-public static class BatchNormFold
+// Inference-mode BatchNormalization folded into the convolution (or any affine map) before it: with
+// s = γ/√(σ² + ε) and t = β − μ·s from the moving statistics, BN(conv(x, w) + b) = conv(x, w·s) + (b·s + t), so the
+// normalisation's pass over the activations is saved. The outputs agree with the two layers run apart within rounding,
+// not bit for bit (w·s is rounded before the products are summed).
+public static partial class BatchNorm
 {
     /// <summary>
     /// foldedKernel = kernel·s per output channel (the kernel's last axis, Keras' layout) and foldedBias = bias·s + t
     /// (bias empty: none). γ empty is <c>scale=False</c>, β empty <c>center=False</c>; s is computed as
-    /// <see cref="BatchNorm.ForwardInference(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/> computes it.
+    /// <see cref="ForwardInference(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, float)"/> computes it.
     /// </summary>
     public static void Fold(ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> movingMean, ReadOnlySpan<float> movingVariance, float epsilon, Span<float> foldedKernel, Span<float> foldedBias)
     {
@@ -46,14 +43,6 @@ public static class BatchNormFold
             {
                 foldedKernel[row + c] = kernel[row + c] * scale[c];
             }
-        }
-    }
-
-    private static void Optional(int length, int expected, string name)
-    {
-        if (length != 0)
-        {
-            Check.Length(length, expected, name);
         }
     }
 }
