@@ -106,6 +106,8 @@ public static partial class Conv2D
             return ((long)kh * g.RowStride + c, v * 8, (long)(kh * g.K * g.C + c) * g.N + v * 8, Math.Min(8, g.N - v * 8));
         }
 
+        // Pass3 and Pass5 are the same loops with 3 and 5 taps per stream: one method with the last two taps behind a
+        // flag measured 30 % slower on LeNet-5's 5×5 layer (0.97 against 0.74 ms at batch 256).
         private unsafe void Pass3(float* x0, float* x1, float* dz0, float* dz1, float* out0, float* out1, int lanes0, int lanes1, int count)
         {
             var g = Layout;
