@@ -20,7 +20,11 @@ internal static class Affine
 
     public static bool Separate(Activation activation) => !Code.DerivativeFromOutput(activation);
 
-    public static IEnumerable<BufferPlan.Buffer> Buffers(LayerModel layer, BufferPlan plan, Activation activation)
+    /// <summary>
+    /// The pre-activation buffer of a separate activation, and without a bias the zeros the kernels read and, where a
+    /// kernel writes one (<paramref name="writesBiasGradient"/>), the bias gradient nobody reads.
+    /// </summary>
+    public static IEnumerable<BufferPlan.Buffer> Buffers(LayerModel layer, BufferPlan plan, Activation activation, bool writesBiasGradient = true)
     {
         if (Separate(activation))
         {
@@ -31,7 +35,10 @@ internal static class Affine
             // Without a bias the kernels read zeros and write a bias gradient nobody reads: no kernel needs a variant.
             var channels = Code.I(layer.Output.Rank == 1 ? layer.Output.Size : layer.Output.Channels);
             yield return new BufferPlan.Buffer("float", plan.Field(layer, ZeroBias), channels, Zeroed: true);
-            yield return new BufferPlan.Buffer("float", plan.Field(layer, UnusedBiasGradient), channels);
+            if (writesBiasGradient)
+            {
+                yield return new BufferPlan.Buffer("float", plan.Field(layer, UnusedBiasGradient), channels);
+            }
         }
     }
 

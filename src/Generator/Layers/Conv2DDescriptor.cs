@@ -49,7 +49,8 @@ internal sealed class Conv2DDescriptor : LayerDescriptor<Conv2DConfig>
 
     public override IEnumerable<BufferPlan.Buffer> ExtraBuffers(LayerModel layer, BufferPlan plan)
     {
-        foreach (var buffer in Affine.Buffers(layer, plan, Config(layer).Activation))
+        // On the CPU only the backward through a pool writes a bias gradient without a bias; Backward is given none.
+        foreach (var buffer in Affine.Buffers(layer, plan, Config(layer).Activation, writesBiasGradient: !plan.ForCpu || plan.FeedsPool(layer.Index)))
         {
             yield return buffer;
         }
