@@ -94,6 +94,7 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         {
             yield return $"kiln::sigmoid_bce<{features}>";
             yield return $"kiln::mse<{features}>";
+            yield return $"kiln::mae<{features}>";
         }
         yield return "kiln::loss_accumulate";
         yield return "kiln::adam";
@@ -139,7 +140,8 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         foreach (var c in MseCases)
         {
             Guard($"sigmoid_bce {c}", () => SigmoidBce(c.Features, c.Batch, seed += 10));
-            Guard($"mse {c}", () => Mse(c.Features, c.Batch, seed += 10));
+            Guard($"mse {c}", () => Regression("mse", Losses.MeanSquaredError, c.Features, c.Batch, seed += 10));
+            Guard($"mae {c}", () => Regression("mae", (y, t, dy, batch, size) => Losses.MeanAbsoluteError(y, t, default, dy, batch, size, out _), c.Features, c.Batch, seed += 10));
         }
         foreach (var batch in AccumulateCases)
         {
@@ -419,21 +421,24 @@ internal sealed partial class KernelChecks(KernelRunner gpu, Report report)
         Check("softmax_forward", $"{forward} {at} probs", dp.ToArray(), p, Tolerance.Elementwise);
     }
 
-    private void Mse(int features, int batch, int seed)
+    // A regression head's kernel (mse, mae) against its CPU twin: dy for the batch, then each row's loss alone.
+    private delegate double RegressionLoss(ReadOnlySpan<float> y, ReadOnlySpan<float> targets, Span<float> dy, int batch, int size);
+
+    private void Regression(string kernel, RegressionLoss cpu, int features, int batch, int seed)
     {
         var y = Uniform(batch * features, seed);
         var t = Uniform(y.Length, seed + 1);
         var g = new float[y.Length];
-        Losses.MeanSquaredError(y, t, g, batch, features);
-        var (rowLoss, _) = PerRow(batch, features, (r, grad) => (Losses.MeanSquaredError(y.AsSpan(r * features, features), t.AsSpan(r * features, features), grad, 1, features), 0));
+        cpu(y, t, g, batch, features);
+        var (rowLoss, _) = PerRow(batch, features, (r, grad) => (cpu(y.AsSpan(r * features, features), t.AsSpan(r * features, features), grad, 1, features), 0));
         using var dy = gpu.Upload<float>(y);
         using var dt = gpu.Upload<float>(t);
         using var dg = gpu.Poisoned<float>(y.Length);
         using var loss = gpu.Poisoned<float>(batch);
-        var name = $"kiln::mse<{features}>";
+        var name = $"kiln::{kernel}<{features}>";
         gpu.Run(name, KernelGeometry.Rows(batch), dy, dt, dg, loss, batch);
-        Check("mse", $"{name} batch {batch} dy", dg.ToArray(), g, Tolerance.Elementwise);
-        report.Kernel("mse", Comparison.Of($"{name} batch {batch} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
+        Check(kernel, $"{name} batch {batch} dy", dg.ToArray(), g, Tolerance.Elementwise);
+        report.Kernel(kernel, Comparison.Of($"{name} batch {batch} row_loss", loss.ToArray(), rowLoss, Tolerance.Elementwise));
     }
 
     private void SigmoidBce(int size, int batch, int seed)
